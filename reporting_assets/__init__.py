@@ -1,0 +1,1 @@
+"""reporting_assets: a Dagster code location that turns pipeline runs into reports people read."""

@@ -1,0 +1,222 @@
+"""``reporting-assets``: the demo, database, customer and lineage commands."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+
+from reporting_assets.errors import ReportingError
+
+UI_HINT = (
+    "Open the UI:  dagster dev   (from the repo root, then http://localhost:3000/assets/execution_reports)"
+)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from reporting_assets.db.urls import redact, resolve_urls
+    from reporting_assets.definitions import defs
+    from reporting_assets.demo import DEMO_CUSTOMERS, run_demo
+    from reporting_assets.instance import repo_instance, write_dotenv
+
+    urls = resolve_urls()
+    where = "embedded server in .data/postgres" if urls.embedded else "REPORTING_DATABASE_URL"
+    print(f"PostgreSQL: {redact(urls.reporting)} ({where})", flush=True)
+    dotenv = write_dotenv()
+    print(f"Wrote {dotenv} (DAGSTER_HOME) so `dagster dev` uses this instance", flush=True)
+    instance = repo_instance()
+    result = run_demo(
+        defs,
+        instance,
+        urls.reporting,
+        customers=tuple(args.customer) if args.customer else DEMO_CUSTOMERS,
+        end=args.end_date,
+        days=args.days,
+        progress=lambda line: print(line, flush=True),
+    )
+    last = result.partitions[-1] if result.partitions else None
+    print("\nDone. Rows per table:")
+    for table, count in result.table_counts.items():
+        print(f"  reporting.{table:<32} {count:>8,}")
+    print(
+        f"\nSource runs launched: {result.runs_launched}, skipped (already ran): {result.runs_skipped}, "
+        f"failed on purpose: {len(result.failed_runs)}"
+    )
+    if last:
+        first_customer = result.partitions[0].customer_key
+        key = f"{first_customer}|{last.day.isoformat()}"
+        print(f"\nA report to read: partition '{key}' of asset execution_reports")
+        print("  reporting-assets reports show " + repr(key))
+        print(
+            "  dagster asset materialize -m reporting_assets.definitions "
+            f"--select execution_reports --partition '{key}'"
+        )
+    print(f"\n{UI_HINT}")
+    print("Check lineage:  reporting-assets lineage verify")
+    return 0
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    from reporting_assets.db.urls import data_dir, redact, resolve_urls
+
+    if args.db_command == "url":
+        urls = resolve_urls()
+        print(urls.reporting if args.show_password else redact(urls.reporting))
+        if args.dagster:
+            print(urls.dagster_sqlalchemy if args.show_password else redact(urls.dagster_sqlalchemy))
+        return 0
+    if args.db_command == "migrate":
+        from reporting_assets.db.migrations import migrate
+
+        applied = migrate(resolve_urls().reporting)
+        print(f"Applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "Up to date.")
+        return 0
+    if args.db_command == "stop":
+        from reporting_assets.db.embedded import stop_embedded_server
+
+        stopped = stop_embedded_server(data_dir())
+        print("Embedded PostgreSQL stopped." if stopped else "Embedded PostgreSQL was not running.")
+        return 0
+    raise AssertionError(args.db_command)
+
+
+def _cmd_customers(args: argparse.Namespace) -> int:
+    from reporting_assets.customers import add_customer, list_customers, sync_partitions
+    from reporting_assets.db.connection import connect
+    from reporting_assets.db.migrations import migrate
+    from reporting_assets.db.urls import resolve_urls
+    from reporting_assets.instance import repo_instance
+
+    url = resolve_urls().reporting
+    migrate(url)
+    with connect(url, doing="managing customers") as conn:
+        if args.customers_command == "add":
+            customer = add_customer(conn, repo_instance(), args.name, args.key)
+            print(f"Registered {customer.display_name!r} as partition key {customer.partition_key!r}")
+        elif args.customers_command == "sync":
+            added = sync_partitions(conn, repo_instance())
+            print(f"Added {len(added)} partition(s): {', '.join(added)}" if added else "In sync.")
+        else:
+            customers = list_customers(conn)
+            if args.json:
+                print(json.dumps([c.__dict__ for c in customers], ensure_ascii=False, indent=2))
+            else:
+                for c in customers:
+                    print(f"{c.partition_key:<32} {c.display_name}")
+    return 0
+
+
+def _cmd_reports(args: argparse.Namespace) -> int:
+    from reporting_assets.db.connection import connect
+    from reporting_assets.db.urls import resolve_urls
+    from reporting_assets.partition_keys import parse_partition_key
+
+    partition = parse_partition_key(args.partition)
+    with connect(resolve_urls().reporting, doing="reading reports") as conn:
+        rows = conn.execute(
+            "SELECT pipeline_type, execution_id, markdown_content FROM reporting.pipeline_execution_reports "
+            "WHERE partition_key = %s AND (%s::text IS NULL OR pipeline_type = %s) "
+            "ORDER BY run_started_at NULLS FIRST, pipeline_type",
+            (partition.partition_key, args.pipeline, args.pipeline),
+        ).fetchall()
+    if not rows:
+        raise ReportingError(
+            f"No execution report stored for {partition.partition_key!r}. Materialize it with "
+            f"`dagster asset materialize -m reporting_assets.definitions --select execution_reports "
+            f"--partition '{partition.partition_key}'`."
+        )
+    print("\n\n".join(r["markdown_content"] for r in rows))
+    return 0
+
+
+def _cmd_lineage(args: argparse.Namespace) -> int:
+    from reporting_assets.db.connection import connect
+    from reporting_assets.db.urls import resolve_urls
+    from reporting_assets.lineage.verify import format_result, verify
+
+    with connect(resolve_urls().reporting, doing="verifying lineage") as conn:
+        result = verify(conn, sample_rows=args.samples)
+    print(format_result(result))
+    return 0 if result.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reporting-assets",
+        description="Reports people read, from Dagster pipeline runs. The database is "
+        "REPORTING_DATABASE_URL when set, else an embedded PostgreSQL in .data/postgres.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="run the sample pipelines and render reports and lineage")
+    demo.add_argument("--days", type=_positive_int, default=7, help="days per customer (default 7)")
+    demo.add_argument(
+        "--end-date",
+        type=dt.date.fromisoformat,
+        default=dt.date(2025, 6, 17),
+        help="last day, YYYY-MM-DD (default 2025-06-17)",
+    )
+    demo.add_argument(
+        "--customer",
+        action="append",
+        help="customer to include (repeatable; default ACTIVELY BLACK, PELOTON, GREYSON)",
+    )
+    demo.set_defaults(handler=_cmd_demo)
+
+    db = sub.add_parser("db", help="database URL, migrations, embedded server")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    url = db_sub.add_parser("url", help="print the reporting database URL in use (password hidden)")
+    url.add_argument("--show-password", action="store_true", help="print the password too")
+    url.add_argument("--dagster", action="store_true", help="also print Dagster's storage URL")
+    db_sub.add_parser("migrate", help="apply pending sql/ migrations (idempotent)")
+    db_sub.add_parser("stop", help="stop the embedded PostgreSQL server")
+    db.set_defaults(handler=_cmd_db)
+
+    customers = sub.add_parser("customers", help="register and list customers")
+    c_sub = customers.add_subparsers(dest="customers_command", required=True, metavar="ACTION")
+    add = c_sub.add_parser("add", help="register a customer (and its Dagster partition)")
+    add.add_argument("name", help="display name, e.g. 'ACTIVELY BLACK'")
+    add.add_argument("--key", help="partition key when the name cannot be one (no | , / \\ ..)")
+    lst = c_sub.add_parser("list", help="list registered customers")
+    lst.add_argument("--json", action="store_true", help="print JSON")
+    c_sub.add_parser("sync", help="add registered customers missing from Dagster's partitions")
+    customers.set_defaults(handler=_cmd_customers)
+
+    reports = sub.add_parser("reports", help="read stored execution reports")
+    r_sub = reports.add_subparsers(dest="reports_command", required=True, metavar="ACTION")
+    show = r_sub.add_parser("show", help="print the markdown reports of a partition")
+    show.add_argument("partition", help="partition key 'customer|YYYY-MM-DD', e.g. 'PELOTON|2025-06-17'")
+    show.add_argument("--pipeline", help="only this pipeline type, e.g. order_sync")
+    reports.set_defaults(handler=_cmd_reports)
+
+    lineage = sub.add_parser("lineage", help="workflow lineage checks")
+    l_sub = lineage.add_subparsers(dest="lineage_command", required=True, metavar="ACTION")
+    ver = l_sub.add_parser("verify", help="population rates, broken references, samples; exit 1 on problems")
+    ver.add_argument("--samples", type=_positive_int, default=5, help="sample rows to print (default 5)")
+    lineage.set_defaults(handler=_cmd_lineage)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except ReportingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""PostgreSQL access: URL resolution (embedded or external), connections, migrations."""

@@ -1,0 +1,40 @@
+"""Connections to the reporting database with errors that say what to do."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg.rows import dict_row
+
+from reporting_assets.db.urls import DATABASE_URL_ENV, redact
+from reporting_assets.errors import DatabaseUnavailableError
+
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+def unavailable(url: str, exc: BaseException, doing: str) -> DatabaseUnavailableError:
+    """The error raised when PostgreSQL cannot be reached or drops the connection."""
+    return DatabaseUnavailableError(
+        f"PostgreSQL at {redact(url)} is unavailable while {doing}: {str(exc).strip()}. "
+        f"Nothing written in the failed transaction was kept; start the server (or fix "
+        f"{DATABASE_URL_ENV}) and re-run: every step is idempotent."
+    )
+
+
+@contextmanager
+def connect(url: str, *, doing: str = "connecting") -> Iterator[psycopg.Connection]:
+    """A connection that commits on success, rolls back on error, and explains outages."""
+    try:
+        conn = psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_SECONDS, row_factory=dict_row)
+    except psycopg.OperationalError as exc:
+        raise unavailable(url, exc, doing) from exc
+    try:
+        with conn:
+            conn.execute("SET TIME ZONE 'UTC'")
+            yield conn
+    except psycopg.OperationalError as exc:
+        raise unavailable(url, exc, doing) from exc
+    finally:
+        conn.close()

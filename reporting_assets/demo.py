@@ -1,0 +1,145 @@
+"""``reporting-assets demo``: the main job on a fresh machine, with progress output.
+
+Registers sample customers, runs the three sample pipelines for each customer and day (one
+Dagster run per customer x day, as production would), then renders execution reports and
+lineage in one batched run per customer. Re-running it skips runs that already exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+from psycopg import sql
+
+from reporting_assets.customers import add_customer
+from reporting_assets.db.connection import connect
+from reporting_assets.db.migrations import migrate
+from reporting_assets.partition_keys import CustomerDay
+from reporting_assets.sources.pipelines import PIPELINES
+
+DEMO_CUSTOMERS = ("ACTIVELY BLACK", "PELOTON", "GREYSON")
+DEMO_END_DATE = dt.date(2025, 6, 17)
+DEMO_DAYS = 7
+# Deliberate trouble, so the demo shows failure and partial reports too:
+# (customer, day offset from the first day, pipeline, simulation)
+DEMO_TROUBLE = (("PELOTON", 4, "shipping_sync", "failure"), ("GREYSON", 5, "order_sync", "partial"))
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class DemoResult:
+    partitions: list[CustomerDay]
+    runs_launched: int = 0
+    runs_skipped: int = 0
+    failed_runs: list[str] = field(default_factory=list)
+    table_counts: dict[str, int] = field(default_factory=dict)
+
+
+def demo_partitions(customers: tuple[str, ...], end: dt.date, days: int) -> list[CustomerDay]:
+    first = end - dt.timedelta(days=days - 1)
+    return [CustomerDay(c, first + dt.timedelta(days=i)) for c in customers for i in range(days)]
+
+
+QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+def _run_config(partition: CustomerDay, first: dt.date, sequence: int) -> dict:
+    """Per-pipeline config: a Kestra-style external id, plus the deliberate trouble."""
+    ops: dict[str, dict] = {}
+    for offset, pipeline in enumerate(PIPELINES):
+        external = f"kestra_exec_{partition.day:%Y%m%d}_{sequence * 10 + offset:06d}"
+        ops[pipeline] = {"config": {"external_execution_id": external}}
+    for customer, day_offset, pipeline, simulate in DEMO_TROUBLE:
+        if customer == partition.customer_key and partition.day == first + dt.timedelta(days=day_offset):
+            ops[pipeline]["config"]["simulate"] = simulate
+    return {**QUIET_LOGGERS, "ops": ops}
+
+
+def run_demo(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    database_url: str,
+    *,
+    customers: tuple[str, ...] = DEMO_CUSTOMERS,
+    end: dt.date = DEMO_END_DATE,
+    days: int = DEMO_DAYS,
+    progress: Progress = print,
+) -> DemoResult:
+    partitions = demo_partitions(customers, end, days)
+    first = end - dt.timedelta(days=days - 1)
+    result = DemoResult(partitions)
+
+    progress("[1/4] Applying database migrations")
+    applied = migrate(database_url)
+    progress(f"      {len(applied)} applied" + (f": {', '.join(applied)}" if applied else " (up to date)"))
+
+    progress(f"[2/4] Registering customers: {', '.join(customers)}")
+    with connect(database_url, doing="registering demo customers") as conn:
+        for name in customers:
+            add_customer(conn, instance, name)
+
+    sources = defs.resolve_job_def("sample_pipelines")
+    progress(
+        f"[3/4] Running sample pipelines: {len(customers)} customers x {days} days "
+        f"({first} to {end}), one run per customer and day"
+    )
+    for index, partition in enumerate(partitions, 1):
+        key = partition.partition_key
+        prefix = f"      [{index:>2}/{len(partitions)}] {key:<28}"
+        existing = instance.get_runs(
+            dg.RunsFilter(job_name=sources.name, tags={"dagster/partition": key}), limit=1
+        )
+        if existing:
+            result.runs_skipped += 1
+            progress(f"{prefix} already ran ({existing[0].status.value.lower()}), skipped")
+            continue
+        started = time.perf_counter()
+        outcome = sources.execute_in_process(
+            instance=instance,
+            partition_key=key,
+            run_config=_run_config(partition, first, index),
+            raise_on_error=False,
+        )
+        result.runs_launched += 1
+        failed = [e.step_key for e in outcome.all_events if e.is_step_failure]
+        if failed:
+            result.failed_runs.append(outcome.run_id)
+        status = "ok" if outcome.success else f"FAILED on purpose ({', '.join(str(s) for s in failed)})"
+        progress(f"{prefix} {status} in {time.perf_counter() - started:.1f}s  run {outcome.run_id[:8]}")
+
+    reports = defs.resolve_job_def("render_reports")
+    progress("[4/4] Rendering execution reports and lineage: one batched run per customer")
+    for customer in customers:
+        keys = [p.partition_key for p in partitions if p.customer_key == customer]
+        started = time.perf_counter()
+        outcome = reports.execute_in_process(
+            instance=instance,
+            run_config=QUIET_LOGGERS,
+            tags={ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]},
+        )
+        progress(
+            f"      {customer:<16} {len(keys)} partitions in {time.perf_counter() - started:.1f}s  "
+            f"run {outcome.run_id[:8]}"
+        )
+
+    with connect(database_url, doing="counting demo rows") as conn:
+        for table in (
+            "customers",
+            "pipeline_execution_reports",
+            "workflow_executions",
+            "workflow_execution_partitions",
+            "report_lineage",
+        ):
+            stmt = sql.SQL("SELECT count(*) AS n FROM {}").format(sql.Identifier("reporting", table))
+            row = conn.execute(stmt).fetchone()
+            result.table_counts[table] = row["n"] if row else 0
+    return result

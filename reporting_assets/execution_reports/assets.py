@@ -1,0 +1,184 @@
+"""``execution_reports`` and ``workflow_lineage``: one subsettable step over partition ranges.
+
+They share one step because a batched (partition-range) run yields one materialization per
+partition, and Dagster skips any *downstream step* of an asset that yields no output: as two
+assets, lineage would be skipped in every batched run. Selecting either alone still works.
+"""
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from reporting_assets.execution_reports.events import run_infos
+from reporting_assets.execution_reports.service import render_partitions
+from reporting_assets.lineage.store import runs_for_partitions, store_lineage
+from reporting_assets.partitions import customer_day_partitions
+from reporting_assets.resources import PostgresResource, ReportSettingsResource
+from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
+
+EXECUTION_REPORTS = dg.AssetKey("execution_reports")
+WORKFLOW_LINEAGE = dg.AssetKey("workflow_lineage")
+REPORTS_GROUP = "reports"
+
+
+@dg.multi_asset(
+    name="render_execution_reports",
+    specs=[
+        dg.AssetSpec(
+            EXECUTION_REPORTS,
+            deps=SOURCE_ASSET_KEYS,
+            group_name=REPORTS_GROUP,
+            skippable=True,
+            kinds={"postgres"},
+            description=(
+                "Seed 000's markdown report for every source run of the partition (one per run "
+                "id and pipeline), stored in reporting.pipeline_execution_reports. The asset view "
+                "shows the latest report and a table of the partition's runs."
+            ),
+        ),
+        dg.AssetSpec(
+            WORKFLOW_LINEAGE,
+            deps=[EXECUTION_REPORTS],
+            group_name=REPORTS_GROUP,
+            skippable=True,
+            kinds={"postgres"},
+            description=(
+                "Seed 004's lineage: one workflow_executions row per run, a child row per run, "
+                "pipeline, customer and day, and one report_lineage row per figure of each report."
+            ),
+        ),
+    ],
+    partitions_def=customer_day_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    can_subset=True,
+)
+def render_execution_reports(
+    context: dg.AssetExecutionContext,
+    postgres: PostgresResource,
+    report_settings: ReportSettingsResource,
+) -> Iterator[dg.AssetMaterialization]:
+    partition_keys = list(context.partition_keys)
+    context.log.info(f"Rendering {len(partition_keys)} partition(s)")
+    with postgres.connection(doing=f"rendering {len(partition_keys)} partition(s)") as conn:
+        if EXECUTION_REPORTS in context.selected_asset_keys:
+            outcome = render_partitions(
+                context.instance,
+                conn,
+                partition_keys,
+                SOURCE_ASSET_KEYS,
+                report_settings.run_url,
+                report_settings.list_length,
+            )
+            for problem in outcome.problems:
+                context.log.warning(f"Stored an error report instead: {problem}")
+            by_partition: dict[str, list] = {k: [] for k in partition_keys}
+            for row in outcome.rows:
+                by_partition[row.partition_key].append(row)
+            for key in partition_keys:
+                yield dg.AssetMaterialization(
+                    asset_key=EXECUTION_REPORTS, partition=key, metadata=report_metadata(by_partition[key])
+                )
+        if WORKFLOW_LINEAGE in context.selected_asset_keys:
+            runs = runs_for_partitions(conn, partition_keys)
+            lineage = store_lineage(
+                conn, partition_keys, runs, run_infos(context.instance, [r["run_id"] for r in runs])
+            )
+            if lineage.runs_without_external_id:
+                context.log.warning(
+                    f"{len(lineage.runs_without_external_id)} run(s) have no external execution id; "
+                    f"their lineage links figures by Dagster run id only"
+                )
+            rows_by_partition: dict[str, list] = {k: [] for k in partition_keys}
+            for row in lineage.runs:
+                rows_by_partition[row["partition_key"]].append(row)
+            for key in partition_keys:
+                yield dg.AssetMaterialization(
+                    asset_key=WORKFLOW_LINEAGE,
+                    partition=key,
+                    metadata=lineage_metadata(rows_by_partition[key]),
+                )
+
+
+def report_metadata(rows: list) -> dict[str, dg.MetadataValue]:
+    """The asset view: the latest report as markdown and a table of the partition's runs."""
+    ordered = sorted(
+        rows, key=lambda r: (r.run_started_at is not None, r.run_started_at, r.event_storage_id or 0)
+    )
+    latest = (
+        ordered[-1].markdown_content if ordered else "_No source run has reported for this partition yet._"
+    )
+    table = dg.MetadataValue.table(
+        records=[
+            dg.TableRecord(
+                {
+                    "run_id": r.execution_id,
+                    "pipeline": r.pipeline_type,
+                    "status": r.status,
+                    "new": r.summary_json["counts"]["new"],
+                    "updated": r.summary_json["counts"]["updated"],
+                    "records": r.summary_json["counts"]["records_processed"],
+                    "seconds": float(r.metrics_json["execution_time_seconds"]),
+                }
+            )
+            for r in ordered
+        ],
+        schema=dg.TableSchema(
+            columns=[
+                dg.TableColumn("run_id", "string"),
+                dg.TableColumn("pipeline", "string"),
+                dg.TableColumn("status", "string"),
+                dg.TableColumn("new", "int"),
+                dg.TableColumn("updated", "int"),
+                dg.TableColumn("records", "int"),
+                dg.TableColumn("seconds", "float"),
+            ]
+        ),
+    )
+    return {
+        "report": dg.MetadataValue.md(latest),
+        "runs": table,
+        "reports": dg.MetadataValue.int(len(rows)),
+        "failed_reports": dg.MetadataValue.int(sum(r.status == "failed" for r in rows)),
+        "new_records": dg.MetadataValue.int(sum(r.summary_json["counts"]["new"] for r in rows)),
+        "updated_records": dg.MetadataValue.int(sum(r.summary_json["counts"]["updated"] for r in rows)),
+    }
+
+
+def lineage_metadata(rows: list) -> dict[str, dg.MetadataValue]:
+    return {
+        "runs": dg.MetadataValue.int(len({r["run_id"] for r in rows})),
+        "figures": dg.MetadataValue.int(sum(r["figures"] for r in rows)),
+        "lineage": dg.MetadataValue.table(
+            records=[
+                dg.TableRecord(
+                    {
+                        "run_id": r["run_id"],
+                        "pipeline": r["pipeline_type"],
+                        "job": r["job_name"],
+                        "run_status": r["run_status"],
+                        "external_id": r["external_execution_id"] or "",
+                        "figures": r["figures"],
+                    }
+                )
+                for r in rows
+            ],
+            schema=dg.TableSchema(
+                columns=[
+                    dg.TableColumn("run_id", "string"),
+                    dg.TableColumn("pipeline", "string"),
+                    dg.TableColumn("job", "string"),
+                    dg.TableColumn("run_status", "string"),
+                    dg.TableColumn("external_id", "string"),
+                    dg.TableColumn("figures", "int"),
+                ]
+            ),
+        ),
+    }
+
+
+render_reports_job = dg.define_asset_job(
+    "render_reports",
+    selection=dg.AssetSelection.assets(EXECUTION_REPORTS, WORKFLOW_LINEAGE),
+    partitions_def=customer_day_partitions,
+    description="Execution reports and lineage for a partition or a range of one customer's days.",
+)

@@ -1,0 +1,166 @@
+"""Turn source events into stored report rows: validate, compare with yesterday, render.
+
+Pure functions over plain data (no Dagster, no database), so they are tested directly and can
+run in worker processes for large batches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reporting_assets.contract import RunReport, parse_run_report
+from reporting_assets.errors import ContractError
+from reporting_assets.execution_reports.render import render_report
+from reporting_assets.execution_reports.source_event import SourceEvent
+from reporting_assets.partition_keys import CustomerDay, parse_partition_key
+
+ReportIdentity = tuple[str, str, str, dt.date]  # run id, pipeline type, customer key, day
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One row of ``reporting.pipeline_execution_reports``."""
+
+    customer_name: str
+    customer_key: str
+    execution_date: dt.date
+    pipeline_type: str
+    execution_id: str
+    external_execution_id: str | None
+    partition_key: str
+    status: str
+    source_event: str
+    event_storage_id: int | None
+    run_started_at: dt.datetime | None
+    markdown_content: str
+    summary_json: dict[str, Any]
+    metrics_json: dict[str, Any]
+    contract_json: dict[str, Any]
+    content_hash: str
+    generated_at: dt.datetime
+
+    @property
+    def identity(self) -> ReportIdentity:
+        return (self.execution_id, self.pipeline_type, self.customer_key, self.execution_date)
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """Everything needed to render one report; picklable for worker processes."""
+
+    event: SourceEvent
+    display_name: str
+    previous: RunReport | None
+    run_url: str
+    run_started_at: dt.datetime | None
+    generated_at: dt.datetime
+    list_length: int
+
+
+def contract_from_event(event: SourceEvent, display_name: str) -> tuple[RunReport, str | None]:
+    """The event's contract, or an error contract (status failed) that says what was wrong.
+
+    Returns the contract and the problem found (None when the contract was valid).
+    """
+    partition = parse_partition_key(event.partition_key)
+    problem: str | None = None
+    if event.kind == "run_failure":
+        return _error_report(event, partition, display_name, list(event.failure_messages)), None
+    try:
+        report = parse_run_report(event.raw_contract, source=event.label)
+        mismatches = [
+            f"{name} is {got!r} but the event is for {want!r}"
+            for name, got, want in (
+                ("customer_key", report.customer_key, partition.customer_key),
+                ("execution_date", report.execution_date, partition.day),
+                ("pipeline_type", report.pipeline_type, event.pipeline_type),
+            )
+            if got != want
+        ]
+        if mismatches:
+            raise ContractError(f"{event.label}: run_report {'; '.join(mismatches)}.")
+    except ContractError as exc:
+        problem = str(exc)
+        return _error_report(event, partition, display_name, [problem]), problem
+    updates: dict[str, Any] = {"customer": display_name}
+    if report.run_id != event.run_id:
+        updates["run_id"] = event.run_id
+    if event.kind == "observation" and report.status != "failed":
+        updates["status"] = "failed"
+    return report.model_copy(update=updates), None
+
+
+def _error_report(
+    event: SourceEvent, partition: CustomerDay, display_name: str, errors: list[str]
+) -> RunReport:
+    return RunReport(
+        customer=display_name,
+        customer_key=partition.customer_key,
+        pipeline_type=event.pipeline_type,
+        execution_date=partition.day,
+        status="failed",
+        run_id=event.run_id,
+        errors=errors or ["The run failed without reporting an error message."],
+        next_actions=[f"Investigate the failed {event.pipeline_type} run {event.run_id} and re-run it"],
+    )
+
+
+def latest_successful(
+    events: Sequence[SourceEvent], display_names: Mapping[str, str]
+) -> dict[tuple[str, str], RunReport]:
+    """Per (partition, pipeline): the contract of the last materialization (for comparisons)."""
+    latest: dict[tuple[str, str], tuple[int, RunReport]] = {}
+    for event in events:
+        if event.kind != "materialization" or event.storage_id is None:
+            continue
+        key = (event.partition_key, event.pipeline_type)
+        if key in latest and latest[key][0] > event.storage_id:
+            continue
+        customer = parse_partition_key(event.partition_key).customer_key
+        report, problem = contract_from_event(event, display_names.get(customer, customer))
+        if problem is None:
+            latest[key] = (event.storage_id, report)
+    return {key: report for key, (_, report) in latest.items()}
+
+
+def build_row(item: ReportInput) -> tuple[ReportRow, str | None]:
+    """Render and package one report; also returns the contract problem, if any."""
+    report, problem = contract_from_event(item.event, item.display_name)
+    markdown = render_report(
+        report,
+        previous=item.previous,
+        run_url=item.run_url,
+        generated_at=item.generated_at,
+        list_length=item.list_length,
+    )
+    summary = report.summary()
+    metrics = report.metrics.model_dump(mode="json")
+    contract = report.model_dump(mode="json")
+    digest = hashlib.sha256()
+    for part in (markdown, json.dumps(summary, sort_keys=True), json.dumps(metrics, sort_keys=True)):
+        digest.update(part.encode())
+    row = ReportRow(
+        customer_name=report.customer,
+        customer_key=report.customer_key,
+        execution_date=report.execution_date,
+        pipeline_type=report.pipeline_type,
+        execution_id=item.event.run_id,
+        external_execution_id=report.external_execution_id,
+        partition_key=item.event.partition_key,
+        status=report.status,
+        source_event=item.event.kind,
+        event_storage_id=item.event.storage_id,
+        run_started_at=item.run_started_at,
+        markdown_content=markdown,
+        summary_json=summary,
+        metrics_json=metrics,
+        contract_json=contract,
+        content_hash=digest.hexdigest(),
+        generated_at=item.generated_at,
+    )
+    return row, problem

@@ -1,0 +1,161 @@
+"""Read what source runs reported for a set of partitions from the Dagster instance.
+
+Materializations carry the contract of successful runs, observations the error contract of
+runs that failed after starting, and the run storage covers runs that failed or were canceled
+before emitting anything. Cost is a few indexed queries per source asset, whatever the history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import dagster as dg
+from dagster import DagsterEventType, DagsterRunStatus, RunsFilter
+
+from reporting_assets.contract import RUN_REPORT_METADATA_KEY
+from reporting_assets.execution_reports.source_event import SourceEvent
+from reporting_assets.lineage.store import RunInfo
+
+_PAGE = 1_000
+_PARTITION_TAG = "dagster/partition"
+
+
+def _records(fetch: Any, filter_: dg.AssetRecordsFilter) -> Iterable[Any]:
+    cursor = None
+    while True:
+        result = fetch(filter_, limit=_PAGE, cursor=cursor, ascending=True)
+        yield from result.records
+        if not result.has_more:
+            return
+        cursor = result.cursor
+
+
+def _contract_value(metadata: dict[str, Any]) -> Any:
+    entry = metadata.get(RUN_REPORT_METADATA_KEY)
+    return None if entry is None else getattr(entry, "value", entry)
+
+
+def fetch_source_events(
+    instance: dg.DagsterInstance,
+    source_keys: Sequence[dg.AssetKey],
+    partition_keys: Sequence[str],
+) -> list[SourceEvent]:
+    """All reports of source runs for these partitions, one per (run, pipeline, partition).
+
+    A run that both observed (failure) and materialized the same partition keeps the
+    materialization. Runs that failed without emitting anything get a ``run_failure`` event.
+    """
+    found: dict[tuple[str, str, str], SourceEvent] = {}
+    for key in source_keys:
+        pipeline_type = key.to_user_string()
+        filter_ = dg.AssetRecordsFilter(asset_key=key, asset_partitions=list(partition_keys))
+        for kind, fetch in (
+            ("observation", instance.fetch_observations),
+            ("materialization", instance.fetch_materializations),
+        ):
+            for record in _records(fetch, filter_):
+                event = record.event_log_entry
+                asset_event = event.asset_materialization or event.asset_observation
+                if asset_event is None or asset_event.partition is None:
+                    continue
+                metadata = dict(asset_event.metadata)
+                if kind == "observation" and RUN_REPORT_METADATA_KEY not in metadata:
+                    continue
+                found[(event.run_id, pipeline_type, asset_event.partition)] = SourceEvent(
+                    run_id=event.run_id,
+                    pipeline_type=pipeline_type,
+                    partition_key=asset_event.partition,
+                    kind=kind,  # type: ignore[arg-type]
+                    storage_id=record.storage_id,
+                    timestamp=event.timestamp,
+                    raw_contract=_contract_value(metadata),
+                )
+    for event in _silent_failures(instance, source_keys, partition_keys, found):
+        found[(event.run_id, event.pipeline_type, event.partition_key)] = event
+    return sorted(found.values(), key=lambda e: (e.partition_key, e.pipeline_type, e.timestamp, e.run_id))
+
+
+def _silent_failures(
+    instance: dg.DagsterInstance,
+    source_keys: Sequence[dg.AssetKey],
+    partition_keys: Sequence[str],
+    found: dict[tuple[str, str, str], SourceEvent],
+) -> Iterable[SourceEvent]:
+    """Failed/canceled single-partition runs of source assets that left no report event."""
+    runs = instance.get_runs(
+        RunsFilter(
+            tags={_PARTITION_TAG: list(partition_keys)},
+            statuses=[DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED],
+        )
+    )
+    wanted = set(source_keys)
+    for run in runs:
+        partition = run.tags.get(_PARTITION_TAG)
+        selected = set(run.asset_selection or ()) & wanted
+        missing = [k for k in selected if (run.run_id, k.to_user_string(), partition) not in found]
+        if not missing or partition is None:
+            continue
+        messages = _failure_messages(instance, run.run_id, run.status)
+        record = instance.get_run_record_by_id(run.run_id)
+        finished = record.end_time if record and record.end_time else dt.datetime.now(dt.UTC).timestamp()
+        for key in sorted(missing):
+            yield SourceEvent(
+                run_id=run.run_id,
+                pipeline_type=key.to_user_string(),
+                partition_key=partition,
+                kind="run_failure",
+                storage_id=None,
+                timestamp=finished,
+                raw_contract=None,
+                failure_messages=messages,
+            )
+
+
+def _failure_messages(instance: dg.DagsterInstance, run_id: str, status: DagsterRunStatus) -> tuple[str, ...]:
+    messages: list[str] = []
+    records = instance.get_records_for_run(
+        run_id,
+        of_type={DagsterEventType.STEP_FAILURE, DagsterEventType.RUN_FAILURE, DagsterEventType.RUN_CANCELED},
+    ).records
+    for record in records:
+        dagster_event = record.event_log_entry.dagster_event
+        data = getattr(dagster_event, "event_specific_data", None)
+        error = getattr(data, "error", None)
+        if error is not None:
+            messages.append(f"{error.cls_name}: {error.message.strip()}")
+        elif record.event_log_entry.user_message:
+            messages.append(record.event_log_entry.user_message.strip())
+    if not messages:
+        messages.append(f"Run ended with status {status.value} before reporting anything.")
+    return tuple(dict.fromkeys(messages))
+
+
+_RUN_STATUS = {
+    DagsterRunStatus.QUEUED: "queued",
+    DagsterRunStatus.NOT_STARTED: "queued",
+    DagsterRunStatus.STARTING: "starting",
+    DagsterRunStatus.STARTED: "started",
+    DagsterRunStatus.CANCELING: "started",
+    DagsterRunStatus.SUCCESS: "success",
+    DagsterRunStatus.FAILURE: "failed",
+    DagsterRunStatus.CANCELED: "canceled",
+}
+
+
+def run_infos(instance: dg.DagsterInstance, run_ids: Sequence[str]) -> dict[str, RunInfo]:
+    """Job, status and timing of each run, for ``workflow_executions``."""
+    if not run_ids:
+        return {}
+    infos = {}
+    for record in instance.get_run_records(RunsFilter(run_ids=list(run_ids))):
+        run = record.dagster_run
+        infos[run.run_id] = RunInfo(
+            run_id=run.run_id,
+            job_name=run.job_name,
+            status=_RUN_STATUS.get(run.status, "unknown"),
+            started_at=dt.datetime.fromtimestamp(record.start_time, dt.UTC) if record.start_time else None,
+            completed_at=dt.datetime.fromtimestamp(record.end_time, dt.UTC) if record.end_time else None,
+        )
+    return infos

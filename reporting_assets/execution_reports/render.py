@@ -1,0 +1,206 @@
+"""Render a run-report contract as seed 000's markdown report (Jinja2 templates in ``templates/``).
+
+Rendering is a pure function of (report, previous day's report, run URL, generated-at), so
+re-rendering unchanged inputs yields byte-identical markdown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from functools import cache
+
+import jinja2
+
+from reporting_assets.contract import RunReport
+from reporting_assets.markdown_text import MarkdownSafe, code_block_safe, finalize
+
+DEFAULT_LIST_LENGTH = 10
+ORDER_CATEGORIES = {"new_order": "✅ New Orders Added", "order_updated": "📝 Orders Updated"}
+STATUS_BADGES = {"success": "✅ SUCCESS", "partial": "⚠️ PARTIAL", "failed": "❌ FAILED"}
+
+
+@dataclass(frozen=True)
+class PipelineLabels:
+    title: str
+    new: str
+    updated: str
+
+
+PIPELINE_LABELS = {
+    "order_sync": PipelineLabels("Order Sync", "New Orders", "Updated Orders"),
+    "manufacturing_sync": PipelineLabels(
+        "Manufacturing Sync", "Orders Entering Production", "Production Updates"
+    ),
+    "shipping_sync": PipelineLabels("Shipping Sync", "Orders Ready to Ship", "Shipping Updates"),
+}
+
+
+def labels_for(pipeline_type: str) -> PipelineLabels:
+    return PIPELINE_LABELS.get(
+        pipeline_type,
+        PipelineLabels(pipeline_type.replace("_", " ").title(), "New Records", "Updated Records"),
+    )
+
+
+def thousands(value: float | int) -> MarkdownSafe:
+    if isinstance(value, float) and not value.is_integer():
+        return MarkdownSafe(f"{value:,.2f}")
+    return MarkdownSafe(f"{int(value):,}")
+
+
+def duration(seconds: float) -> MarkdownSafe:
+    if seconds < 1:
+        return MarkdownSafe(f"{seconds * 1000:.0f} ms")
+    if seconds < 60:
+        return MarkdownSafe(f"{seconds:.1f} seconds")
+    return MarkdownSafe(f"{seconds / 60:.1f} minutes")
+
+
+def _short_seconds(seconds: float) -> str:
+    seconds = abs(seconds)
+    if seconds < 60:
+        return f"{seconds:.0f}s" if seconds >= 1 else f"{seconds:.1f}s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}m {rest}s" if rest else f"{minutes}m"
+
+
+def count_change(current: int, previous: int | None) -> MarkdownSafe:
+    """Seed 000's Change column for counts: "+12 from yesterday"."""
+    if previous is None:
+        return MarkdownSafe("first run")
+    diff = current - previous
+    if diff == 0:
+        return MarkdownSafe("no change from yesterday")
+    return MarkdownSafe(f"{diff:+,} from yesterday")
+
+
+def time_change(current: float, previous: float | None) -> MarkdownSafe:
+    """Seed 000's Change column for time: "-30s improvement" / "+12s slower"."""
+    if previous is None:
+        return MarkdownSafe("first run")
+    diff = current - previous
+    if abs(diff) < 0.05:
+        return MarkdownSafe("no change")
+    sign = "-" if diff < 0 else "+"
+    return MarkdownSafe(f"{sign}{_short_seconds(diff)} {'improvement' if diff < 0 else 'slower'}")
+
+
+def performance_json(report: RunReport) -> MarkdownSafe:
+    metrics = report.metrics
+    payload: dict[str, object] = {
+        "execution_time_seconds": metrics.execution_time_seconds,
+        "records_per_second": metrics.records_per_second,
+        "database_operations": metrics.database_operations.model_dump(),
+        "api_calls": metrics.api_calls,
+        "error_count": metrics.error_count,
+        "warning_count": metrics.warning_count,
+    }
+    if metrics.custom:
+        payload["custom"] = dict(sorted(metrics.custom.items()))
+    return code_block_safe(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("reporting_assets.execution_reports", "templates"),
+        autoescape=False,  # markdown, not HTML: values are escaped by ``finalize`` instead
+        finalize=finalize,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(thousands=thousands, duration=duration)
+    return env
+
+
+def render_report(
+    report: RunReport,
+    *,
+    previous: RunReport | None,
+    run_url: str | None,
+    generated_at: dt.datetime | None,
+    list_length: int = DEFAULT_LIST_LENGTH,
+) -> str:
+    """Seed 000's markdown for one run; ``previous`` is the same pipeline's run the day before."""
+    labels = labels_for(report.pipeline_type)
+    prev_counts = previous.counts if previous else None
+    summary_rows = [
+        (
+            labels.new,
+            thousands(report.counts.new),
+            count_change(report.counts.new, prev_counts.new if prev_counts else None),
+        ),
+        (
+            labels.updated,
+            thousands(report.counts.updated),
+            count_change(report.counts.updated, prev_counts.updated if prev_counts else None),
+        ),
+        (
+            "Processing Time",
+            duration(report.metrics.execution_time_seconds),
+            time_change(
+                report.metrics.execution_time_seconds,
+                previous.metrics.execution_time_seconds if previous else None,
+            ),
+        ),
+        (
+            "Records Processed",
+            thousands(report.counts.records_processed),
+            count_change(
+                report.counts.records_processed, prev_counts.records_processed if prev_counts else None
+            ),
+        ),
+    ]
+    if report.counts.failed or (prev_counts and prev_counts.failed):
+        summary_rows.append(
+            (
+                "Failed Records",
+                thousands(report.counts.failed),
+                count_change(report.counts.failed, prev_counts.failed if prev_counts else None),
+            )
+        )
+    for name, value in sorted(report.metrics.custom.items()):
+        before = report.metrics.previous.get(name)
+        change = MarkdownSafe("—") if before is None else MarkdownSafe(f"{value - before:+,.2f} vs previous")
+        summary_rows.append((name.replace("_", " ").title(), thousands(value), change))
+
+    order_sections = []
+    other_changes = []
+    for category, title in ORDER_CATEGORIES.items():
+        total = report.change_counts.get(category, 0)
+        if total:
+            items = [c for c in report.changes if c.category == category]
+            order_sections.append((title, total, items[:list_length], _more(total, items, list_length)))
+    for category, total in sorted(report.change_counts.items()):
+        if category in ORDER_CATEGORIES or category in _SECTION_CATEGORIES:
+            continue
+        items = [c for c in report.changes if c.category == category]
+        other_changes.append(
+            (category.replace("_", " ").title(), total, items[:list_length], _more(total, items, list_length))
+        )
+
+    template = environment().get_template("execution_report.md.j2")
+    return template.render(
+        report=report,
+        pipeline_title=labels.title,
+        status_badge=MarkdownSafe(STATUS_BADGES[report.status]),
+        summary_rows=summary_rows,
+        order_sections=order_sections,
+        other_changes=other_changes,
+        performance=performance_json(report),
+        run_url=MarkdownSafe(run_url) if run_url else None,
+        generated_at=MarkdownSafe(generated_at.strftime("%Y-%m-%d %H:%M:%S")) if generated_at else None,
+    )
+
+
+_SECTION_CATEGORIES = {"stage_move", "qc_flagged", "qc_passed", "ready_to_ship", "shipped"}
+
+
+def _more(total: int, items: list, list_length: int) -> int:
+    """How many entries the "... (N more)" line stands for (count-weighted beyond the shown)."""
+    shown = sum(c.count for c in items[:list_length])
+    return max(total - shown, 0)

@@ -1,0 +1,37 @@
+"""Making untrusted text inert inside generated markdown.
+
+Customer, product and system names come from upstream systems; a name like ``<script>`` or
+``**ACME**`` must print as itself, never as markup. Jinja2 has no markdown autoescape, so the
+report environments pass every ``{{ }}`` value through :func:`md_escape` via ``finalize``,
+except values already marked :class:`MarkdownSafe` by the project's own filters.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_INLINE_SPECIALS = re.compile(r"([\\`*_\[\]<>|~&!{}])")
+_LINE_START_SPECIALS = re.compile(r"^(\s*)([#+\-=>]|\d+[.)])")
+
+
+class MarkdownSafe(str):
+    """Text produced by the project's own formatting: emitted as is."""
+
+
+def md_escape(value: Any) -> str:
+    """Backslash-escape markdown/HTML syntax and flatten newlines so text stays one inline run."""
+    text = " ".join(str(value).split()) if value is not None else ""
+    text = _INLINE_SPECIALS.sub(r"\\\1", text)
+    return _LINE_START_SPECIALS.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def finalize(value: Any) -> str:
+    if isinstance(value, MarkdownSafe):
+        return value
+    return md_escape(value)
+
+
+def code_block_safe(text: str) -> MarkdownSafe:
+    """Text for a fenced code block: only a fence could break out, so neutralise fences."""
+    return MarkdownSafe(text.replace("```", "`\u200b``"))

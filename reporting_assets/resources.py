@@ -1,0 +1,57 @@
+"""Dagster resources: thin, configurable handles over the project's plain functions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+import psycopg
+from pydantic import Field
+
+from reporting_assets.db.connection import connect
+from reporting_assets.db.migrations import migrate
+from reporting_assets.db.urls import resolve_urls
+
+
+class PostgresResource(dg.ConfigurableResource):
+    """The reporting database. Empty URL: ``REPORTING_DATABASE_URL`` if set, else the
+    embedded server (resolved when a run starts, never at import time)."""
+
+    database_url: str = Field(
+        default="",
+        description="postgresql:// URL of the reporting database; empty = environment/embedded.",
+    )
+    apply_migrations: bool = Field(
+        default=True, description="Apply pending sql/ migrations when a run starts (idempotent)."
+    )
+
+    def url(self) -> str:
+        return self.database_url or resolve_urls().reporting
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if self.apply_migrations:
+            migrate(self.url())
+
+    @contextmanager
+    def connection(self, doing: str = "working") -> Iterator[psycopg.Connection]:
+        with connect(self.url(), doing=doing) as conn:
+            yield conn
+
+
+class ReportSettingsResource(dg.ConfigurableResource):
+    """How reports look: where run links point and how long change lists get."""
+
+    ui_base_url: str = Field(
+        default="http://localhost:3000",
+        description="Base URL of the Dagster UI, used for the run link in each report footer.",
+    )
+    list_length: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Changes listed per section before '... (N more)'.",
+    )
+
+    def run_url(self, run_id: str) -> str:
+        return f"{self.ui_base_url.rstrip('/')}/runs/{run_id}"

@@ -1,0 +1,1 @@
+"""Sample source pipelines (order, manufacturing and shipping sync) over a synthetic source."""
