@@ -59,7 +59,9 @@ def database_url(pg_server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def session_instance(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dg.DagsterInstance]:
+def session_instance(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dg.DagsterInstance]:
     """A PostgreSQL-backed instance through the same storage class dagster.yaml names."""
     overrides = {
         "storage": {
@@ -71,7 +73,9 @@ def session_instance(database_url: str, tmp_path_factory: pytest.TempPathFactory
         },
         "telemetry": {"enabled": False},
     }
-    with dg.instance_for_test(overrides=overrides, temp_dir=str(tmp_path_factory.mktemp("dagster_home"))) as inst:
+    with dg.instance_for_test(
+        overrides=overrides, temp_dir=str(tmp_path_factory.mktemp("dagster_home"))
+    ) as inst:
         yield inst
 
 

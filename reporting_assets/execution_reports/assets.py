@@ -179,6 +179,5 @@ def lineage_metadata(rows: list) -> dict[str, dg.MetadataValue]:
 render_reports_job = dg.define_asset_job(
     "render_reports",
     selection=dg.AssetSelection.assets(EXECUTION_REPORTS, WORKFLOW_LINEAGE),
-    partitions_def=customer_day_partitions,
     description="Execution reports and lineage for a partition or a range of one customer's days.",
 )

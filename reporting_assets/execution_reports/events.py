@@ -93,7 +93,7 @@ def _silent_failures(
     wanted = set(source_keys)
     for run in runs:
         partition = run.tags.get(_PARTITION_TAG)
-        selected = set(run.asset_selection or ()) & wanted
+        selected = _planned_assets(instance, run) & wanted
         missing = [k for k in selected if (run.run_id, k.to_user_string(), partition) not in found]
         if not missing or partition is None:
             continue
@@ -113,6 +113,35 @@ def _silent_failures(
             )
 
 
+def _planned_assets(instance: dg.DagsterInstance, run: dg.DagsterRun) -> set[dg.AssetKey]:
+    """The assets a run set out to materialize (its selection, else its execution plan)."""
+    if run.asset_selection:
+        return set(run.asset_selection)
+    if run.execution_plan_snapshot_id is None:
+        return set()
+    plan = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
+    to_execute = set(plan.step_keys_to_execute)
+    return {
+        output.properties.asset_key
+        for step in plan.steps
+        if step.key in to_execute
+        for output in step.outputs
+        if output.properties is not None and output.properties.asset_key is not None
+    }
+
+
+def _user_error(error: Any) -> str:
+    """The first error in the cause chain that is not a Dagster wrapper (the one to act on)."""
+    chain = []
+    while error is not None:
+        chain.append(error)
+        error = error.cause or error.context
+    chosen = next((e for e in chain if not (e.cls_name or "").startswith("Dagster")), chain[0])
+    message = chosen.message.strip()
+    prefix = f"{chosen.cls_name}: "
+    return message if message.startswith(prefix) else prefix + message
+
+
 def _failure_messages(instance: dg.DagsterInstance, run_id: str, status: DagsterRunStatus) -> tuple[str, ...]:
     messages: list[str] = []
     records = instance.get_records_for_run(
@@ -124,7 +153,7 @@ def _failure_messages(instance: dg.DagsterInstance, run_id: str, status: Dagster
         data = getattr(dagster_event, "event_specific_data", None)
         error = getattr(data, "error", None)
         if error is not None:
-            messages.append(f"{error.cls_name}: {error.message.strip()}")
+            messages.append(_user_error(error))
         elif record.event_log_entry.user_message:
             messages.append(record.event_log_entry.user_message.strip())
     if not messages:

@@ -40,7 +40,7 @@ def build_source_asset(pipeline_type: str) -> dg.AssetsDefinition:
         reporter = PipelineReporter(
             customer.display_name,
             pipeline_type,
-            context.run_id,
+            context.run.run_id,
             customer_key=customer.partition_key,
             execution_date=partition.day,
             external_execution_id=config.external_execution_id,
@@ -58,6 +58,5 @@ SOURCE_ASSET_KEYS = [dg.AssetKey(name) for name in PIPELINES]
 sample_pipelines_job = dg.define_asset_job(
     "sample_pipelines",
     selection=dg.AssetSelection.assets(*SOURCE_ASSET_KEYS),
-    partitions_def=customer_day_partitions,
     description="The three sample source pipelines for one customer and day.",
 )

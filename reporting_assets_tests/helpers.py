@@ -1,0 +1,90 @@
+"""Launching real runs on the test instance, the way the demo and a backfill do."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import dagster as dg
+import psycopg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from reporting_assets.definitions import defs
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+def run_sources(
+    instance: dg.DagsterInstance,
+    partition_key: str,
+    ops: dict[str, dict[str, Any]] | None = None,
+) -> dg.ExecuteInProcessResult:
+    """One sample_pipelines run (3 source assets) for a partition; ``ops`` = per-asset config."""
+    run_config: dict[str, Any] = dict(QUIET)
+    if ops:
+        run_config["ops"] = {name: {"config": config} for name, config in ops.items()}
+    return defs.resolve_job_def("sample_pipelines").execute_in_process(
+        instance=instance, partition_key=partition_key, run_config=run_config, raise_on_error=False
+    )
+
+
+def render(
+    instance: dg.DagsterInstance, first: str, last: str | None = None, raise_on_error: bool = True
+) -> dg.ExecuteInProcessResult:
+    """A render_reports run for one partition, or a batched range run (first..last)."""
+    job = defs.resolve_job_def("render_reports")
+    if last is None:
+        return job.execute_in_process(
+            instance=instance, partition_key=first, run_config=QUIET, raise_on_error=raise_on_error
+        )
+    return job.execute_in_process(
+        instance=instance,
+        run_config=QUIET,
+        tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
+        raise_on_error=raise_on_error,
+    )
+
+
+def report_rows(conn: psycopg.Connection, partition_keys: Sequence[str] | None = None) -> list[dict]:
+    rows = conn.execute(
+        "SELECT * FROM reporting.pipeline_execution_reports "
+        "WHERE %(keys)s::text[] IS NULL OR partition_key = ANY(%(keys)s) "
+        "ORDER BY partition_key, pipeline_type, execution_id",
+        {"keys": list(partition_keys) if partition_keys is not None else None},
+    ).fetchall()
+    conn.commit()
+    return rows
+
+
+def table_snapshot(conn: psycopg.Connection) -> dict[str, list[tuple]]:
+    """Every reporting row (minus surrogate ids), to compare before/after re-runs."""
+    snapshot = {
+        "reports": conn.execute(
+            "SELECT execution_id, pipeline_type, customer_key, execution_date, status, markdown_content, "
+            "summary_json::text, content_hash, generated_at, updated_at "
+            "FROM reporting.pipeline_execution_reports ORDER BY 1, 2, 3, 4"
+        ).fetchall(),
+        "executions": conn.execute(
+            "SELECT run_id, job_name, status, external_execution_id, updated_at "
+            "FROM reporting.workflow_executions ORDER BY 1"
+        ).fetchall(),
+        "lineage": conn.execute(
+            "SELECT r.execution_id, r.pipeline_type, r.execution_date, l.figure_path, l.figure_value::text, "
+            "l.event_storage_id, l.updated_at FROM reporting.report_lineage l "
+            "JOIN reporting.pipeline_execution_reports r ON r.id = l.report_id ORDER BY 1, 2, 3, 4"
+        ).fetchall(),
+    }
+    conn.commit()
+    return {k: [tuple(r.values()) for r in v] for k, v in snapshot.items()}
+
+
+def latest_materialization_metadata(
+    instance: dg.DagsterInstance, asset: str, partition_key: str
+) -> dict[str, Any]:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition_key]), limit=1
+    ).records
+    assert records, f"no materialization of {asset} for {partition_key}"
+    materialization = records[0].asset_materialization
+    assert materialization is not None
+    return dict(materialization.metadata)

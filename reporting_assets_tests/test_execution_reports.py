@@ -1,0 +1,125 @@
+"""execution_reports and workflow_lineage: real runs on a real PostgreSQL-backed instance."""
+
+from __future__ import annotations
+
+import dagster as dg
+import psycopg
+
+from reporting_assets.lineage.verify import verify
+from reporting_assets_tests.helpers import (
+    latest_materialization_metadata,
+    render,
+    report_rows,
+    run_sources,
+    table_snapshot,
+)
+
+DAY1, DAY2, DAY3 = "2025-06-15", "2025-06-16", "2025-06-17"
+
+
+def test_report_compares_with_yesterday_and_links_every_figure(
+    instance: dg.DagsterInstance, conn: psycopg.Connection, customers: list[str]
+) -> None:
+    run_sources(instance, f"PELOTON|{DAY1}")
+    today = run_sources(
+        instance, f"PELOTON|{DAY2}", ops={"order_sync": {"external_execution_id": "kestra_exec_1"}}
+    )
+    render(instance, f"PELOTON|{DAY2}")
+
+    rows = report_rows(conn, [f"PELOTON|{DAY2}"])
+    assert [r["pipeline_type"] for r in rows] == ["manufacturing_sync", "order_sync", "shipping_sync"]
+    assert {r["execution_id"] for r in rows} == {today.run_id}
+    order = next(r for r in rows if r["pipeline_type"] == "order_sync")
+    assert order["status"] == "success"
+    assert order["external_execution_id"] == "kestra_exec_1"
+    markdown = order["markdown_content"]
+    assert markdown.startswith("# 📋 Pipeline Execution Report\n")
+    assert "**Customer**: PELOTON" in markdown
+    assert "from yesterday" in markdown and "first run" not in markdown
+    assert f"/runs/{today.run_id})" in markdown
+    assert order["summary_json"]["counts"]["new"] == order["contract_json"]["counts"]["new"]
+
+    metadata = latest_materialization_metadata(instance, "execution_reports", f"PELOTON|{DAY2}")
+    assert metadata["report"].value.startswith("# 📋 Pipeline Execution Report")
+    assert metadata["reports"].value == 3
+    assert len(metadata["runs"].value.records) == 3
+
+    result = verify(conn)
+    assert result.ok, result.problems
+    lineage = conn.execute(
+        "SELECT count(*) AS n, count(DISTINCT run_id) AS runs, count(*) FILTER (WHERE external_execution_id "
+        "= 'kestra_exec_1') AS with_external FROM reporting.report_lineage"
+    ).fetchone()
+    assert lineage is not None and lineage["runs"] == 1 and lineage["n"] > 30 and lineage["with_external"] > 5
+    execution = conn.execute("SELECT * FROM reporting.workflow_executions").fetchall()
+    assert [(e["run_id"], e["job_name"], e["status"]) for e in execution] == [
+        (today.run_id, "sample_pipelines", "success")
+    ]
+
+
+def test_first_day_says_first_run(
+    instance: dg.DagsterInstance, conn: psycopg.Connection, customers: list[str]
+) -> None:
+    run_sources(instance, f"GREYSON|{DAY1}")
+    render(instance, f"GREYSON|{DAY1}")
+    for row in report_rows(conn):
+        assert "| first run |" in row["markdown_content"]
+
+
+def test_rematerializing_changes_nothing(
+    instance: dg.DagsterInstance, conn: psycopg.Connection, customers: list[str]
+) -> None:
+    for day in (DAY1, DAY2):
+        run_sources(instance, f"ACTIVELY BLACK|{day}")
+    render(instance, f"ACTIVELY BLACK|{DAY1}", f"ACTIVELY BLACK|{DAY2}")
+    before = table_snapshot(conn)
+    render(instance, f"ACTIVELY BLACK|{DAY1}", f"ACTIVELY BLACK|{DAY2}")
+    render(instance, f"ACTIVELY BLACK|{DAY2}")
+    after = table_snapshot(conn)
+    assert len(before["reports"]) == 6
+    assert after == before  # same rows, byte-identical markdown, untouched updated_at
+
+
+def test_batched_range_run_materializes_each_partition(
+    instance: dg.DagsterInstance, conn: psycopg.Connection, customers: list[str]
+) -> None:
+    keys = [f"GREYSON|{d}" for d in (DAY1, DAY2, DAY3)]
+    for key in keys:
+        run_sources(instance, key)
+    result = render(instance, keys[0], keys[-1])
+    materialized = sorted(
+        (e.asset_key.to_user_string(), e.partition)
+        for e in (m.event_specific_data.materialization for m in result.get_asset_materialization_events())
+    )
+    assert materialized == sorted(
+        [("execution_reports", k) for k in keys] + [("workflow_lineage", k) for k in keys]
+    )
+    assert len(report_rows(conn)) == 9
+    for key in keys:
+        metadata = latest_materialization_metadata(instance, "execution_reports", key)
+        assert f"**Date**: {key.split('|')[1]}" in metadata["report"].value
+        lineage = latest_materialization_metadata(instance, "workflow_lineage", key)
+        assert lineage["runs"].value == 1 and lineage["figures"].value > 0
+
+
+def test_failed_and_partial_runs_still_get_reports(
+    instance: dg.DagsterInstance, conn: psycopg.Connection, customers: list[str]
+) -> None:
+    key = f"PELOTON|{DAY3}"
+    result = run_sources(
+        instance, key, ops={"shipping_sync": {"simulate": "failure"}, "order_sync": {"simulate": "partial"}}
+    )
+    assert not result.success
+    render(instance, key)
+    rows = {r["pipeline_type"]: r for r in report_rows(conn)}
+    assert rows["shipping_sync"]["status"] == "failed"
+    assert rows["shipping_sync"]["source_event"] == "observation"
+    assert "simulated failure of shipping_sync" in rows["shipping_sync"]["contract_json"]["errors"][0]
+    assert "simulated failure of shipping\\_sync" in rows["shipping_sync"]["markdown_content"]
+    assert "❌ FAILED" in rows["shipping_sync"]["markdown_content"]
+    assert rows["order_sync"]["status"] == "partial"
+    assert "⚠️ PARTIAL" in rows["order_sync"]["markdown_content"]
+    assert rows["manufacturing_sync"]["status"] == "success"
+    assert verify(conn).ok
+    status = conn.execute("SELECT status FROM reporting.workflow_executions").fetchone()
+    assert status is not None and status["status"] == "failed"
