@@ -142,7 +142,7 @@ def parse_run_report(raw: Any, *, source: str) -> RunReport:
             f"{type(raw).__name__}. Emit it with PipelineReporter.to_metadata()."
         )
     version = raw.get("schema_version")
-    if version not in SUPPORTED_SCHEMA_VERSIONS:
+    if type(version) is not int or version not in SUPPORTED_SCHEMA_VERSIONS:
         raise ContractError(
             f"{source}: unknown schema_version {version!r}; this reporting_assets reads "
             f"{', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))}. Upgrade reporting_assets or emit "

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 _INLINE_SPECIALS = re.compile(r"([\\`*_\[\]<>|~&!{}])")
+_FENCE = re.compile(r"`{3,}")
 _LINE_START_SPECIALS = re.compile(r"^(\s*)([#+\-=>]|\d+[.)])")
 
 
@@ -34,4 +35,4 @@ def finalize(value: Any) -> str:
 
 def code_block_safe(text: str) -> MarkdownSafe:
     """Text for a fenced code block: only a fence could break out, so neutralise fences."""
-    return MarkdownSafe(text.replace("```", "`\u200b``"))
+    return MarkdownSafe(_FENCE.sub(lambda m: "\u200b".join(m.group(0)), text))

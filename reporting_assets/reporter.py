@@ -82,20 +82,19 @@ class PipelineReporter:
         quantity: int | None = None,
     ) -> None:
         """Record a change; only the first ``max_changes`` are kept, every one is counted."""
+        change = Change(
+            category=category,
+            description=description,
+            key=key,
+            before=None if before is None else str(before),
+            after=None if after is None else str(after),
+            quantity=quantity,
+            count=count,
+        )
         self.changes_total += 1
         self.change_counts[category] = self.change_counts.get(category, 0) + count
         if len(self.changes) < self.max_changes:
-            self.changes.append(
-                Change(
-                    category=category,
-                    description=description,
-                    key=key,
-                    before=None if before is None else str(before),
-                    after=None if after is None else str(after),
-                    quantity=quantity,
-                    count=count,
-                )
-            )
+            self.changes.append(change)
 
     def log_metric(self, name: str, value: float, previous_value: float | None = None) -> None:
         """Record a metric. Counts, database operations and ``api_calls.<system>`` are typed;

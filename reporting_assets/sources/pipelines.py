@@ -101,7 +101,7 @@ def manufacturing_sync(reporter: PipelineReporter, customer_key: str, day: dt.da
     reporter.count_api_calls("manufacturing_system", _pages(len(in_production)) + math.ceil(moved / 25))
     reporter.count_database_operations("queries", _pages(len(in_production)))
     reporter.count_database_operations("updates", moved + len(change.qc_flagged) + len(change.qc_passed))
-    reporter.log_metric("records_processed", len(in_production) + entering)
+    reporter.log_metric("records_processed", len(in_production))
     reporter.log_metric("new", entering)
     reporter.log_metric("updated", moved - entering + len(change.qc_flagged) + len(change.qc_passed))
     if change.qc_flagged:

@@ -1,0 +1,219 @@
+"""Customer partition keys and the customer registry against the real database."""
+
+from __future__ import annotations
+
+import dagster as dg
+import psycopg
+import pytest
+
+from reporting_assets.customers import (
+    add_customer,
+    get_customer,
+    key_problem,
+    list_customers,
+    suggest_key,
+    validate_key,
+)
+from reporting_assets.errors import CustomerError
+from reporting_assets.partitions import CUSTOMERS_PARTITIONS_NAME
+
+VALID_KEYS = ["ACTIVELY BLACK", "AT&T", "O'NEILL", "PELOTON", "A", "acme_2.0-eu", "X" * 100, "7 FOR ALL"]
+INVALID_KEYS = [
+    "../etc/passwd",
+    "..",
+    "A..B",
+    "ACME|2025-06-17",
+    "ACME, INC",
+    "ACME/EU",
+    "ACME\\EU",
+    " ACME",
+    "ACME ",
+    "ACME\n",
+    "",
+    "-ACME",
+    ".hidden",
+    "X" * 101,
+    "Café",
+    "ACME\tEU",
+]
+
+
+@pytest.mark.parametrize("key", VALID_KEYS)
+def test_valid_keys(key: str) -> None:
+    assert key_problem(key) is None
+    assert validate_key(key) == key
+
+
+@pytest.mark.parametrize("key", INVALID_KEYS)
+def test_invalid_keys(key: str) -> None:
+    problem = key_problem(key)
+    assert problem is not None
+    assert repr(key) in problem
+    with pytest.raises(CustomerError) as info:
+        validate_key(key)
+    suggestion = suggest_key(key)
+    assert f"Try --key {suggestion!r}" in str(info.value)
+    assert key_problem(suggestion) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("../etc/passwd", "etc-passwd"),
+        ("ACME|2025-06-17", "ACME-2025-06-17"),
+        ("ACME, INC", "ACME- INC"),
+        ("ACME/EU", "ACME-EU"),
+        ("  ACME  ", "ACME"),
+        ("A..B", "A.B"),
+        ("ACTIVELY BLACK", "ACTIVELY BLACK"),
+        ("AT&T", "AT&T"),
+        ("O'NEILL", "O'NEILL"),
+        ("|||", "CUSTOMER"),
+        ("", "CUSTOMER"),
+    ],
+)
+def test_suggest_key(name: str, expected: str) -> None:
+    assert suggest_key(name) == expected
+    assert key_problem(suggest_key(name)) is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "X" * 101,
+        "a" * 99 + "/" + "b" * 200,
+        "Café ☕ 東京",
+        "..." * 50,
+        "-" * 10 + "A",
+        "<script>alert(1)</script>",
+        "A" + ". " * 80 + "B",
+        "'&'",
+        "A" * 99 + "..B",
+    ],
+)
+def test_suggest_key_is_always_valid(name: str) -> None:
+    suggestion = suggest_key(name)
+    assert key_problem(suggestion) is None, suggestion
+    assert 1 <= len(suggestion) <= 100
+
+
+def test_key_length_limit_is_100() -> None:
+    assert key_problem("X" * 100) is None
+    assert key_problem("X" * 101) is not None
+    assert len(suggest_key("X" * 101)) == 100
+
+
+# --- registry against PostgreSQL ----------------------------------------------------------------
+
+
+def _rows(conn: psycopg.Connection) -> list[dict]:
+    return conn.execute(
+        "SELECT partition_key, display_name FROM reporting.customers ORDER BY partition_key"
+    ).fetchall()
+
+
+def test_add_customer_is_idempotent(conn: psycopg.Connection, instance: dg.DagsterInstance) -> None:
+    first = add_customer(conn, instance, "ACTIVELY BLACK")
+    second = add_customer(conn, instance, "ACTIVELY BLACK")
+    assert first == second
+    assert first.partition_key == "ACTIVELY BLACK" and first.display_name == "ACTIVELY BLACK"
+    assert _rows(conn) == [{"partition_key": "ACTIVELY BLACK", "display_name": "ACTIVELY BLACK"}]
+    assert instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME) == ["ACTIVELY BLACK"]
+
+
+def test_add_customer_strips_display_name(conn: psycopg.Connection, instance: dg.DagsterInstance) -> None:
+    customer = add_customer(conn, instance, "  PELOTON  ")
+    assert customer.partition_key == "PELOTON" and customer.display_name == "PELOTON"
+    assert instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME) == ["PELOTON"]
+
+
+def test_rename_via_same_key_updates_display_name(
+    conn: psycopg.Connection, instance: dg.DagsterInstance
+) -> None:
+    add_customer(conn, instance, "PELOTON")
+    created = conn.execute(
+        "SELECT created_at, updated_at FROM reporting.customers WHERE partition_key = 'PELOTON'"
+    ).fetchone()
+    renamed = add_customer(conn, instance, "Peloton Interactive, Inc.", key="PELOTON")
+    assert renamed.partition_key == "PELOTON"
+    assert renamed.display_name == "Peloton Interactive, Inc."
+    assert _rows(conn) == [{"partition_key": "PELOTON", "display_name": "Peloton Interactive, Inc."}]
+    after = conn.execute(
+        "SELECT created_at, updated_at FROM reporting.customers WHERE partition_key = 'PELOTON'"
+    ).fetchone()
+    assert after["created_at"] == created["created_at"]
+    assert after["updated_at"] >= created["updated_at"]
+    assert get_customer(conn, "PELOTON").display_name == "Peloton Interactive, Inc."
+    assert instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME) == ["PELOTON"]
+
+
+def test_bad_display_name_without_key_suggests_one(
+    conn: psycopg.Connection, instance: dg.DagsterInstance
+) -> None:
+    with pytest.raises(CustomerError) as info:
+        add_customer(conn, instance, "ACME/EU | Retail")
+    message = str(info.value)
+    assert "'ACME/EU | Retail' is not a valid customer partition key" in message
+    assert "--key 'ACME-EU - Retail'" in message
+    assert _rows(conn) == []
+    assert instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME) == []
+    # the suggested key works
+    customer = add_customer(conn, instance, "ACME/EU | Retail", key=suggest_key("ACME/EU | Retail"))
+    assert customer == get_customer(conn, "ACME-EU - Retail")
+    assert customer.display_name == "ACME/EU | Retail"
+
+
+def test_bad_explicit_key_is_rejected(conn: psycopg.Connection, instance: dg.DagsterInstance) -> None:
+    with pytest.raises(CustomerError, match=r"Try --key 'etc'"):
+        add_customer(conn, instance, "Etc Corp", key="../etc")
+    assert _rows(conn) == []
+
+
+@pytest.mark.parametrize("name", ["", "   ", "X" * 256])
+def test_empty_or_long_display_names(
+    conn: psycopg.Connection, instance: dg.DagsterInstance, name: str
+) -> None:
+    with pytest.raises(CustomerError):
+        add_customer(conn, instance, name, key="OK")
+    assert _rows(conn) == []
+
+
+def test_unicode_display_name_with_explicit_key(
+    conn: psycopg.Connection, instance: dg.DagsterInstance
+) -> None:
+    add_customer(conn, instance, "Café ☕ 東京", key="CAFE TOKYO")
+    assert get_customer(conn, "CAFE TOKYO").display_name == "Café ☕ 東京"
+
+
+def test_get_customer_unknown_key_names_close_matches(conn: psycopg.Connection, customers: list[str]) -> None:
+    assert get_customer(conn, "PELOTON").display_name == "PELOTON"
+    with pytest.raises(CustomerError) as info:
+        get_customer(conn, "PELOTN")
+    message = str(info.value)
+    assert "'PELOTN' is not registered" in message
+    assert "Did you mean 'PELOTON'?" in message
+    assert "customers add 'PELOTN'" in message
+
+
+def test_get_customer_unknown_key_without_close_match(conn: psycopg.Connection, customers: list[str]) -> None:
+    with pytest.raises(CustomerError) as info:
+        get_customer(conn, "ZZZZZZZZZZ")
+    assert "Did you mean" not in str(info.value)
+    assert "'ZZZZZZZZZZ' is not registered" in str(info.value)
+
+
+def test_sample_customers_fixture(
+    conn: psycopg.Connection, instance: dg.DagsterInstance, customers: list[str]
+) -> None:
+    assert [c.partition_key for c in list_customers(conn)] == sorted(customers)
+    assert sorted(instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME)) == sorted(customers)
+
+
+def test_database_rejects_invalid_keys_too(conn: psycopg.Connection, instance: dg.DagsterInstance) -> None:
+    with pytest.raises(psycopg.errors.CheckViolation):
+        conn.execute(
+            "INSERT INTO reporting.customers (partition_key, display_name) VALUES (%s, %s)",
+            ("../etc", "bad"),
+        )
+    conn.rollback()
+    assert _rows(conn) == []

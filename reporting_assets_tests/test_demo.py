@@ -1,0 +1,59 @@
+"""The main job (what `reporting-assets demo` runs) on a real instance; re-running is idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import psycopg
+
+from reporting_assets.definitions import defs
+from reporting_assets.demo import run_demo
+from reporting_assets.lineage.verify import verify
+from reporting_assets_tests.helpers import table_snapshot
+
+
+def test_demo_runs_sources_reports_and_lineage_and_reruns_idempotently(
+    instance: dg.DagsterInstance, conn: psycopg.Connection, database_url: str
+) -> None:
+    lines: list[str] = []
+    result = run_demo(defs, instance, database_url, days=6, progress=lines.append)
+    assert result.runs_launched == 18 and result.runs_skipped == 0
+    assert len(result.failed_runs) == 1  # PELOTON's shipping_sync fails on purpose on day 5
+    assert result.table_counts == {
+        "customers": 3,
+        "pipeline_execution_reports": 54,
+        "workflow_executions": 18,
+        "workflow_execution_partitions": 54,
+        "report_lineage": result.table_counts["report_lineage"],
+    }
+    assert result.table_counts["report_lineage"] > 54 * 10
+    assert any(line.startswith("[3/4]") for line in lines)
+    assert any("FAILED on purpose (shipping_sync)" in line for line in lines)
+    assert sorted(instance.get_dynamic_partitions("customers")) == ["ACTIVELY BLACK", "GREYSON", "PELOTON"]
+    statuses = {
+        r["status"]: r["n"]
+        for r in conn.execute(
+            "SELECT status, count(*) AS n FROM reporting.pipeline_execution_reports GROUP BY status"
+        )
+    }
+    assert statuses == {"success": 52, "failed": 1, "partial": 1}
+    assert verify(conn).ok
+    external = conn.execute(
+        "SELECT count(*) AS n FROM reporting.workflow_execution_partitions WHERE external_execution_id LIKE 'kestra_exec_%%'"
+    ).fetchone()
+    assert external is not None and external["n"] == 54
+    conn.commit()
+
+    before = table_snapshot(conn)
+    again = run_demo(defs, instance, database_url, days=6, progress=lines.append)
+    assert again.runs_launched == 0 and again.runs_skipped == 18
+    assert table_snapshot(conn) == before
+
+
+def test_demo_days_cover_the_documented_partition() -> None:
+    from reporting_assets.demo import DEMO_END_DATE, demo_partitions
+
+    keys = [p.partition_key for p in demo_partitions(("ACTIVELY BLACK",), DEMO_END_DATE, 7)]
+    assert keys[0] == "ACTIVELY BLACK|2025-06-11" and keys[-1] == "ACTIVELY BLACK|2025-06-17"
+    assert DEMO_END_DATE == dt.date(2025, 6, 17)
