@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from reporting_assets.errors import ContractError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 SUPPORTED_SCHEMA_VERSIONS = (1,)
 RUN_REPORT_METADATA_KEY = "run_report"
 DEFAULT_MAX_CHANGES = 1_000

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 
 import dagster as dg
-import psycopg
 
+from reporting_assets.db.connection import Connection
 from reporting_assets.errors import CustomerError
 from reporting_assets.partitions import CUSTOMERS_PARTITIONS_NAME
 
@@ -48,7 +48,7 @@ def validate_key(key: str) -> str:
 
 
 def add_customer(
-    conn: psycopg.Connection,
+    conn: Connection,
     instance: dg.DagsterInstance | None,
     display_name: str,
     key: str | None = None,
@@ -81,14 +81,14 @@ def add_customer(
     return Customer(key, display_name)
 
 
-def list_customers(conn: psycopg.Connection) -> list[Customer]:
+def list_customers(conn: Connection) -> list[Customer]:
     rows = conn.execute(
         "SELECT partition_key, display_name FROM reporting.customers ORDER BY partition_key"
     ).fetchall()
     return [Customer(r["partition_key"], r["display_name"]) for r in rows]
 
 
-def sync_partitions(conn: psycopg.Connection, instance: dg.DagsterInstance) -> list[str]:
+def sync_partitions(conn: Connection, instance: dg.DagsterInstance) -> list[str]:
     """Add registered customers missing from the ``customers`` dynamic partitions."""
     keys = [c.partition_key for c in list_customers(conn)]
     known = set(instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME))
@@ -98,7 +98,7 @@ def sync_partitions(conn: psycopg.Connection, instance: dg.DagsterInstance) -> l
     return missing
 
 
-def get_customer(conn: psycopg.Connection, key: str) -> Customer:
+def get_customer(conn: Connection, key: str) -> Customer:
     """The registered customer for ``key``, or an error naming close matches."""
     row = conn.execute(
         "SELECT partition_key, display_name FROM reporting.customers WHERE partition_key = %s",
@@ -115,7 +115,7 @@ def get_customer(conn: psycopg.Connection, key: str) -> Customer:
     )
 
 
-def display_names(conn: psycopg.Connection, keys: list[str]) -> dict[str, str]:
+def display_names(conn: Connection, keys: list[str]) -> dict[str, str]:
     rows = conn.execute(
         "SELECT partition_key, display_name FROM reporting.customers WHERE partition_key = ANY(%s)",
         (keys,),

@@ -6,10 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import dagster as dg
-import psycopg
 from pydantic import Field
 
-from reporting_assets.db.connection import connect
+from reporting_assets.db.connection import Connection, connect
 from reporting_assets.db.migrations import migrate
 from reporting_assets.db.urls import resolve_urls
 
@@ -34,7 +33,7 @@ class PostgresResource(dg.ConfigurableResource):
             migrate(self.url())
 
     @contextmanager
-    def connection(self, doing: str = "working") -> Iterator[psycopg.Connection]:
+    def connection(self, doing: str = "working") -> Iterator[Connection]:
         with connect(self.url(), doing=doing) as conn:
             yield conn
 

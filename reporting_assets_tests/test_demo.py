@@ -40,7 +40,8 @@ def test_demo_runs_sources_reports_and_lineage_and_reruns_idempotently(
     assert statuses == {"success": 52, "failed": 1, "partial": 1}
     assert verify(conn).ok
     external = conn.execute(
-        "SELECT count(*) AS n FROM reporting.workflow_execution_partitions WHERE external_execution_id LIKE 'kestra_exec_%%'"
+        "SELECT count(*) AS n FROM reporting.workflow_execution_partitions "
+        "WHERE external_execution_id LIKE 'kestra_exec_%%'"
     ).fetchone()
     assert external is not None and external["n"] == 54
     conn.commit()
@@ -56,4 +57,4 @@ def test_demo_days_cover_the_documented_partition() -> None:
 
     keys = [p.partition_key for p in demo_partitions(("ACTIVELY BLACK",), DEMO_END_DATE, 7)]
     assert keys[0] == "ACTIVELY BLACK|2025-06-11" and keys[-1] == "ACTIVELY BLACK|2025-06-17"
-    assert DEMO_END_DATE == dt.date(2025, 6, 17)
+    assert dt.date(2025, 6, 17) == DEMO_END_DATE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -12,6 +13,8 @@ from reporting_assets.db.urls import DATABASE_URL_ENV, redact
 from reporting_assets.errors import DatabaseUnavailableError
 
 CONNECT_TIMEOUT_SECONDS = 10
+Connection = psycopg.Connection[dict[str, Any]]
+"""A connection whose rows are dicts (the only kind this project opens)."""
 
 
 def unavailable(url: str, exc: BaseException, doing: str) -> DatabaseUnavailableError:
@@ -24,7 +27,7 @@ def unavailable(url: str, exc: BaseException, doing: str) -> DatabaseUnavailable
 
 
 @contextmanager
-def connect(url: str, *, doing: str = "connecting") -> Iterator[psycopg.Connection]:
+def connect(url: str, *, doing: str = "connecting") -> Iterator[Connection]:
     """A connection that commits on success, rolls back on error, and explains outages."""
     try:
         conn = psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_SECONDS, row_factory=dict_row)

@@ -23,7 +23,7 @@ class ReportingPostgresStorage(DagsterPostgresStorage):
         return {}
 
     @classmethod
-    def from_config_value(  # type: ignore[override]
+    def from_config_value(
         cls, inst_data: ConfigurableClassData | None, config_value: Any
     ) -> ReportingPostgresStorage:
         return cls(postgres_url=resolve_urls().dagster_sqlalchemy, inst_data=inst_data)

@@ -82,7 +82,7 @@ def migrate(url: str, sql_dir: Path = SQL_DIR) -> list[str]:
                     continue
                 try:
                     with conn.transaction():
-                        conn.execute(migration.path.read_text(encoding="utf-8"))  # type: ignore[arg-type]
+                        conn.execute(migration.path.read_text(encoding="utf-8"))
                         conn.execute(
                             "INSERT INTO reporting.schema_migrations (version, name, checksum) "
                             "VALUES (%s, %s, %s)",

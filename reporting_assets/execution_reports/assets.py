@@ -89,8 +89,8 @@ def render_execution_reports(
                     f"their lineage links figures by Dagster run id only"
                 )
             rows_by_partition: dict[str, list] = {k: [] for k in partition_keys}
-            for row in lineage.runs:
-                rows_by_partition[row["partition_key"]].append(row)
+            for run_row in lineage.runs:
+                rows_by_partition[run_row["partition_key"]].append(run_row)
             for key in partition_keys:
                 yield dg.AssetMaterialization(
                     asset_key=WORKFLOW_LINEAGE,

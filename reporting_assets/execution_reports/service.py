@@ -10,9 +10,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import dagster as dg
-import psycopg
 
 from reporting_assets.customers import display_names
+from reporting_assets.db.connection import Connection
 from reporting_assets.execution_reports.build import (
     ReportInput,
     ReportRow,
@@ -52,7 +52,7 @@ def build_rows(
 
 def render_partitions(
     instance: dg.DagsterInstance,
-    conn: psycopg.Connection,
+    conn: Connection,
     partition_keys: Sequence[str],
     source_keys: Sequence[dg.AssetKey],
     run_url: Callable[[str], str],

@@ -6,8 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 
-import psycopg
-
+from reporting_assets.db.connection import Connection
 from reporting_assets.db.queries import query
 from reporting_assets.execution_reports.build import ReportIdentity, ReportRow
 
@@ -38,7 +37,7 @@ def _strip_nul(value: object) -> object:
     return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
 
 
-def store_reports(conn: psycopg.Connection, rows: Sequence[ReportRow]) -> None:
+def store_reports(conn: Connection, rows: Sequence[ReportRow]) -> None:
     """Upsert ``rows`` in one transaction (all or nothing; unchanged rows stay untouched)."""
     if not rows:
         return
@@ -58,9 +57,7 @@ def store_reports(conn: psycopg.Connection, rows: Sequence[ReportRow]) -> None:
         conn.execute(query("reports_merge"))
 
 
-def first_generated(
-    conn: psycopg.Connection, partition_keys: Sequence[str]
-) -> dict[ReportIdentity, dt.datetime]:
+def first_generated(conn: Connection, partition_keys: Sequence[str]) -> dict[ReportIdentity, dt.datetime]:
     """When each existing report of these partitions was first generated."""
     rows = conn.execute(query("reports_generated_at"), {"partition_keys": list(partition_keys)})
     return {

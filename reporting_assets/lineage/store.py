@@ -7,8 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
-
+from reporting_assets.db.connection import Connection
 from reporting_assets.db.queries import query
 
 
@@ -29,14 +28,14 @@ class LineageOutcome:
     runs_without_external_id: list[str]
 
 
-def runs_for_partitions(conn: psycopg.Connection, partition_keys: Sequence[str]) -> list[dict[str, Any]]:
+def runs_for_partitions(conn: Connection, partition_keys: Sequence[str]) -> list[dict[str, Any]]:
     return conn.execute(
         query("lineage_runs_for_partitions"), {"partition_keys": list(partition_keys)}
     ).fetchall()
 
 
 def store_lineage(
-    conn: psycopg.Connection,
+    conn: Connection,
     partition_keys: Sequence[str],
     runs: Sequence[Mapping[str, Any]],
     run_info: Mapping[str, RunInfo],

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
 from psycopg import sql
 
+from reporting_assets.db.connection import Connection
 from reporting_assets.db.queries import query
 
 EXPECTED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -76,7 +76,7 @@ class VerifyResult:
         return not self.missing_columns and not any(self.problems.values())
 
 
-def verify(conn: psycopg.Connection, sample_rows: int = 5) -> VerifyResult:
+def verify(conn: Connection, sample_rows: int = 5) -> VerifyResult:
     result = VerifyResult()
     present: dict[str, set[str]] = {}
     for row in conn.execute(
@@ -94,14 +94,14 @@ def verify(conn: psycopg.Connection, sample_rows: int = 5) -> VerifyResult:
         stmt = sql.SQL("SELECT count(*) AS {}, {} FROM {}").format(
             sql.Identifier("__total__"), counts, sql.Identifier("reporting", table)
         )
-        row = conn.execute(stmt).fetchone()
-        assert row is not None
-        values = list(row.values())
+        totals = conn.execute(stmt).fetchone()
+        assert totals is not None
+        values = list(totals.values())
         result.population[table] = {c: (values[i + 1], values[0]) for i, c in enumerate(columns)}
     if result.missing_columns:
         return result
-    problems = conn.execute(query("lineage_verify_problems")).fetchone()
-    result.problems = dict(problems or {})
+    found = conn.execute(query("lineage_verify_problems")).fetchone()
+    result.problems = dict(found or {})
     result.samples = conn.execute(query("lineage_verify_samples"), {"limit": sample_rows}).fetchall()
     return result
 

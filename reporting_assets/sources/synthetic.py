@@ -220,7 +220,12 @@ class BoardDiff:
 def diff(customer_key: str, day: dt.date) -> BoardDiff:
     before = board(customer_key, day - dt.timedelta(days=1))
     today = board(customer_key, day)
-    new, updated, qc_flagged, qc_passed, ready, shipped = [], [], [], [], [], []
+    new: list[OrderState] = []
+    updated: list[FieldUpdate] = []
+    qc_flagged: list[OrderState] = []
+    qc_passed: list[OrderState] = []
+    ready: list[OrderState] = []
+    shipped: list[OrderState] = []
     stage_moves: dict[str, list[OrderState]] = {}
     for order_id, now in today.items():
         was = before.get(order_id)
