@@ -111,21 +111,29 @@ def _error_report(
 
 
 def latest_successful(
-    events: Sequence[SourceEvent], display_names: Mapping[str, str]
+    events: Sequence[SourceEvent], display_names: Mapping[str, str], partition_keys: set[str]
 ) -> dict[tuple[str, str], RunReport]:
-    """Per (partition, pipeline): the contract of the last materialization (for comparisons)."""
-    latest: dict[tuple[str, str], tuple[int, RunReport]] = {}
+    """Per (partition, pipeline) of ``partition_keys``: the newest valid materialized contract.
+
+    This is what the "Change" column compares with; only the candidates needed are validated.
+    """
+    candidates: dict[tuple[str, str], list[SourceEvent]] = {}
     for event in events:
-        if event.kind != "materialization" or event.storage_id is None:
-            continue
-        key = (event.partition_key, event.pipeline_type)
-        if key in latest and latest[key][0] > event.storage_id:
-            continue
-        customer = parse_partition_key(event.partition_key).customer_key
-        report, problem = contract_from_event(event, display_names.get(customer, customer))
-        if problem is None:
-            latest[key] = (event.storage_id, report)
-    return {key: report for key, (_, report) in latest.items()}
+        if (
+            event.kind == "materialization"
+            and event.storage_id is not None
+            and event.partition_key in partition_keys
+        ):
+            candidates.setdefault((event.partition_key, event.pipeline_type), []).append(event)
+    latest: dict[tuple[str, str], RunReport] = {}
+    for key, found in candidates.items():
+        customer = parse_partition_key(key[0]).customer_key
+        for event in sorted(found, key=lambda e: e.storage_id or 0, reverse=True):
+            report, problem = contract_from_event(event, display_names.get(customer, customer))
+            if problem is None:
+                latest[key] = report
+                break
+    return latest
 
 
 def build_row(item: ReportInput) -> tuple[ReportRow, str | None]:

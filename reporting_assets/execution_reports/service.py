@@ -65,8 +65,9 @@ def render_partitions(
     previous_keys = sorted({p.previous_day().partition_key for p in partitions} - set(wanted))
     events = fetch_source_events(instance, source_keys, wanted + previous_keys)
     names = display_names(conn, sorted({p.customer_key for p in partitions}))
-    latest = latest_successful(events, names)
-    current = [e for e in events if e.partition_key in set(wanted)]
+    latest = latest_successful(events, names, {p.previous_day().partition_key for p in partitions})
+    wanted_set = set(wanted)
+    current = [e for e in events if e.partition_key in wanted_set]
     starts = {
         rid: info.started_at for rid, info in run_infos(instance, sorted({e.run_id for e in current})).items()
     }
