@@ -1,0 +1,693 @@
+"""Render + store benchmark: the project's report path next to its floor, and Dagster range runs.
+
+One run measures, on a throw-away embedded PostgreSQL:
+
+A. the project path: ``render_partitions`` (contract validation, day-over-day lookup, render on
+   every core via ``build_rows``, ``store_reports`` upsert) followed by lineage
+   (``runs_for_partitions`` + ``store_lineage``), over N realistic contracts;
+B. the floor on the same data: bare Jinja2 render of the same template and context in one
+   process, plus one psycopg COPY of markdown + JSONB summary into a plain table;
+C. range runs of the ``render_reports`` job on a PostgreSQL-backed Dagster instance, next to a
+   no-op asset with the same partitions definition run over the same ranges.
+
+Usage (from the repo root)::
+
+    /tmp/venv/bin/python benchmarks/render_store.py                 # defaults: 5,000 reports, 30 days
+    /tmp/venv/bin/python benchmarks/render_store.py --reports 500 --days 3   # quick check
+
+Project and Dagster modules are imported inside functions on purpose: ``build_rows`` uses a
+forkserver pool whose workers re-import this file as ``__mp_main__``, and a heavy import here
+would be charged to the project's workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+RESULTS_PATH = Path(__file__).resolve().parent / "results" / "render_store.json"
+END_DATE = dt.date(2025, 6, 17)  # the demo's last day: inside the partitions, enough board history
+PIPELINE_COUNT = 3
+REPORTING_DB_AB = "bench_reporting_ab"  # A and B: customers here never reach the Dagster instance
+REPORTING_DB_C = "bench_reporting_c"  # C: what PostgresResource sees through REPORTING_DATABASE_URL
+DAGSTER_DB_C = "bench_dagster_c"
+TARGET_RATIO = 2.0
+
+_out = sys.stdout
+
+
+def progress(message: str) -> None:
+    print(message, file=_out, flush=True)
+
+
+@contextmanager
+def timed(into: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        into[name] = into.get(name, 0.0) + time.perf_counter() - started
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
+
+
+def days_ending(end: dt.date, days: int) -> list[dt.date]:
+    first = end - dt.timedelta(days=days - 1)
+    return [first + dt.timedelta(days=i) for i in range(days)]
+
+
+# --------------------------------------------------------------------------------------------
+# Contracts (setup, not timed)
+# --------------------------------------------------------------------------------------------
+
+
+def make_source_events(reports: int, days: list[dt.date]) -> tuple[list[Any], dict[str, Any], list[str]]:
+    """``reports`` materialization events over customers x days x pipelines, oldest day first.
+
+    One run id per customer and day (one Dagster run materializes the three pipelines), a
+    Kestra-style external id per pipeline, and an occasional partial run (rejected records).
+    Returns the events, a RunInfo per run id and the customer keys.
+    """
+    from reporting_assets.execution_reports.source_event import SourceEvent
+    from reporting_assets.lineage.store import RunInfo
+    from reporting_assets.reporter import PipelineReporter
+    from reporting_assets.sources.pipelines import PIPELINES, run_pipeline
+
+    per_customer = len(days) * len(PIPELINES)
+    customers = [f"BENCH {i:03d}" for i in range(math.ceil(reports / per_customer))]
+    events: list[SourceEvent] = []
+    infos: dict[str, RunInfo] = {}
+    started = time.perf_counter()
+    base_ts = dt.datetime(2025, 6, 18, tzinfo=dt.UTC).timestamp()
+    for ci, customer in enumerate(customers):
+        for di, day in enumerate(days):
+            if len(events) >= reports:
+                break
+            run_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"bench/{customer}/{day}"))
+            run_start = dt.datetime.combine(day, dt.time(6), dt.UTC) + dt.timedelta(seconds=ci)
+            infos[run_id] = RunInfo(
+                run_id, "sample_pipelines", "success", run_start, run_start + dt.timedelta(seconds=40)
+            )
+            for pi, pipeline in enumerate(PIPELINES):
+                if len(events) >= reports:
+                    break
+                reporter = PipelineReporter(
+                    customer.title(),
+                    pipeline,
+                    run_id,
+                    customer_key=customer,
+                    execution_date=day,
+                    external_execution_id=f"kestra_exec_{day:%Y%m%d}_{(ci * 1000 + di) * 10 + pi:08d}",
+                )
+                simulate = "partial" if (ci + di + pi) % 23 == 0 else "none"
+                run_pipeline(pipeline, reporter, customer, day, simulate)  # type: ignore[arg-type]
+                events.append(
+                    SourceEvent(
+                        run_id=run_id,
+                        pipeline_type=pipeline,
+                        partition_key=f"{customer}|{day.isoformat()}",
+                        kind="materialization",
+                        storage_id=len(events) + 1,
+                        timestamp=base_ts + len(events),
+                        raw_contract=reporter.build().model_dump(mode="json"),
+                    )
+                )
+        if (ci + 1) % 10 == 0 or len(events) >= reports:
+            progress(
+                f"      contracts: {len(events):>6,}/{reports:,} "
+                f"({time.perf_counter() - started:.1f}s, {ci + 1} customers)"
+            )
+        if len(events) >= reports:
+            break
+    events.sort(key=lambda e: (e.partition_key, e.pipeline_type, e.timestamp, e.run_id))
+    return events, infos, customers[: ci + 1]
+
+
+# --------------------------------------------------------------------------------------------
+# A. Project path
+# --------------------------------------------------------------------------------------------
+
+
+def bench_project(url: str, events: list[Any], infos: dict[str, Any], customers: list[str]) -> dict[str, Any]:
+    """``render_partitions`` + lineage as the asset runs them; only the two Dagster reads (source
+    events and run records) are replaced by the precomputed data."""
+    from reporting_assets.customers import add_customer
+    from reporting_assets.db.connection import connect
+    from reporting_assets.execution_reports import service
+    from reporting_assets.lineage.store import runs_for_partitions, store_lineage
+    from reporting_assets.resources import ReportSettingsResource
+    from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
+
+    settings = ReportSettingsResource()
+    partition_keys = list(dict.fromkeys(e.partition_key for e in events))
+    stages: dict[str, float] = {}
+    captured: dict[str, Any] = {}
+
+    with connect(url, doing="registering benchmark customers") as conn:
+        for name in customers:
+            add_customer(conn, None, name.title(), key=name)
+
+    def fake_fetch(instance: Any, source_keys: Any, keys: Any) -> list[Any]:
+        return events  # the sorted list fetch_source_events would return for these partitions
+
+    def fake_run_infos(instance: Any, run_ids: Any) -> dict[str, Any]:
+        return {rid: infos[rid] for rid in run_ids if rid in infos}
+
+    real_build_rows, real_store = service.build_rows, service.store_reports
+
+    def timed_build_rows(items: Any, workers: int | None = None) -> Any:
+        captured["items"] = list(items)
+        with timed(stages, "build_rows"):
+            return real_build_rows(items, workers)
+
+    def timed_store(conn: Any, rows: Any) -> None:
+        with timed(stages, "store_reports"):
+            real_store(conn, rows)
+            conn.commit()
+
+    patches = {
+        "fetch_source_events": fake_fetch,
+        "run_infos": fake_run_infos,
+        "build_rows": timed_build_rows,
+        "store_reports": timed_store,
+    }
+    saved = {name: getattr(service, name) for name in patches}
+    for name, value in patches.items():
+        setattr(service, name, value)
+    try:
+        with connect(url, doing="benchmark: project path") as conn:
+            started = time.perf_counter()
+            outcome = service.render_partitions(
+                None,  # type: ignore[arg-type]  # only the replaced Dagster reads use it
+                conn,
+                partition_keys,
+                SOURCE_ASSET_KEYS,
+                settings.run_url,
+                settings.list_length,
+            )
+            render_total = time.perf_counter() - started
+            with timed(stages, "lineage"):
+                runs = runs_for_partitions(conn, partition_keys)
+                lineage = store_lineage(
+                    conn, partition_keys, runs, fake_run_infos(None, [r["run_id"] for r in runs])
+                )
+                conn.commit()
+    finally:
+        for name, value in saved.items():
+            setattr(service, name, value)
+    stages["prepare"] = render_total - stages["build_rows"] - stages["store_reports"]
+
+    items = captured["items"]
+    with timed(stages, "diag_build_rows_1_worker"):
+        single = real_build_rows(items, workers=1)
+    assert [r.content_hash for r, _ in single] == [r.content_hash for r in outcome.rows]
+
+    with connect(url, doing="counting benchmark rows") as conn:
+        counts = {
+            table: conn.execute(f"SELECT count(*) AS n FROM reporting.{table}").fetchone()["n"]  # type: ignore[index]
+            for table in ("pipeline_execution_reports", "workflow_executions", "report_lineage")
+        }
+    rows = outcome.rows
+    return {
+        "rows": rows,
+        "items": items,
+        "stages": stages,
+        "partitions": len(partition_keys),
+        "problems": len(outcome.problems),
+        "lineage_runs": len(lineage.runs),
+        "table_counts": counts,
+        "workers": os.cpu_count() or 1,
+        "parallel_threshold": service.PARALLEL_THRESHOLD,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# B. Floor
+# --------------------------------------------------------------------------------------------
+
+
+def capture_contexts(items: list[Any]) -> list[dict[str, Any]]:
+    """The exact keyword arguments ``render_report`` hands to the template, per item (setup)."""
+    from reporting_assets.execution_reports import render
+    from reporting_assets.execution_reports.build import contract_from_event
+
+    contexts: list[dict[str, Any]] = []
+
+    class _Capture:
+        def get_template(self, name: str) -> _Capture:
+            return self
+
+        def render(self, **context: Any) -> str:
+            contexts.append(context)
+            return ""
+
+    real_environment = render.environment
+    render.environment = lambda: _Capture()  # type: ignore[assignment]
+    try:
+        for item in items:
+            report, _ = contract_from_event(item.event, item.display_name)
+            render.render_report(
+                report,
+                previous=item.previous,
+                run_url=item.run_url,
+                generated_at=item.generated_at,
+                list_length=item.list_length,
+            )
+    finally:
+        render.environment = real_environment  # type: ignore[assignment]
+    return contexts
+
+
+def bench_floor(url: str, project_rows: list[Any], items: list[Any]) -> dict[str, Any]:
+    import jinja2
+    import psycopg
+
+    from reporting_assets.execution_reports.render import duration, thousands
+    from reporting_assets.markdown_text import finalize
+
+    contexts = capture_contexts(items)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("reporting_assets.execution_reports", "templates"),
+        autoescape=False,
+        finalize=finalize,  # the per-value markdown escaping the output needs
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(thousands=thousands, duration=duration)
+    template = env.get_template("execution_report.md.j2")  # compiled before timing
+    summaries = [row.summary_json for row in project_rows]
+
+    seconds: dict[str, float] = {}
+    with timed(seconds, "render"):
+        markdown = [template.render(**context) for context in contexts]
+    identical = sum(a == b.markdown_content for a, b in zip(markdown, project_rows, strict=True))
+
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP TABLE IF EXISTS public.floor_reports")
+        conn.execute("CREATE TABLE public.floor_reports (markdown_content text NOT NULL, summary_json jsonb)")
+        conn.commit()
+        with timed(seconds, "copy"):
+            with conn.cursor().copy(
+                "COPY public.floor_reports (markdown_content, summary_json) FROM STDIN"
+            ) as cp:
+                for md, summary in zip(markdown, summaries, strict=True):
+                    cp.write_row((md, json.dumps(summary, ensure_ascii=False)))
+            conn.commit()
+        stored = conn.execute("SELECT count(*) FROM public.floor_reports").fetchone()[0]  # type: ignore[index]
+    seconds["combined"] = seconds["render"] + seconds["copy"]
+    return {"seconds": seconds, "identical_markdown": identical, "stored": stored}
+
+
+def row_bytes(project_rows: list[Any]) -> dict[str, float]:
+    n = max(len(project_rows), 1)
+    md = sum(len(r.markdown_content.encode()) for r in project_rows)
+    summary = sum(len(json.dumps(r.summary_json)) for r in project_rows)
+    metrics = sum(len(json.dumps(r.metrics_json)) for r in project_rows)
+    contract = sum(len(json.dumps(r.contract_json)) for r in project_rows)
+    return {
+        "markdown": md / n,
+        "summary_json": summary / n,
+        "metrics_json": metrics / n,
+        "contract_json": contract / n,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# C. Range runs on a PostgreSQL-backed Dagster instance
+# --------------------------------------------------------------------------------------------
+
+
+def noop_definitions() -> Any:
+    import dagster as dg
+
+    from reporting_assets.partitions import customer_day_partitions
+
+    @dg.asset(
+        name="bench_noop",
+        partitions_def=customer_day_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        output_required=False,
+    )
+    def bench_noop(context) -> Iterator[Any]:  # type: ignore[no-untyped-def]  # Dagster reads the hints
+        for key in context.partition_keys:
+            yield dg.AssetMaterialization(asset_key=context.asset_key, partition=key)
+
+    job = dg.define_asset_job(
+        "bench_noop_range", selection=[bench_noop], partitions_def=customer_day_partitions
+    )
+    return dg.Definitions(assets=[bench_noop], jobs=[job])
+
+
+def step_seconds(instance: Any, run_id: str) -> float:
+    """Seconds between the run's first STEP_START and last STEP_SUCCESS (the asset body)."""
+    from dagster import DagsterEventType
+
+    records = instance.get_records_for_run(
+        run_id, of_type={DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS}
+    ).records
+    starts = [
+        r.event_log_entry.timestamp
+        for r in records
+        if r.event_log_entry.dagster_event_type == DagsterEventType.STEP_START
+    ]
+    ends = [
+        r.event_log_entry.timestamp
+        for r in records
+        if r.event_log_entry.dagster_event_type == DagsterEventType.STEP_SUCCESS
+    ]
+    return max(ends) - min(starts) if starts and ends else float("nan")
+
+
+def bench_dagster(server_url: str, customers_n: int, days: list[dt.date], tmp: Path) -> dict[str, Any]:
+    import dagster as dg
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+    from reporting_assets.customers import add_customer
+    from reporting_assets.db.connection import connect
+    from reporting_assets.db.urls import with_database
+    from reporting_assets.definitions import defs
+    from reporting_assets.demo import DEMO_CUSTOMERS, QUIET_LOGGERS
+    from reporting_assets.sources.pipelines import PIPELINES
+
+    url = with_database(server_url, REPORTING_DB_C)
+    names = [*DEMO_CUSTOMERS, *(f"CUSTOMER {i:03d}" for i in range(3, customers_n))][:customers_n]
+    overrides = {
+        "storage": {
+            "custom": {
+                "module": "reporting_assets.db.dagster_storage",
+                "class": "ReportingPostgresStorage",
+                "config": {},
+            }
+        },
+        "telemetry": {"enabled": False},
+    }
+    result: dict[str, Any] = {"customers": names, "days": len(days), "per_customer": []}
+    home = tmp / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    with dg.instance_for_test(overrides=overrides, temp_dir=str(home)) as instance:
+        with connect(url, doing="registering customers") as conn:
+            for name in names:
+                add_customer(conn, instance, name)
+
+        sources = defs.resolve_job_def("sample_pipelines")
+        total = len(names) * len(days)
+        progress(f"      materializing sources: {total} runs ({len(names)} customers x {len(days)} days)")
+        started = time.perf_counter()
+        failed = 0
+        for index, (ci, day) in enumerate(((c, d) for c in range(len(names)) for d in days), 1):
+            ops = {
+                p: {"config": {"external_execution_id": f"kestra_exec_{day:%Y%m%d}_{index * 10 + i:06d}"}}
+                for i, p in enumerate(PIPELINES)
+            }
+            outcome = sources.execute_in_process(
+                instance=instance,
+                partition_key=f"{names[ci]}|{day.isoformat()}",
+                run_config={**QUIET_LOGGERS, "ops": ops},
+                raise_on_error=False,
+            )
+            failed += not outcome.success
+            if index % 15 == 0 or index == total:
+                elapsed = time.perf_counter() - started
+                progress(
+                    f"      [{index:>3}/{total}] source runs, {elapsed:.1f}s ({elapsed / index:.2f} s/run)"
+                )
+        result["source_runs"] = {"runs": total, "failed": failed, "seconds": time.perf_counter() - started}
+
+        reports_job = defs.resolve_job_def("render_reports")
+        noop_job = noop_definitions().resolve_job_def("bench_noop_range")
+        first_key = f"{names[0]}|{days[0].isoformat()}"
+        noop_job.execute_in_process(  # warm-up: first run of a new job pays one-off costs
+            instance=instance,
+            run_config=QUIET_LOGGERS,
+            tags={ASSET_PARTITION_RANGE_START_TAG: first_key, ASSET_PARTITION_RANGE_END_TAG: first_key},
+        )
+        progress("      timing one batched range run per customer: render_reports, then the no-op")
+        for name in names:
+            start_key, end_key = f"{name}|{days[0].isoformat()}", f"{name}|{days[-1].isoformat()}"
+            tags = {ASSET_PARTITION_RANGE_START_TAG: start_key, ASSET_PARTITION_RANGE_END_TAG: end_key}
+            entry: dict[str, Any] = {"customer": name, "partitions": len(days)}
+            for label, job in (("render", reports_job), ("noop", noop_job)):
+                t0 = time.perf_counter()
+                outcome = job.execute_in_process(
+                    instance=instance, run_config=QUIET_LOGGERS, tags=tags, raise_on_error=False
+                )
+                wall = time.perf_counter() - t0
+                if not outcome.success:
+                    raise RuntimeError(f"{job.name} failed for {name}; run {outcome.run_id}")
+                entry[label] = {"seconds": wall, "step_seconds": step_seconds(instance, outcome.run_id)}
+            with connect(url, doing="counting reports") as conn:
+                entry["reports"] = conn.execute(
+                    "SELECT count(*) AS n FROM reporting.pipeline_execution_reports WHERE customer_key = %s "
+                    "AND execution_date BETWEEN %s AND %s",
+                    (name, days[0], days[-1]),
+                ).fetchone()["n"]  # type: ignore[index]
+            progress(
+                f"      {name:<16} render {entry['render']['seconds']:.2f}s "
+                f"(step {entry['render']['step_seconds']:.2f}s, {entry['reports']} reports)   "
+                f"no-op {entry['noop']['seconds']:.2f}s (step {entry['noop']['step_seconds']:.2f}s)"
+            )
+            result["per_customer"].append(entry)
+    per = result["per_customer"]
+    partitions = sum(e["partitions"] for e in per)
+    reports = sum(e["reports"] for e in per)
+    for label in ("render", "noop"):
+        secs = sum(e[label]["seconds"] for e in per)
+        step = sum(e[label]["step_seconds"] for e in per)
+        result[label] = {
+            "seconds": secs,
+            "step_seconds": step,
+            "seconds_per_partition": secs / partitions,
+            "partitions_per_second": rate(partitions, secs),
+        }
+    result["render"]["reports_per_second"] = rate(reports, result["render"]["seconds"])
+    result["partitions"] = partitions
+    result["reports"] = reports
+    result["ratio_render_over_noop"] = result["render"]["seconds"] / result["noop"]["seconds"]
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------------
+
+
+def summarize(
+    args: argparse.Namespace,
+    meta: dict[str, Any],
+    a: dict[str, Any],
+    b: dict[str, Any],
+    c: dict[str, Any] | None,
+) -> dict[str, Any]:
+    n = len(a["rows"])
+    st = a["stages"]
+    project_total = st["prepare"] + st["build_rows"] + st["store_reports"] + st["lineage"]
+    render_store = st["prepare"] + st["build_rows"] + st["store_reports"]
+    fl = b["seconds"]
+    out: dict[str, Any] = {
+        "config": {
+            "reports": n,
+            "customers": meta["customers"],
+            "days": args.days,
+            "pipelines": PIPELINE_COUNT,
+            "partitions": a["partitions"],
+            "cpus": os.cpu_count(),
+            "build_rows_workers": a["workers"],
+            "parallel_threshold": a["parallel_threshold"],
+            "python": sys.version.split()[0],
+            "postgres": meta["postgres"],
+            "contract_generation_seconds": meta["generation_seconds"],
+        },
+        "project": {
+            "stage_seconds": {k: st[k] for k in ("prepare", "build_rows", "store_reports", "lineage")},
+            "total_seconds": project_total,
+            "reports_per_second": rate(n, project_total),
+            "render_store_seconds": render_store,
+            "render_store_reports_per_second": rate(n, render_store),
+            "diagnostics": {
+                "build_rows_1_worker_seconds": st["diag_build_rows_1_worker"],
+            },
+            "problems": a["problems"],
+            "table_counts": a["table_counts"],
+            "bytes_per_row": row_bytes(a["rows"]),
+        },
+        "floor": {
+            "render_seconds": fl["render"],
+            "copy_seconds": fl["copy"],
+            "combined_seconds": fl["combined"],
+            "render_reports_per_second": rate(n, fl["render"]),
+            "copy_reports_per_second": rate(n, fl["copy"]),
+            "combined_reports_per_second": rate(n, fl["combined"]),
+            "identical_markdown": b["identical_markdown"],
+            "stored": b["stored"],
+        },
+        "ratios": {
+            "project_over_floor": project_total / fl["combined"],
+            "project_render_store_over_floor": render_store / fl["combined"],
+            "target": TARGET_RATIO,
+            "within_target": project_total / fl["combined"] <= TARGET_RATIO,
+        },
+        "dagster": c,
+    }
+    return out
+
+
+def table(r: dict[str, Any]) -> str:
+    cfg, p, f, ra, c = r["config"], r["project"], r["floor"], r["ratios"], r["dagster"]
+    n = cfg["reports"]
+    st = p["stage_seconds"]
+    lines = [
+        f"render_store benchmark: {n:,} reports = {cfg['customers']} customers x {cfg['days']} days x "
+        f"{cfg['pipelines']} pipelines ({cfg['partitions']:,} partitions), {cfg['cpus']} CPUs, "
+        f"PostgreSQL {cfg['postgres']} (embedded), Python {cfg['python']}",
+        "",
+        f"{'':<58}{'seconds':>9}{'reports/s':>12}",
+        f"A. Project path (render_partitions + lineage, build_rows on {cfg['build_rows_workers']} workers)",
+    ]
+
+    def row(label: str, secs: float, count: int | None = n) -> str:
+        rps = f"{rate(count, secs):>12,.0f}" if count else ""
+        return f"   {label:<55}{secs:>9.3f}{rps}"
+
+    lines += [
+        row("prepare (latest_successful, first_generated, items)", st["prepare"]),
+        row("build_rows (validate + render + hash, process pool)", st["build_rows"]),
+        row("store_reports (COPY to stage + merge upsert)", st["store_reports"]),
+        row("lineage (runs_for_partitions + store_lineage)", st["lineage"]),
+        row("total", p["total_seconds"]),
+        row("  render + store only (total minus lineage)", p["render_store_seconds"]),
+        row("  [diag] build_rows, workers=1 (not in total)", p["diagnostics"]["build_rows_1_worker_seconds"]),
+        "B. Floor (same template + context, 1 process; COPY markdown + JSONB summary)",
+        row("jinja2 render only", f["render_seconds"]),
+        row("COPY only", f["copy_seconds"]),
+        row("combined", f["combined_seconds"]),
+        f"   markdown identical to the project's: {f['identical_markdown']:,}/{n:,}",
+        f"   project / floor: {ra['project_over_floor']:.2f}x total, "
+        f"{ra['project_render_store_over_floor']:.2f}x without lineage "
+        f"(target <= {ra['target']:.0f}x: {'met' if ra['within_target'] else 'NOT met'})",
+    ]
+    if c:
+        lines += [
+            f"C. Dagster range runs: {len(c['customers'])} customers x {c['days']} days = {c['partitions']} "
+            f"partitions, {c['reports']} reports (one batched run per customer)",
+            f"   {'':<38}{'wall s':>8}{'step s':>8}{'s/partition':>13}{'reports/s':>11}",
+        ]
+        for label, key in (("render_reports job", "render"), ("no-op asset, same partitions def", "noop")):
+            x = c[key]
+            rps = f"{x['reports_per_second']:>11,.1f}" if "reports_per_second" in x else f"{'-':>11}"
+            lines.append(
+                f"   {label:<38}{x['seconds']:>8.2f}{x['step_seconds']:>8.2f}"
+                f"{x['seconds_per_partition']:>13.4f}{rps}"
+            )
+        lines.append(
+            f"   render_reports / no-op: {c['ratio_render_over_noop']:.2f}x  "
+            f"(setup, not timed: {c['source_runs']['runs']} source runs in "
+            f"{c['source_runs']['seconds']:.1f}s)"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    global _out
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reports", type=int, default=5_000, help="reports for A and B (default 5000)")
+    parser.add_argument("--days", type=int, default=30, help="days per customer, A and C (default 30)")
+    parser.add_argument("--customers", type=int, default=3, help="customers for C (default 3)")
+    parser.add_argument("--skip-dagster", action="store_true", help="skip C (Dagster range runs)")
+    parser.add_argument("--json-only", action="store_true", help="print only the JSON (progress to stderr)")
+    args = parser.parse_args(argv)
+    if args.reports < 1 or args.days < 1 or args.customers < 1:
+        parser.error("--reports, --days and --customers must be positive")
+    if args.json_only:
+        _out = sys.stderr
+    warnings.simplefilter("ignore")  # Dagster beta/preview notes, platformdirs' runtime-dir fallback
+
+    from reporting_assets.db.embedded import ensure_embedded_server, stop_embedded_server
+    from reporting_assets.db.migrations import migrate
+    from reporting_assets.db.urls import (
+        DAGSTER_DATABASE_URL_ENV,
+        DATABASE_URL_ENV,
+        ensure_databases,
+        with_database,
+    )
+
+    days = days_ending(END_DATE, args.days)
+    root = Path(tempfile.mkdtemp(prefix="render_store_bench_"))
+    os.chmod(root, 0o755)  # the embedded server runs as user 'pgserver' when we are root
+    saved_env = {k: os.environ.get(k) for k in (DATABASE_URL_ENV, DAGSTER_DATABASE_URL_ENV)}
+    try:
+        progress(f"[setup] starting embedded PostgreSQL in {root}")
+        server_url = ensure_embedded_server(root)
+        ensure_databases(server_url, [REPORTING_DB_AB, REPORTING_DB_C, DAGSTER_DB_C])
+        os.environ[DATABASE_URL_ENV] = with_database(server_url, REPORTING_DB_C)
+        os.environ[DAGSTER_DATABASE_URL_ENV] = with_database(server_url, DAGSTER_DB_C)
+        url_ab = with_database(server_url, REPORTING_DB_AB)
+        for db in (REPORTING_DB_AB, REPORTING_DB_C):
+            migrate(with_database(server_url, db))
+        import psycopg
+
+        with psycopg.connect(url_ab) as conn:
+            pg_version = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
+
+        progress(f"[setup] building {args.reports:,} contracts: PipelineReporter + run_pipeline (not timed)")
+        t0 = time.perf_counter()
+        events, infos, customers = make_source_events(args.reports, days)
+        generation = time.perf_counter() - t0
+
+        progress(f"[A] project path: render_partitions + lineage over {len(events):,} reports")
+        a = bench_project(url_ab, events, infos, customers)
+        st = a["stages"]
+        order = ("prepare", "build_rows", "store_reports", "lineage", "diag_build_rows_1_worker")
+        progress("      " + ", ".join(f"{k} {st[k]:.2f}s" for k in order))
+        progress("[B] floor: bare Jinja2 render + COPY of the same rows")
+        b = bench_floor(url_ab, a["rows"], a["items"])
+        progress(f"      render {b['seconds']['render']:.2f}s, copy {b['seconds']['copy']:.2f}s")
+
+        c = None
+        if not args.skip_dagster:
+            progress(f"[C] Dagster range runs: {args.customers} customers x {args.days} days")
+            c = bench_dagster(server_url, args.customers, days, root)
+
+        meta = {"customers": len(customers), "postgres": pg_version, "generation_seconds": generation}
+        result = summarize(args, meta, a, b, c)
+        RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS_PATH.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+        if args.json_only:
+            print(json.dumps(result, indent=2, default=str), flush=True)
+        else:
+            progress("")
+            progress(table(result))
+            progress("")
+            progress(json.dumps(result, indent=2, default=str))
+            progress(f"\n(JSON written to {RESULTS_PATH})")
+    finally:
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        try:
+            stop_embedded_server(root)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
