@@ -51,10 +51,11 @@ class ReportRow:
 
 @dataclass(frozen=True)
 class ReportInput:
-    """Everything needed to render one report; picklable for worker processes."""
+    """Everything needed to render one report (the contract already validated once)."""
 
     event: SourceEvent
-    display_name: str
+    report: RunReport
+    problem: str | None
     previous: RunReport | None
     run_url: str
     run_started_at: dt.datetime | None
@@ -110,8 +111,25 @@ def _error_report(
     )
 
 
+ContractCache = dict[tuple[str, str, str], tuple[RunReport, str | None]]
+
+
+def parsed_contract(
+    event: SourceEvent, display_names: Mapping[str, str], cache: ContractCache
+) -> tuple[RunReport, str | None]:
+    """``contract_from_event`` once per (run, pipeline, partition): validation is the costly part."""
+    key = (event.run_id, event.pipeline_type, event.partition_key)
+    if key not in cache:
+        customer = parse_partition_key(event.partition_key).customer_key
+        cache[key] = contract_from_event(event, display_names.get(customer, customer))
+    return cache[key]
+
+
 def latest_successful(
-    events: Sequence[SourceEvent], display_names: Mapping[str, str], partition_keys: set[str]
+    events: Sequence[SourceEvent],
+    display_names: Mapping[str, str],
+    partition_keys: set[str],
+    cache: ContractCache,
 ) -> dict[tuple[str, str], RunReport]:
     """Per (partition, pipeline) of ``partition_keys``: the newest valid materialized contract.
 
@@ -127,18 +145,17 @@ def latest_successful(
             candidates.setdefault((event.partition_key, event.pipeline_type), []).append(event)
     latest: dict[tuple[str, str], RunReport] = {}
     for key, found in candidates.items():
-        customer = parse_partition_key(key[0]).customer_key
         for event in sorted(found, key=lambda e: e.storage_id or 0, reverse=True):
-            report, problem = contract_from_event(event, display_names.get(customer, customer))
+            report, problem = parsed_contract(event, display_names, cache)
             if problem is None:
                 latest[key] = report
                 break
     return latest
 
 
-def build_row(item: ReportInput) -> tuple[ReportRow, str | None]:
-    """Render and package one report; also returns the contract problem, if any."""
-    report, problem = contract_from_event(item.event, item.display_name)
+def build_row(item: ReportInput) -> ReportRow:
+    """Render and package one report."""
+    report = item.report
     markdown = render_report(
         report,
         previous=item.previous,
@@ -148,11 +165,12 @@ def build_row(item: ReportInput) -> tuple[ReportRow, str | None]:
     )
     summary = report.summary()
     metrics = report.metrics.model_dump(mode="json")
-    contract = report.model_dump(mode="json")
+    # the change sample is in the markdown and the event log; the rest is kept for audit
+    contract = report.model_dump(mode="json", exclude={"changes"})
     digest = hashlib.sha256()
     for part in (markdown, json.dumps(summary, sort_keys=True), json.dumps(metrics, sort_keys=True)):
         digest.update(part.encode())
-    row = ReportRow(
+    return ReportRow(
         customer_name=report.customer,
         customer_key=report.customer_key,
         execution_date=report.execution_date,
@@ -171,4 +189,3 @@ def build_row(item: ReportInput) -> tuple[ReportRow, str | None]:
         content_hash=digest.hexdigest(),
         generated_at=item.generated_at,
     )
-    return row, problem

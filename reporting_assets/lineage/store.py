@@ -57,8 +57,10 @@ def store_lineage(
             },
         )
         conn.execute(query("lineage_partitions_upsert"), params)
+        conn.execute(query("lineage_leaves_stage"))
+        conn.execute(query("lineage_leaves_fill"), params)
         conn.execute(query("lineage_stale_delete"), params)
-        conn.execute(query("lineage_figures_upsert"), params)
+        conn.execute(query("lineage_figures_upsert"))
     summary = conn.execute(query("lineage_partition_summary"), params).fetchall()
     return LineageOutcome(
         runs=summary,

@@ -2,13 +2,9 @@
 INSERT INTO reporting.report_lineage AS l
     (report_id, figure_path, figure_value, run_id, execution_partition_id, event_storage_id,
      external_execution_id)
-SELECT r.id, leaf.path, leaf.value, r.execution_id, p.id, r.event_storage_id, r.external_execution_id
-FROM reporting.pipeline_execution_reports r
-JOIN reporting.workflow_execution_partitions p
-  ON p.run_id = r.execution_id AND p.pipeline_type = r.pipeline_type
- AND p.customer_key = r.customer_key AND p.execution_date = r.execution_date
-CROSS JOIN LATERAL reporting.jsonb_leaves(r.summary_json) leaf
-WHERE r.partition_key = ANY(%(partition_keys)s)
+SELECT report_id, figure_path, figure_value, run_id, execution_partition_id, event_storage_id,
+       external_execution_id
+FROM lineage_leaves
 ON CONFLICT (report_id, figure_path) DO UPDATE SET
     figure_value = EXCLUDED.figure_value,
     run_id = EXCLUDED.run_id,

@@ -4,4 +4,4 @@ USING reporting.pipeline_execution_reports r
 WHERE l.report_id = r.id
   AND r.partition_key = ANY(%(partition_keys)s)
   AND NOT EXISTS (
-      SELECT 1 FROM reporting.jsonb_leaves(r.summary_json) leaf WHERE leaf.path = l.figure_path)
+      SELECT 1 FROM lineage_leaves s WHERE s.report_id = l.report_id AND s.figure_path = l.figure_path)
