@@ -26,6 +26,9 @@ from reporting_assets.db.urls import (
 TEST_REPORTING_DB = "reporting_test"
 TEST_DAGSTER_DB = "dagster_test"
 REPORTING_TABLES = (
+    "daily_customer_summary_history",
+    "daily_customer_summaries",
+    "customer_expected_pipelines",
     "report_lineage",
     "workflow_execution_partitions",
     "workflow_executions",
