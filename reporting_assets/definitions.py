@@ -1,14 +1,18 @@
-"""The reporting_assets code location: assets, jobs and resources, assembled."""
+"""The reporting_assets code location: assets, jobs, sensors, schedules and resources, assembled."""
 
 import dagster as dg
 
 from reporting_assets.execution_reports.assets import render_execution_reports, render_reports_job
+from reporting_assets.execution_reports.sensors import report_sensors
 from reporting_assets.resources import PostgresResource, ReportSettingsResource
 from reporting_assets.sources.assets import sample_pipelines_job, source_assets
+from reporting_assets.summaries.schedules import build_daily_summaries_schedule
 
 defs = dg.Definitions(
     assets=[*source_assets, render_execution_reports],
     jobs=[sample_pipelines_job, render_reports_job],
+    sensors=report_sensors,
+    schedules=[build_daily_summaries_schedule()],
     resources={
         "postgres": PostgresResource(),
         "report_settings": ReportSettingsResource(),

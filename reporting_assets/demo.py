@@ -134,6 +134,7 @@ def run_demo(
     with connect(database_url, doing="counting demo rows") as conn:
         for table in (
             "customers",
+            "daily_customer_summaries",
             "pipeline_execution_reports",
             "workflow_executions",
             "workflow_execution_partitions",

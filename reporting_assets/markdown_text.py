@@ -9,7 +9,10 @@ except values already marked :class:`MarkdownSafe` by the project's own filters.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
+
+import jinja2
 
 _INLINE_SPECIALS = re.compile(r"([\\`*_\[\]<>|~&!{}])")
 _FENCE = re.compile(r"`{3,}")
@@ -36,3 +39,19 @@ def finalize(value: Any) -> str:
 def code_block_safe(text: str) -> MarkdownSafe:
     """Text for a fenced code block: only a fence could break out, so neutralise fences."""
     return MarkdownSafe(_FENCE.sub(lambda m: "\u200b".join(m.group(0)), text))
+
+
+def markdown_environment(package: str, filters: dict[str, Callable[..., Any]]) -> jinja2.Environment:
+    """A Jinja2 environment for markdown templates in ``<package>/templates``: every value is
+    escaped unless marked :class:`MarkdownSafe`; undefined names fail loudly."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader(package, "templates"),
+        autoescape=False,  # markdown, not HTML: values are escaped by ``finalize`` instead
+        finalize=finalize,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(filters)
+    return env

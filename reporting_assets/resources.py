@@ -52,5 +52,11 @@ class ReportSettingsResource(dg.ConfigurableResource):
         description="Changes listed per section before '... (N more)'.",
     )
 
+    expected_pipelines: list[str] = Field(
+        default=["manufacturing_sync", "order_sync", "shipping_sync"],
+        description="Pipelines every customer is expected to run daily, unless "
+        "reporting.customer_expected_pipelines lists others for that customer.",
+    )
+
     def run_url(self, run_id: str) -> str:
         return f"{self.ui_base_url.rstrip('/')}/runs/{run_id}"

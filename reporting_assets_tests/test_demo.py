@@ -22,6 +22,7 @@ def test_demo_runs_sources_reports_and_lineage_and_reruns_idempotently(
     assert len(result.failed_runs) == 1  # PELOTON's shipping_sync fails on purpose on day 5
     assert result.table_counts == {
         "customers": 3,
+        "daily_customer_summaries": 18,
         "pipeline_execution_reports": 54,
         "workflow_executions": 18,
         "workflow_execution_partitions": 54,

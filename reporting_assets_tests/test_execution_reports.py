@@ -92,7 +92,9 @@ def test_batched_range_run_materializes_each_partition(
         for e in (m.event_specific_data.materialization for m in result.get_asset_materialization_events())
     )
     assert materialized == sorted(
-        [("execution_reports", k) for k in keys] + [("workflow_lineage", k) for k in keys]
+        (asset, k)
+        for asset in ("execution_reports", "workflow_lineage", "daily_customer_summaries")
+        for k in keys
     )
     assert len(report_rows(conn)) == 9
     for key in keys:

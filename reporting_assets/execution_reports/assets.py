@@ -1,8 +1,10 @@
-"""``execution_reports`` and ``workflow_lineage``: one subsettable step over partition ranges.
+"""``execution_reports``, ``workflow_lineage`` and ``daily_customer_summaries``: one
+subsettable step over partition ranges.
 
 They share one step because a batched (partition-range) run yields one materialization per
-partition, and Dagster skips any *downstream step* of an asset that yields no output: as two
-assets, lineage would be skipped in every batched run. Selecting either alone still works.
+partition, and Dagster skips any *downstream step* of an asset that yields no output: as
+separate assets, lineage and summaries would be skipped in every batched run. Any subset can
+still be selected alone.
 """
 
 from collections.abc import Iterator
@@ -15,9 +17,12 @@ from reporting_assets.lineage.store import runs_for_partitions, store_lineage
 from reporting_assets.partitions import customer_day_partitions
 from reporting_assets.resources import PostgresResource, ReportSettingsResource
 from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
+from reporting_assets.summaries.service import StoredSummary, summarize_partitions
 
 EXECUTION_REPORTS = dg.AssetKey("execution_reports")
 WORKFLOW_LINEAGE = dg.AssetKey("workflow_lineage")
+DAILY_SUMMARIES = dg.AssetKey("daily_customer_summaries")
+REPORT_ASSET_KEYS = [EXECUTION_REPORTS, WORKFLOW_LINEAGE, DAILY_SUMMARIES]
 REPORTS_GROUP = "reports"
 
 
@@ -45,6 +50,19 @@ REPORTS_GROUP = "reports"
             description=(
                 "Seed 004's lineage: one workflow_executions row per run, a child row per run, "
                 "pipeline, customer and day, and one report_lineage row per figure of each report."
+            ),
+        ),
+        dg.AssetSpec(
+            DAILY_SUMMARIES,
+            deps=[EXECUTION_REPORTS],
+            group_name=REPORTS_GROUP,
+            skippable=True,
+            kinds={"postgres"},
+            description=(
+                "Seed 000's daily customer summary: the day's totals with change against the "
+                "previous day, a timeline of the day's runs and their warnings and errors, marked "
+                "incomplete while an expected pipeline is missing or failed. Restatements are "
+                "versioned in reporting.daily_customer_summary_history."
             ),
         ),
     ],
@@ -97,6 +115,15 @@ def render_execution_reports(
                     partition=key,
                     metadata=lineage_metadata(rows_by_partition[key]),
                 )
+        if DAILY_SUMMARIES in context.selected_asset_keys:
+            for stored in summarize_partitions(
+                conn, partition_keys, report_settings.run_url, report_settings.expected_pipelines
+            ):
+                yield dg.AssetMaterialization(
+                    asset_key=DAILY_SUMMARIES,
+                    partition=stored.summary.partition.partition_key,
+                    metadata=summary_metadata(stored),
+                )
 
 
 def report_metadata(rows: list) -> dict[str, dg.MetadataValue]:
@@ -144,6 +171,19 @@ def report_metadata(rows: list) -> dict[str, dg.MetadataValue]:
     }
 
 
+def summary_metadata(stored: StoredSummary) -> dict[str, dg.MetadataValue]:
+    summary = stored.summary
+    return {
+        "summary": dg.MetadataValue.md(stored.markdown),
+        "complete": dg.MetadataValue.bool(summary.is_complete),
+        "missing": dg.MetadataValue.text(", ".join(summary.missing + summary.failed) or "none"),
+        "version": dg.MetadataValue.int(stored.version),
+        "runs": dg.MetadataValue.int(summary.total_pipelines),
+        "successful_runs": dg.MetadataValue.int(summary.successful_pipelines),
+        **{name: dg.MetadataValue.int(value) for name, value in summary.totals.items()},
+    }
+
+
 def lineage_metadata(rows: list) -> dict[str, dg.MetadataValue]:
     return {
         "runs": dg.MetadataValue.int(len({r["run_id"] for r in rows})),
@@ -178,6 +218,6 @@ def lineage_metadata(rows: list) -> dict[str, dg.MetadataValue]:
 
 render_reports_job = dg.define_asset_job(
     "render_reports",
-    selection=dg.AssetSelection.assets(EXECUTION_REPORTS, WORKFLOW_LINEAGE),
-    description="Execution reports and lineage for a partition or a range of one customer's days.",
+    selection=dg.AssetSelection.assets(*REPORT_ASSET_KEYS),
+    description="Execution reports, lineage and daily summaries for a partition or a range of days.",
 )

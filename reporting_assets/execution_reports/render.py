@@ -14,7 +14,7 @@ from functools import cache
 import jinja2
 
 from reporting_assets.contract import RunReport
-from reporting_assets.markdown_text import MarkdownSafe, code_block_safe, finalize
+from reporting_assets.markdown_text import MarkdownSafe, code_block_safe, markdown_environment
 
 DEFAULT_LIST_LENGTH = 10
 ORDER_CATEGORIES = {"new_order": "✅ New Orders Added", "order_updated": "📝 Orders Updated"}
@@ -104,17 +104,9 @@ def performance_json(report: RunReport) -> MarkdownSafe:
 
 @cache
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("reporting_assets.execution_reports", "templates"),
-        autoescape=False,  # markdown, not HTML: values are escaped by ``finalize`` instead
-        finalize=finalize,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
+    return markdown_environment(
+        "reporting_assets.execution_reports", {"thousands": thousands, "duration": duration}
     )
-    env.filters.update(thousands=thousands, duration=duration)
-    return env
 
 
 def render_report(

@@ -1,0 +1,43 @@
+"""The nightly schedule: yesterday's summaries (UTC days) for every registered customer."""
+
+import datetime as dt
+
+import dagster as dg
+
+from reporting_assets.execution_reports.assets import REPORT_ASSET_KEYS, render_reports_job
+from reporting_assets.partition_keys import CustomerDay
+from reporting_assets.partitions import CUSTOMERS_PARTITIONS_NAME
+
+DEFAULT_SUMMARY_CRON = "30 0 * * *"  # 00:30 UTC: yesterday's runs are in
+
+
+def yesterday_requests(instance: dg.DagsterInstance, scheduled: dt.datetime) -> list[dg.RunRequest]:
+    """One run per customer re-rendering yesterday's reports, lineage and summary."""
+    day = scheduled.astimezone(dt.UTC).date() - dt.timedelta(days=1)
+    return [
+        dg.RunRequest(
+            partition_key=CustomerDay(customer, day).partition_key,
+            asset_selection=REPORT_ASSET_KEYS,
+            run_key=f"daily:{customer}|{day.isoformat()}",
+        )
+        for customer in sorted(instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME))
+    ]
+
+
+def build_daily_summaries_schedule(cron: str = DEFAULT_SUMMARY_CRON) -> dg.ScheduleDefinition:
+    @dg.schedule(
+        name="daily_summaries_schedule",
+        cron_schedule=cron,
+        execution_timezone="UTC",
+        job=render_reports_job,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Yesterday's daily customer summaries (and their reports and lineage) for all customers.",
+    )
+    def daily_summaries_schedule(
+        context: dg.ScheduleEvaluationContext,
+    ) -> list[dg.RunRequest] | dg.SkipReason:
+        scheduled = context.scheduled_execution_time or dt.datetime.now(dt.UTC)
+        requests = yesterday_requests(context.instance, scheduled)
+        return requests or dg.SkipReason("No customers registered yet")
+
+    return daily_summaries_schedule

@@ -1,0 +1,179 @@
+"""Sensors and the nightly schedule evaluated against a real instance: requests and cursors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import psycopg
+
+from reporting_assets.definitions import defs
+from reporting_assets.execution_reports.assets import REPORT_ASSET_KEYS
+from reporting_assets.execution_reports.sensors import (
+    BACKFILL_THRESHOLD,
+    failed_source_run_sensor,
+    report_requests,
+    source_runs_sensor,
+    touched_partitions,
+)
+from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
+from reporting_assets.summaries.schedules import build_daily_summaries_schedule
+from reporting_assets_tests.helpers import render, report_rows, run_sources
+
+TODAY = dt.datetime.now(dt.UTC).date()
+
+
+def _evaluate(instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
+    result = source_runs_sensor(context)
+    assert isinstance(result, dg.SensorResult)
+    return result
+
+
+def test_first_tick_starts_at_the_present_then_requests_exactly_the_touched_partitions(
+    instance: dg.DagsterInstance, customers: list[str]
+) -> None:
+    run_sources(instance, f"PELOTON|{TODAY}")
+    first = _evaluate(instance, None)
+    assert not first.run_requests
+    start = int(first.cursor or 0)
+    assert start == instance.event_log_storage.get_maximum_record_id()
+
+    run_sources(instance, f"GREYSON|{TODAY}")
+    run_sources(instance, f"GREYSON|{TODAY - dt.timedelta(days=1)}")
+    second = _evaluate(instance, first.cursor)
+    requested = sorted(r.partition_key for r in second.run_requests or [])
+    assert requested == sorted([f"GREYSON|{TODAY}", f"GREYSON|{TODAY - dt.timedelta(days=1)}"])
+    for request in second.run_requests or []:
+        assert request.asset_selection == REPORT_ASSET_KEYS
+        assert request.run_key and request.run_key.startswith(f"reports:{request.partition_key}@")
+    assert int(second.cursor or 0) > start
+
+    again = _evaluate(instance, first.cursor)  # the same tick evaluated twice
+    assert [r.run_key for r in again.run_requests or []] == [r.run_key for r in second.run_requests or []]
+    assert again.cursor == second.cursor
+    idle = _evaluate(instance, second.cursor)
+    assert not idle.run_requests and idle.cursor == second.cursor
+
+
+def test_failure_observations_are_seen_and_a_late_run_is_a_backfill_of_its_partition(
+    instance: dg.DagsterInstance, conn: psycopg.Connection, customers: list[str]
+) -> None:
+    cursor = _evaluate(instance, None).cursor
+    last_week = TODAY - dt.timedelta(days=7)
+    run_sources(instance, f"PELOTON|{last_week}", ops={"shipping_sync": {"simulate": "failure"}})
+    result = _evaluate(instance, cursor)
+    assert [r.partition_key for r in result.run_requests or []] == [f"PELOTON|{last_week}"]
+    (request,) = result.run_requests or []
+    job = defs.resolve_job_def("render_reports")
+    job.execute_in_process(
+        instance=instance, partition_key=request.partition_key, asset_selection=request.asset_selection
+    )
+    rows = report_rows(conn, [f"PELOTON|{last_week}"])
+    assert {r["pipeline_type"]: r["status"] for r in rows}["shipping_sync"] == "failed"
+    summary = conn.execute(
+        "SELECT is_complete, missing_pipelines, status_json FROM reporting.daily_customer_summaries"
+    ).fetchone()
+    assert summary is not None and summary["is_complete"] is False
+    assert summary["status_json"]["failed"] == ["shipping_sync"]
+
+
+def test_many_past_partitions_become_one_backfill(instance: dg.DagsterInstance) -> None:
+    days = [TODAY - dt.timedelta(days=30 + i) for i in range(BACKFILL_THRESHOLD + 2)]
+    touched = {f"PELOTON|{d}": 100 + i for i, d in enumerate(days)} | {f"PELOTON|{TODAY}": 999}
+    instance.add_dynamic_partitions("customers", ["PELOTON"])
+    graph = defs.get_repository_def().asset_graph
+    requests = report_requests(touched, TODAY, graph)
+    runs = [r for r in requests if not r.requires_backfill_daemon()]
+    backfills = [r for r in requests if r.requires_backfill_daemon()]
+    assert [r.partition_key for r in runs] == [f"PELOTON|{TODAY}"]
+    (backfill,) = backfills
+    subset = backfill.asset_graph_subset
+    assert subset is not None and set(subset.asset_keys) == set(REPORT_ASSET_KEYS)
+    assert subset.num_partitions_and_non_partitioned_assets == len(days) * len(REPORT_ASSET_KEYS)
+
+
+def test_cursor_stops_before_an_unread_page(instance: dg.DagsterInstance, customers: list[str]) -> None:
+    import reporting_assets.execution_reports.sensors as sensors
+
+    for day in range(3):
+        run_sources(instance, f"ACTIVELY BLACK|{TODAY - dt.timedelta(days=day)}")
+    original = sensors.PAGE_SIZE
+    sensors.PAGE_SIZE = 2
+    try:
+        seen: set[str] = set()
+        cursor, ticks = 0, 0
+        while True:
+            touched, next_cursor = touched_partitions(instance, cursor, SOURCE_ASSET_KEYS)
+            assert next_cursor >= cursor
+            if next_cursor == cursor:
+                break
+            seen |= set(touched)
+            cursor, ticks = next_cursor, ticks + 1
+        assert ticks > 1  # small pages: several ticks, none skipping an event
+        assert seen == {f"ACTIVELY BLACK|{TODAY - dt.timedelta(days=d)}" for d in range(3)}
+        assert cursor == instance.event_log_storage.get_maximum_record_id() or cursor > 0
+    finally:
+        sensors.PAGE_SIZE = original
+
+
+def test_failed_run_that_emitted_nothing_is_requested_by_the_run_status_sensor(
+    instance: dg.DagsterInstance, customers: list[str]
+) -> None:
+    from reporting_assets.resources import PostgresResource, ReportSettingsResource
+    from reporting_assets.sources.assets import source_assets
+
+    failed = dg.materialize(
+        source_assets,
+        instance=instance,
+        partition_key=f"GREYSON|{TODAY}",
+        raise_on_error=False,
+        resources={
+            "postgres": PostgresResource(database_url="postgresql://nobody@127.0.0.1:9/x"),
+            "report_settings": ReportSettingsResource(),
+        },
+    )
+    run = instance.get_run_by_id(failed.run_id)
+    assert run is not None and run.status == dg.DagsterRunStatus.FAILURE
+    failure_event = next(
+        e
+        for e in instance.all_logs(failed.run_id)
+        if e.dagster_event and e.dagster_event.event_type_value == "PIPELINE_FAILURE"
+    )
+    context = dg.build_run_status_sensor_context(
+        sensor_name=failed_source_run_sensor.name,
+        dagster_instance=instance,
+        dagster_run=run,
+        dagster_event=failure_event.dagster_event,
+        repository_def=defs.get_repository_def(),
+    )
+    request = failed_source_run_sensor(context)
+    assert isinstance(request, dg.RunRequest)
+    assert request.partition_key == f"GREYSON|{TODAY}"
+    assert request.run_key == f"reports:GREYSON|{TODAY}@failure:{failed.run_id}"
+    assert failed_source_run_sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_schedule_requests_yesterday_for_every_customer(
+    instance: dg.DagsterInstance, conn: psycopg.Connection, customers: list[str]
+) -> None:
+    schedule = build_daily_summaries_schedule()
+    assert schedule.cron_schedule == "30 0 * * *" and schedule.execution_timezone == "UTC"
+    when = dt.datetime(2025, 6, 18, 0, 30, tzinfo=dt.UTC)
+    context = dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=when, repository_def=defs.get_repository_def()
+    )
+    requests = schedule.evaluate_tick(context).run_requests or []
+    assert sorted(r.partition_key for r in requests) == [
+        "ACTIVELY BLACK|2025-06-17",
+        "GREYSON|2025-06-17",
+        "PELOTON|2025-06-17",
+    ]
+    assert all(r.run_key == f"daily:{r.partition_key}" for r in requests)
+    render(instance, "PELOTON|2025-06-17")  # a day with no runs still gets a summary
+    summary = conn.execute("SELECT * FROM reporting.daily_customer_summaries").fetchone()
+    assert summary is not None
+    assert (summary["total_pipelines"], summary["is_complete"]) == (0, False)
+    assert summary["missing_pipelines"] == ["manufacturing_sync", "order_sync", "shipping_sync"]
+    assert "No pipeline runs reported for this day." in summary["combined_markdown"]
+    assert "**Missing runs**: Manufacturing Sync, Order Sync, Shipping Sync" in summary["combined_markdown"]
