@@ -18,13 +18,19 @@ def run_sources(
     instance: dg.DagsterInstance,
     partition_key: str,
     ops: dict[str, dict[str, Any]] | None = None,
+    only: set[str] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """One sample_pipelines run (3 source assets) for a partition; ``ops`` = per-asset config."""
+    """One sample_pipelines run for a partition (all 3 source assets, or ``only`` these);
+    ``ops`` = per-asset config."""
     run_config: dict[str, Any] = dict(QUIET)
     if ops:
         run_config["ops"] = {name: {"config": config} for name, config in ops.items()}
     return defs.resolve_job_def("sample_pipelines").execute_in_process(
-        instance=instance, partition_key=partition_key, run_config=run_config, raise_on_error=False
+        instance=instance,
+        partition_key=partition_key,
+        run_config=run_config,
+        raise_on_error=False,
+        asset_selection=[dg.AssetKey(name) for name in sorted(only)] if only else None,
     )
 
 

@@ -1,0 +1,71 @@
+"""``customer_trends``: one daily partition = the 30 days ending that day, per customer."""
+
+import datetime as dt
+
+import dagster as dg
+
+from reporting_assets.db.queries import query
+from reporting_assets.partitions import PARTITIONS_START_DATE
+from reporting_assets.resources import PostgresResource
+
+TREND_WINDOW_DAYS = 30
+trend_days = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START_DATE, timezone="UTC")
+
+
+@dg.asset(
+    partitions_def=trend_days,
+    group_name="reports",
+    kinds={"postgres"},
+    description=(
+        "The last 30 days per customer, as of the partition day: runs, success rate, new orders "
+        "and average processing time (from reporting.pipeline_execution_reports)."
+    ),
+)
+def customer_trends(context: dg.AssetExecutionContext, postgres: PostgresResource) -> dg.MaterializeResult:
+    day = dt.date.fromisoformat(context.partition_key)
+    with postgres.connection(doing=f"computing customer trends for {day}") as conn:
+        rows = conn.execute(query("trends_window"), {"day": day, "window_days": TREND_WINDOW_DAYS}).fetchall()
+    runs = sum(r["runs"] for r in rows)
+    successful = sum(r["successful_runs"] for r in rows)
+    return dg.MaterializeResult(
+        metadata={
+            "trends": dg.MetadataValue.table(
+                records=[
+                    dg.TableRecord(
+                        {
+                            "customer": r["customer_name"],
+                            "runs": r["runs"],
+                            "success_rate": round(100.0 * r["successful_runs"] / r["runs"], 1)
+                            if r["runs"]
+                            else 0.0,
+                            "new_orders": r["new_orders"],
+                            "avg_seconds": round(float(r["avg_seconds"]), 3),
+                            "active_days": r["active_days"],
+                        }
+                    )
+                    for r in rows
+                ],
+                schema=dg.TableSchema(
+                    columns=[
+                        dg.TableColumn("customer", "string"),
+                        dg.TableColumn("runs", "int"),
+                        dg.TableColumn("success_rate", "float", description="percent of runs that succeeded"),
+                        dg.TableColumn("new_orders", "int"),
+                        dg.TableColumn("avg_seconds", "float"),
+                        dg.TableColumn("active_days", "int"),
+                    ]
+                ),
+            ),
+            "window_days": dg.MetadataValue.int(TREND_WINDOW_DAYS),
+            "customers": dg.MetadataValue.int(len(rows)),
+            "runs": dg.MetadataValue.int(runs),
+            "success_rate": dg.MetadataValue.float(round(100.0 * successful / runs, 2) if runs else 0.0),
+            "new_orders": dg.MetadataValue.int(sum(r["new_orders"] for r in rows)),
+        }
+    )
+
+
+customer_trends_job = dg.define_asset_job("customer_trends_job", selection=[customer_trends])
+customer_trends_schedule = dg.build_schedule_from_partitioned_job(
+    customer_trends_job, hour_of_day=0, minute_of_hour=45, default_status=dg.DefaultScheduleStatus.RUNNING
+)
