@@ -6,6 +6,7 @@ from reporting_assets.execution_reports.assets import render_execution_reports, 
 from reporting_assets.execution_reports.sensors import report_sensors
 from reporting_assets.resources import PostgresResource, ReportSettingsResource
 from reporting_assets.sources.assets import sample_pipelines_job, source_assets
+from reporting_assets.sources.schedules import sample_pipelines_schedule
 from reporting_assets.summaries.schedules import build_daily_summaries_schedule
 from reporting_assets.trends.assets import customer_trends, customer_trends_job, customer_trends_schedule
 
@@ -13,7 +14,7 @@ defs = dg.Definitions(
     assets=[*source_assets, render_execution_reports, customer_trends],
     jobs=[sample_pipelines_job, render_reports_job, customer_trends_job],
     sensors=report_sensors,
-    schedules=[build_daily_summaries_schedule(), customer_trends_schedule],
+    schedules=[sample_pipelines_schedule, build_daily_summaries_schedule(), customer_trends_schedule],
     resources={
         "postgres": PostgresResource(),
         "report_settings": ReportSettingsResource(),

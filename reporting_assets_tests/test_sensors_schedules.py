@@ -177,3 +177,18 @@ def test_schedule_requests_yesterday_for_every_customer(
     assert summary["missing_pipelines"] == ["manufacturing_sync", "order_sync", "shipping_sync"]
     assert "No pipeline runs reported for this day." in summary["combined_markdown"]
     assert "**Missing runs**: Manufacturing Sync, Order Sync, Shipping Sync" in summary["combined_markdown"]
+
+
+def test_sample_pipelines_schedule_runs_today_for_every_customer(
+    instance: dg.DagsterInstance, customers: list[str]
+) -> None:
+    from reporting_assets.sources.schedules import sample_pipelines_schedule
+
+    when = dt.datetime(2025, 6, 17, 14, 5, tzinfo=dt.UTC)
+    context = dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=when, repository_def=defs.get_repository_def()
+    )
+    requests = sample_pipelines_schedule.evaluate_tick(context).run_requests or []
+    assert [(r.partition_key, r.run_key) for r in requests] == [
+        (f"{c}|2025-06-17", f"sample:{c}|2025-06-17T14:05") for c in sorted(customers)
+    ]
