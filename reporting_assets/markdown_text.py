@@ -52,6 +52,7 @@ def markdown_environment(package: str, filters: dict[str, Callable[..., Any]]) -
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates ship with the package: no stat() per include
     )
     env.filters.update(filters)
     return env

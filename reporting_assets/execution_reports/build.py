@@ -43,6 +43,7 @@ class ReportRow:
     contract_json: dict[str, Any]
     content_hash: str
     generated_at: dt.datetime
+    json_texts: dict[str, str]  # the JSON columns, serialized once (hashed and stored as is)
 
     @property
     def identity(self) -> ReportIdentity:
@@ -167,9 +168,14 @@ def build_row(item: ReportInput) -> ReportRow:
     metrics = report.metrics.model_dump(mode="json")
     # the change sample is in the markdown and the event log; the rest is kept for audit
     contract = report.model_dump(mode="json", exclude={"changes"})
-    digest = hashlib.sha256()
-    for part in (markdown, json.dumps(summary, sort_keys=True), json.dumps(metrics, sort_keys=True)):
-        digest.update(part.encode())
+    texts = {
+        "summary_json": _json_text(summary),
+        "metrics_json": _json_text(metrics),
+        "contract_json": _json_text(contract),
+    }
+    digest = hashlib.sha256(markdown.encode())
+    digest.update(texts["summary_json"].encode())
+    digest.update(texts["metrics_json"].encode())
     return ReportRow(
         customer_name=report.customer,
         customer_key=report.customer_key,
@@ -188,4 +194,10 @@ def build_row(item: ReportInput) -> ReportRow:
         contract_json=contract,
         content_hash=digest.hexdigest(),
         generated_at=item.generated_at,
+        json_texts=texts,
     )
+
+
+def _json_text(value: Any) -> str:
+    """Canonical JSON for JSONB columns (PostgreSQL text cannot hold NUL, so it is replaced)."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False).replace("\\u0000", "\\ufffd")

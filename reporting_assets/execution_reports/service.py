@@ -58,9 +58,6 @@ def render_partitions(
     previous_keys = sorted({p.previous_day().partition_key for p in partitions} - set(wanted))
     events = fetch_source_events(instance, source_keys, wanted + previous_keys)
     names = display_names(conn, sorted({p.customer_key for p in partitions}))
-    cache: ContractCache = {}
-    with gc_paused():
-        latest = latest_successful(events, names, {p.previous_day().partition_key for p in partitions}, cache)
     wanted_set = set(wanted)
     current = [e for e in events if e.partition_key in wanted_set]
     starts = {
@@ -68,9 +65,11 @@ def render_partitions(
     }
     generated = first_generated(conn, wanted)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    cache: ContractCache = {}
     rows: list[ReportRow] = []
     problems: list[str] = []
     with gc_paused():
+        latest = latest_successful(events, names, {p.previous_day().partition_key for p in partitions}, cache)
         for event in current:
             partition = parse_partition_key(event.partition_key)
             report, problem = parsed_contract(event, names, cache)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 
 from reporting_assets.db.connection import Connection
@@ -48,9 +47,7 @@ def store_reports(conn: Connection, rows: Sequence[ReportRow]) -> None:
             for row in rows:
                 copy.write_row(
                     [
-                        json.dumps(getattr(row, c), ensure_ascii=False).replace("\\u0000", "\\ufffd")
-                        if c in _JSON_COLUMNS
-                        else _strip_nul(getattr(row, c))
+                        row.json_texts[c] if c in _JSON_COLUMNS else _strip_nul(getattr(row, c))
                         for c in _STAGE_COLUMNS
                     ]
                 )
