@@ -223,12 +223,12 @@ def test_database_going_away_mid_run_loses_and_duplicates_nothing(
     assert [r for r in after["reports"] if r[0] in {x[0] for x in before["reports"]}] == before["reports"]
 
 
-def _wait_for_blocked_upsert(admin: psycopg.Connection) -> int:
+def _wait_for_blocked_upsert(admin: psycopg.Connection, table: str = "pipeline_execution_reports") -> int:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         row = admin.execute(
-            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND query LIKE '%%INSERT INTO reporting.pipeline_execution_reports%%'"
+            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
+            (f"%INSERT INTO reporting.{table} %",),
         ).fetchone()
         if row:
             return int(row[0])
@@ -243,3 +243,43 @@ def dg_date(text: str):
     import datetime as dt
 
     return dt.date.fromisoformat(text)
+
+
+def test_database_going_away_during_the_summary_keeps_reports_and_a_retry_makes_it_whole(
+    instance: dg.DagsterInstance, conn: psycopg.Connection, database_url: str, customers: list[str]
+) -> None:
+    key = f"GREYSON|{DAY2}"
+    run_sources(instance, key)
+    killed: list[int] = []
+    with psycopg.connect(database_url, autocommit=False) as locker:
+        locker.execute("LOCK TABLE reporting.daily_customer_summaries IN EXCLUSIVE MODE")
+
+        def kill_blocked_summary() -> None:
+            with psycopg.connect(database_url, autocommit=True) as admin:
+                pid = _wait_for_blocked_upsert(admin, "daily_customer_summaries")
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+                killed.append(pid)
+
+        killer = threading.Thread(target=kill_blocked_summary)
+        killer.start()
+        result = render(instance, key, raise_on_error=False)
+        killer.join(timeout=60)
+        locker.rollback()
+    assert killed
+    assert "is unavailable while rendering 1 partition(s)" in _failure_text(instance, result)
+    after_failure = table_snapshot(conn)
+    assert len(after_failure["reports"]) == 3  # reports committed before the summary step died
+    counts = conn.execute(
+        "SELECT (SELECT count(*) FROM reporting.daily_customer_summaries) AS summaries, "
+        "(SELECT count(*) FROM reporting.daily_customer_summary_history) AS history"
+    ).fetchone()
+    assert counts == {"summaries": 0, "history": 0}
+    conn.commit()
+
+    render(instance, key)
+    render(instance, key)
+    summary = conn.execute(
+        "SELECT version, total_pipelines, is_complete FROM reporting.daily_customer_summaries"
+    ).fetchall()
+    assert summary == [{"version": 1, "total_pipelines": 3, "is_complete": True}]
+    assert table_snapshot(conn)["reports"] == after_failure["reports"]

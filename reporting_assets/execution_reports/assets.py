@@ -87,6 +87,7 @@ def render_execution_reports(
                 report_settings.run_url,
                 report_settings.list_length,
             )
+            conn.commit()  # each asset's rows are durable before its materializations are reported
             for problem in outcome.problems:
                 context.log.warning(f"Stored an error report instead: {problem}")
             by_partition: dict[str, list] = {k: [] for k in partition_keys}
@@ -101,6 +102,7 @@ def render_execution_reports(
             lineage = store_lineage(
                 conn, partition_keys, runs, run_infos(context.instance, [r["run_id"] for r in runs])
             )
+            conn.commit()
             if lineage.runs_without_external_id:
                 context.log.warning(
                     f"{len(lineage.runs_without_external_id)} run(s) have no external execution id; "
@@ -116,9 +118,11 @@ def render_execution_reports(
                     metadata=lineage_metadata(rows_by_partition[key]),
                 )
         if DAILY_SUMMARIES in context.selected_asset_keys:
-            for stored in summarize_partitions(
+            summaries = summarize_partitions(
                 conn, partition_keys, report_settings.run_url, report_settings.expected_pipelines
-            ):
+            )
+            conn.commit()
+            for stored in summaries:
                 yield dg.AssetMaterialization(
                     asset_key=DAILY_SUMMARIES,
                     partition=stored.summary.partition.partition_key,
