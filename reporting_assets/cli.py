@@ -196,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     ver = l_sub.add_parser("verify", help="population rates, broken references, samples; exit 1 on problems")
     ver.add_argument("--samples", type=_positive_int, default=5, help="sample rows to print (default 5)")
     lineage.set_defaults(handler=_cmd_lineage)
+
+    from reporting_assets.delivery.cli import add_cli
+
+    add_cli(sub)
     return parser
 
 

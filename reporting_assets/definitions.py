@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from reporting_assets.delivery import delivery_jobs, delivery_resources, delivery_sensors
 from reporting_assets.execution_reports.assets import render_execution_reports, render_reports_job
 from reporting_assets.execution_reports.sensors import report_sensors
 from reporting_assets.resources import PostgresResource, ReportSettingsResource
@@ -12,11 +13,12 @@ from reporting_assets.trends.assets import customer_trends, customer_trends_job,
 
 defs = dg.Definitions(
     assets=[*source_assets, render_execution_reports, customer_trends],
-    jobs=[sample_pipelines_job, render_reports_job, customer_trends_job],
-    sensors=report_sensors,
+    jobs=[sample_pipelines_job, render_reports_job, customer_trends_job, *delivery_jobs],
+    sensors=[*report_sensors, *delivery_sensors],
     schedules=[sample_pipelines_schedule, build_daily_summaries_schedule(), customer_trends_schedule],
     resources={
         "postgres": PostgresResource(),
         "report_settings": ReportSettingsResource(),
+        **delivery_resources,
     },
 )

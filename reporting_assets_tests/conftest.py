@@ -26,6 +26,8 @@ from reporting_assets.db.urls import (
 TEST_REPORTING_DB = "reporting_test"
 TEST_DAGSTER_DB = "dagster_test"
 REPORTING_TABLES = (
+    "deliveries",
+    "summary_recipients",
     "daily_customer_summary_history",
     "daily_customer_summaries",
     "customer_expected_pipelines",

@@ -1,0 +1,106 @@
+"""Delivery resources for the code location: SMTP from ``REPORTING_SMTP_*`` and the daily
+summary email settings (deadline, sensor window)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from pydantic import Field, field_validator
+
+from reporting_assets.delivery.errors import DeliveryError
+from reporting_assets.delivery.smtp import ENV_PREFIX, SmtpResource
+
+_HH_MM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SummaryEmailSettingsResource(dg.ConfigurableResource):
+    """When daily summary emails go out: as soon as the day's summary is complete, or at the
+    deadline even if it is not (default 06:00 UTC the next day)."""
+
+    deadline_time_utc: str = Field(
+        default="06:00", description="HH:MM (UTC) after which an incomplete summary is sent anyway."
+    )
+    deadline_days_after: int = Field(
+        default=1, ge=0, le=7, description="Days after the summary date the deadline falls on (1 = next day)."
+    )
+    lookback_days: int = Field(
+        default=3,
+        ge=1,
+        le=60,
+        description="The sensor looks at summaries of the last N days and summaries restated in the "
+        "last N days (older days are not emailed automatically).",
+    )
+
+    @field_validator("deadline_time_utc")
+    @classmethod
+    def _check_time(cls, value: str) -> str:
+        if not _HH_MM.match(value):
+            raise ValueError(f"deadline_time_utc must be HH:MM in 24-hour UTC, e.g. '06:00', got {value!r}")
+        return value
+
+    def deadline_for(self, day: dt.date) -> dt.datetime:
+        """When an incomplete summary of ``day`` is sent anyway."""
+        hour, minute = (int(part) for part in self.deadline_time_utc.split(":"))
+        start = dt.datetime.combine(day + dt.timedelta(days=self.deadline_days_after), dt.time(hour, minute))
+        return start.replace(tzinfo=dt.UTC)
+
+
+def _flag(name: str, value: str) -> bool:
+    text = value.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise DeliveryError(f"{name}={value!r} is not a yes/no value; use true or false.")
+
+
+def _number(name: str, value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise DeliveryError(f"{name}={value!r} is not a number.") from None
+
+
+def smtp_resource_from_env(environ: Mapping[str, str] | None = None) -> SmtpResource:
+    """An SmtpResource configured from the ``REPORTING_SMTP_*`` variables that are set.
+
+    Text and integer settings go through ``dg.EnvVar`` (resolved when a run starts, shown in the
+    UI by name only: the password never is); unset variables keep the defaults, so with nothing
+    set it reaches a local server on localhost:1025. STARTTLS, timeout and backoff are read here,
+    when the code location loads (Dagster has no boolean/float EnvVar).
+    """
+    env = os.environ if environ is None else environ
+    config: dict[str, Any] = {}
+    for field, kind in (
+        ("host", "str"),
+        ("port", "int"),
+        ("username", "str"),
+        ("password", "str"),
+        ("sender", "str"),
+        ("max_attempts", "int"),
+    ):
+        name = f"{ENV_PREFIX}{field.upper()}"
+        if env.get(name, "").strip():
+            config[field] = dg.EnvVar.int(name) if kind == "int" else dg.EnvVar(name)
+    if env.get(f"{ENV_PREFIX}STARTTLS", "").strip():
+        config["starttls"] = _flag(f"{ENV_PREFIX}STARTTLS", env[f"{ENV_PREFIX}STARTTLS"])
+    for field, name in (
+        ("timeout_seconds", f"{ENV_PREFIX}TIMEOUT_SECONDS"),
+        ("backoff_base_seconds", f"{ENV_PREFIX}BACKOFF_SECONDS"),
+    ):
+        if env.get(name, "").strip():
+            config[field] = _number(name, env[name])
+    return SmtpResource(**config)
+
+
+def build_delivery_resources(environ: Mapping[str, str] | None = None) -> dict[str, dg.ConfigurableResource]:
+    """Resource key -> resource, for ``dg.Definitions(resources=...)`` (``postgres`` is the
+    project's own PostgresResource, already wired)."""
+    return {"smtp": smtp_resource_from_env(environ), "summary_email": SummaryEmailSettingsResource()}

@@ -1,0 +1,164 @@
+"""``daily_summary_email_sensor``: request a ``send_daily_summary_emails`` run for each
+customer's day once its summary is ready to email (complete, or past the deadline), once per
+content version.
+
+Cost does not grow with history: one indexed query over summaries of the last
+``lookback_days`` days or restated in that time, each with its count of active recipients and
+of recipients that already have this exact content. The run key
+``daily_summary:{customer|date}:{content_hash}`` makes a repeated request a no-op in the
+daemon; the cursor (requested version per recent summary, pruned to the window) makes a second
+evaluation request nothing at all.
+"""
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+
+from reporting_assets.db.connection import Connection
+from reporting_assets.db.queries import query
+from reporting_assets.delivery.jobs import run_config_for, send_daily_summary_emails
+from reporting_assets.delivery.resources import SummaryEmailSettingsResource
+from reporting_assets.delivery.summaries import SUBJECT_PREFIX, incomplete_reason
+from reporting_assets.resources import PostgresResource
+
+SENSOR_NAME = "daily_summary_email_sensor"
+CURSOR_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    customer_key: str
+    summary_date: dt.date
+    content_hash: str
+    version: int
+    reason: str
+
+    @property
+    def partition_key(self) -> str:
+        return f"{self.customer_key}|{self.summary_date.isoformat()}"
+
+    @property
+    def run_key(self) -> str:
+        return f"{SUBJECT_PREFIX}{self.partition_key}:{self.content_hash}"
+
+    def run_request(self) -> dg.RunRequest:
+        return dg.RunRequest(
+            run_key=self.run_key,
+            run_config=run_config_for(self.customer_key, self.summary_date, self.content_hash),
+            tags={
+                "reporting/customer": self.customer_key,
+                "reporting/summary_date": self.summary_date.isoformat(),
+                "reporting/summary_version": str(self.version),
+            },
+        )
+
+
+@dataclass
+class SensorPlan:
+    runs: list[PlannedRun] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    requested: dict[str, str] = field(default_factory=dict)
+    """partition key -> content hash already requested (the next cursor)."""
+
+
+def parse_cursor(cursor: str | None) -> dict[str, str]:
+    """The requested versions recorded by the last tick (an unreadable cursor counts as empty:
+    the ledger and the run keys still prevent duplicates)."""
+    if not cursor:
+        return {}
+    try:
+        data = json.loads(cursor)
+    except ValueError:
+        return {}
+    requested = data.get("requested") if isinstance(data, dict) else None
+    if not isinstance(requested, dict):
+        return {}
+    return {str(k): str(v) for k, v in requested.items()}
+
+
+def format_cursor(requested: Mapping[str, str]) -> str:
+    return json.dumps({"v": CURSOR_VERSION, "requested": dict(sorted(requested.items()))}, sort_keys=True)
+
+
+def _reason(row: Mapping[str, Any]) -> str:
+    status = row["status_json"] if isinstance(row["status_json"], dict) else {}
+    failed = status.get("failed")
+    failed_names = [str(p) for p in failed] if isinstance(failed, list) else []
+    return incomplete_reason([str(p) for p in row["missing_pipelines"] or []], failed_names)
+
+
+def plan_summary_emails(
+    conn: Connection,
+    *,
+    now: dt.datetime,
+    settings: SummaryEmailSettingsResource,
+    requested: Mapping[str, str],
+) -> SensorPlan:
+    """Which summaries to email now (plain function; the sensor wraps it)."""
+    since = now - dt.timedelta(days=settings.lookback_days)
+    rows = conn.execute(
+        query("delivery_summary_candidates"),
+        {"subject_prefix": SUBJECT_PREFIX, "since_date": since.date(), "since": since},
+    ).fetchall()
+    plan = SensorPlan()
+    for row in rows:
+        day: dt.date = row["summary_date"]
+        partition = f"{row['customer_key']}|{day.isoformat()}"
+        content_hash = row["content_hash"].strip()
+        if requested.get(partition) == content_hash:
+            plan.requested[partition] = content_hash
+            continue
+        if row["active_recipients"] and row["delivered_recipients"] >= row["active_recipients"]:
+            plan.requested[partition] = content_hash  # every recipient already has this version
+            continue
+        complete = bool(row["is_complete"])
+        deadline = settings.deadline_for(day)
+        if not complete and now < deadline:
+            plan.notes.append(
+                f"{partition}: incomplete ({_reason(row)}), waiting until "
+                f"{deadline:%Y-%m-%d %H:%M} UTC or until it is complete"
+            )
+            continue
+        plan.requested[partition] = content_hash
+        if not row["active_recipients"]:
+            plan.notes.append(f"{partition}: ready but the customer has no active summary recipients")
+            continue
+        reason = "complete" if complete else f"deadline passed, incomplete ({_reason(row)})"
+        if row["version"] > 1:
+            reason += f", restated (version {row['version']})"
+        plan.runs.append(PlannedRun(row["customer_key"], day, content_hash, row["version"], reason))
+    return plan
+
+
+@dg.sensor(
+    name=SENSOR_NAME,
+    job=send_daily_summary_emails,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=60,
+    description="Emails each customer's daily summary once it is complete, or at the deadline "
+    "(default 06:00 UTC next day) even if incomplete; a restated summary gets one correction.",
+)
+def daily_summary_email_sensor(
+    context: dg.SensorEvaluationContext,
+    postgres: PostgresResource,
+    summary_email: SummaryEmailSettingsResource,
+) -> dg.SensorResult:
+    now = dt.datetime.now(dt.UTC)
+    with postgres.connection(doing="checking daily summaries to email") as conn:
+        plan = plan_summary_emails(
+            conn, now=now, settings=summary_email, requested=parse_cursor(context.cursor)
+        )
+    for note in plan.notes:
+        context.log.info(note)
+    for run in plan.runs:
+        context.log.info(f"{run.partition_key} version {run.version}: {run.reason}")
+    skip = None if plan.runs else "No daily summary is ready to email."
+    return dg.SensorResult(
+        run_requests=[run.run_request() for run in plan.runs],
+        cursor=format_cursor(plan.requested),
+        skip_reason=skip,
+    )

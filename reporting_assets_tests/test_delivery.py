@@ -1,0 +1,821 @@
+"""Daily summary email and the delivery ledger, end to end: a real SMTP server (aiosmtpd on
+127.0.0.1), real PostgreSQL, real Dagster runs and sensor evaluations. No mocks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import hashlib
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from typing import Any
+
+import dagster as dg
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from psycopg.types.json import Jsonb
+
+from reporting_assets.db.connection import Connection
+from reporting_assets.delivery import (
+    SmtpResource,
+    SummaryEmailSettingsResource,
+    daily_summary_email_sensor,
+    delivery_jobs,
+    delivery_resources,
+    delivery_sensors,
+    send_daily_summary_emails,
+    smtp_resource_from_env,
+)
+from reporting_assets.delivery.errors import DeliveryError
+from reporting_assets.delivery.jobs import run_config_for
+from reporting_assets.delivery.ledger import (
+    DeliveryAttemptError,
+    DeliveryKey,
+    Sent,
+    claim,
+    deliver_once,
+    for_subject,
+    sent_before,
+)
+from reporting_assets.delivery.recipients import add_recipient
+from reporting_assets.delivery.render import markdown_to_html
+from reporting_assets.delivery.smtp import SmtpSettings, send_message
+from reporting_assets.resources import PostgresResource
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+TODAY = dt.datetime.now(dt.UTC).date()
+YESTERDAY = TODAY - dt.timedelta(days=1)
+TWO_DAYS_AGO = TODAY - dt.timedelta(days=2)
+
+SUMMARY_MARKDOWN = """# 📅 Daily Summary - PELOTON
+**Date**: {day}
+
+## 📈 Daily Totals
+
+| Metric | Value |
+|--------|-------|
+| **New Orders** | {new_orders} |
+| **Shipping Updates** | {shipping_updates} |
+
+<script>alert("owned")</script> and <img src=x onerror=alert(1)>
+"""
+
+
+# --- a real SMTP server -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class Handler:
+    """Accepts mail, or refuses it on demand: per RCPT address (always, or a queue of replies
+    used up one per attempt) and per DATA (a queue of replies)."""
+
+    messages: list[Received] = field(default_factory=list)
+    reject: dict[str, str] = field(default_factory=dict)
+    rcpt_replies: dict[str, list[str]] = field(default_factory=dict)
+    data_replies: list[str] = field(default_factory=list)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.reject:
+            return self.reject[address]
+        if self.rcpt_replies.get(address):
+            return self.rcpt_replies[address].pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.data_replies:
+            return self.data_replies.pop(0)
+        parsed = email.message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m.message for m in self.messages if address in m.rcpt_tos]
+
+
+@dataclass
+class SmtpServer:
+    handler: Handler
+    port: int
+
+    def resource(self, **overrides: Any) -> SmtpResource:
+        config: dict[str, Any] = {
+            "host": "127.0.0.1",
+            "port": self.port,
+            "sender": "Reporting <reports@reporting.example>",
+            "timeout_seconds": 5.0,
+            "max_attempts": 3,
+            "backoff_base_seconds": 0.01,
+        }
+        return SmtpResource(**{**config, **overrides})
+
+
+def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+        b"reporter",
+        b"right-s3cret",
+    )
+    if ok:
+        return AuthResult(success=True)
+    # without a message aiosmtpd 1.4 sends no reply at all to a refused login
+    return AuthResult(success=False, handled=False, message="535 5.7.8 Authentication credentials invalid")
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    handler = Handler()
+    port = free_port()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=_authenticator,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        yield SmtpServer(handler, port)
+    finally:
+        controller.stop()
+
+
+# --- data -----------------------------------------------------------------------------------
+
+
+def insert_summary(
+    conn: Connection,
+    customer_key: str,
+    day: dt.date,
+    *,
+    customer_name: str | None = None,
+    missing: tuple[str, ...] = (),
+    failed: tuple[str, ...] = (),
+    new_orders: int = 12,
+    shipping_updates: int = 4,
+) -> str:
+    """A daily_customer_summaries row as the summary asset writes it; returns its content hash."""
+    markdown = SUMMARY_MARKDOWN.format(day=day, new_orders=new_orders, shipping_updates=shipping_updates)
+    status = _status(missing, failed)
+    content_hash = _hash(markdown, status)
+    conn.execute(
+        """INSERT INTO reporting.daily_customer_summaries
+               (customer_name, customer_key, summary_date, partition_key, total_pipelines,
+                successful_pipelines, new_orders, updated_orders, manufacturing_updates,
+                shipping_updates, combined_markdown, status_json, is_complete, missing_pipelines,
+                content_hash)
+           VALUES (%s, %s, %s, %s, 3, %s, %s, 5, 9, %s, %s, %s, %s, %s, %s)""",
+        (
+            customer_name or customer_key,
+            customer_key,
+            day,
+            f"{customer_key}|{day.isoformat()}",
+            3 - len(missing) - len(failed),
+            new_orders,
+            shipping_updates,
+            markdown,
+            Jsonb(status),
+            status["complete"],
+            list(missing),
+            content_hash,
+        ),
+    )
+    conn.commit()
+    return content_hash
+
+
+def restate(
+    conn: Connection,
+    customer_key: str,
+    day: dt.date,
+    *,
+    missing: tuple[str, ...] = (),
+    failed: tuple[str, ...] = (),
+    new_orders: int,
+    shipping_updates: int,
+) -> str:
+    """Restate a summary the way the summary asset does: archive the current version in the
+    history, then bump the version with the new content. Returns the new content hash."""
+    conn.execute(
+        """INSERT INTO reporting.daily_customer_summary_history
+               (summary_id, customer_key, summary_date, version, replaced_by_version, total_pipelines,
+                successful_pipelines, new_orders, updated_orders, manufacturing_updates,
+                shipping_updates, combined_markdown, status_json, is_complete, content_hash, valid_from)
+           SELECT id, customer_key, summary_date, version, version + 1, total_pipelines,
+                  successful_pipelines, new_orders, updated_orders, manufacturing_updates,
+                  shipping_updates, combined_markdown, status_json, is_complete, content_hash, updated_at
+           FROM reporting.daily_customer_summaries WHERE customer_key = %s AND summary_date = %s""",
+        (customer_key, day),
+    )
+    markdown = SUMMARY_MARKDOWN.format(day=day, new_orders=new_orders, shipping_updates=shipping_updates)
+    status = _status(missing, failed)
+    content_hash = _hash(markdown, status)
+    conn.execute(
+        """UPDATE reporting.daily_customer_summaries
+           SET combined_markdown = %s, status_json = %s, is_complete = %s, missing_pipelines = %s,
+               new_orders = %s, shipping_updates = %s, successful_pipelines = %s, content_hash = %s,
+               version = version + 1, updated_at = now()
+           WHERE customer_key = %s AND summary_date = %s""",
+        (
+            markdown,
+            Jsonb(status),
+            status["complete"],
+            list(missing),
+            new_orders,
+            shipping_updates,
+            3 - len(missing) - len(failed),
+            content_hash,
+            customer_key,
+            day,
+        ),
+    )
+    conn.commit()
+    return content_hash
+
+
+def _status(missing: tuple[str, ...], failed: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "complete": not missing and not failed,
+        "expected": ["manufacturing_sync", "order_sync", "shipping_sync"],
+        "missing": list(missing),
+        "failed": list(failed),
+        "runs": 3 - len(missing),
+        "successful_runs": 3 - len(missing) - len(failed),
+        "warnings": 0,
+        "errors": 0,
+    }
+
+
+def _hash(markdown: str, status: dict[str, Any]) -> str:
+    digest = hashlib.sha256(markdown.encode())
+    digest.update(json.dumps(status, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def summary_row(conn: Connection, customer_key: str, day: dt.date) -> dict[str, Any]:
+    row = conn.execute(
+        "SELECT * FROM reporting.daily_customer_summaries WHERE customer_key = %s AND summary_date = %s",
+        (customer_key, day),
+    ).fetchone()
+    conn.commit()
+    assert row is not None
+    return dict(row)
+
+
+def ledger(conn: Connection, subject: str) -> dict[tuple[str, str], Any]:
+    """(kind, recipient) -> the latest ledger row of a subject."""
+    rows = for_subject(conn, subject)
+    conn.commit()
+    return {(d.key.kind, d.key.recipient): d for d in rows}
+
+
+# --- running things -------------------------------------------------------------------------
+
+
+def send_run(
+    instance: dg.DagsterInstance,
+    database_url: str,
+    smtp: SmtpResource,
+    run_config: dict[str, Any],
+) -> dg.ExecuteInProcessResult:
+    return send_daily_summary_emails.execute_in_process(
+        instance=instance,
+        run_config={**run_config, **QUIET},
+        resources={"smtp": smtp, "postgres": PostgresResource(database_url=database_url)},
+        raise_on_error=False,
+    )
+
+
+def evaluate(
+    instance: dg.DagsterInstance, database_url: str, cursor: str | None = None, **settings: Any
+) -> dg.SensorResult:
+    context = dg.build_sensor_context(
+        instance=instance,
+        cursor=cursor,
+        resources={
+            "postgres": PostgresResource(database_url=database_url),
+            "summary_email": SummaryEmailSettingsResource(**settings),
+        },
+    )
+    result = daily_summary_email_sensor(context)
+    assert isinstance(result, dg.SensorResult)
+    return result
+
+
+def failure_message(result: dg.ExecuteInProcessResult) -> str:
+    assert not result.success
+    failures = result.get_step_failure_events()
+    assert len(failures) == 1
+    error = failures[0].step_failure_data.error
+    assert error is not None
+    return error.message
+
+
+def bodies(message: EmailMessage) -> tuple[str, str]:
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None and html is not None
+    # on the wire lines end in CRLF
+    return str(text.get_content()).replace("\r\n", "\n"), str(html.get_content()).replace("\r\n", "\n")
+
+
+def key_of(customer: str, day: dt.date, content_hash: str) -> str:
+    return f"daily_summary:{customer}|{day.isoformat()}:{content_hash}"
+
+
+# --- tests ----------------------------------------------------------------------------------
+
+
+def test_complete_summary_is_emailed_once_per_recipient_as_html_and_text(
+    customers: list[str],
+    conn: Connection,
+    instance: dg.DagsterInstance,
+    database_url: str,
+    smtp_server: SmtpServer,
+) -> None:
+    add_recipient(conn, "PELOTON", "Ops@Peloton.example", "Peloton Ops")
+    add_recipient(conn, "PELOTON", "cfo@peloton.example")
+    content_hash = insert_summary(conn, "PELOTON", YESTERDAY, customer_name="<b>PELOTON</b> & Co")
+    before = summary_row(conn, "PELOTON", YESTERDAY)
+
+    result = evaluate(instance, database_url)
+    assert [r.run_key for r in result.run_requests or []] == [key_of("PELOTON", YESTERDAY, content_hash)]
+    request = (result.run_requests or [])[0]
+    assert request.run_config == run_config_for("PELOTON", YESTERDAY, content_hash)
+    assert request.tags["reporting/customer"] == "PELOTON"
+
+    run = send_run(instance, database_url, smtp_server.resource(), dict(request.run_config))
+    assert run.success
+
+    received = smtp_server.handler.messages
+    assert sorted(m.rcpt_tos[0] for m in received) == ["cfo@peloton.example", "ops@peloton.example"]
+    assert all(len(m.rcpt_tos) == 1 and m.mail_from == "reports@reporting.example" for m in received)
+    message = smtp_server.handler.to("ops@peloton.example")[0]
+    assert message["Subject"] == f"Daily summary – <b>PELOTON</b> & Co – {YESTERDAY.isoformat()}"
+    assert message["To"] == "Peloton Ops <ops@peloton.example>"
+    text, html = bodies(message)
+    assert text == before["combined_markdown"]
+    assert "<table>" in html and "<th>Metric</th>" in html and "<td><strong>New Orders</strong></td>" in html
+    assert "&lt;script&gt;alert" in html and "<script>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
+    assert "&lt;b&gt;PELOTON&lt;/b&gt; &amp; Co" in html and "<b>PELOTON</b>" not in html
+    assert "Incomplete" not in html
+
+    rows = ledger(conn, f"daily_summary:PELOTON|{YESTERDAY.isoformat()}")
+    assert set(rows) == {("daily_summary", "ops@peloton.example"), ("daily_summary", "cfo@peloton.example")}
+    ops = rows[("daily_summary", "ops@peloton.example")]
+    assert (ops.status, ops.attempts, ops.key.content_hash) == ("sent", 1, content_hash)
+    assert ops.message_id == message["Message-ID"] and ops.sent_at is not None
+    assert ops.metadata["subject"] == message["Subject"]
+
+    again = send_run(instance, database_url, smtp_server.resource(), dict(request.run_config))
+    assert again.success
+    assert len(smtp_server.handler.messages) == 2
+    assert (
+        ledger(conn, f"daily_summary:PELOTON|{YESTERDAY.isoformat()}")[
+            ("daily_summary", "ops@peloton.example")
+        ].attempts
+        == 1
+    )
+    assert summary_row(conn, "PELOTON", YESTERDAY) == before
+
+
+def test_incomplete_summary_waits_for_the_deadline_then_goes_out_marked_incomplete(
+    customers: list[str],
+    conn: Connection,
+    instance: dg.DagsterInstance,
+    database_url: str,
+    smtp_server: SmtpServer,
+) -> None:
+    add_recipient(conn, "PELOTON", "ops@peloton.example")
+    today_hash = insert_summary(conn, "PELOTON", TODAY, missing=("shipping_sync",))
+    old_hash = insert_summary(conn, "PELOTON", TWO_DAYS_AGO, missing=("shipping_sync",))
+
+    # today's deadline (06:00 UTC tomorrow) is ahead; the day before yesterday's has passed
+    result = evaluate(instance, database_url)
+    assert [r.run_key for r in result.run_requests or []] == [key_of("PELOTON", TWO_DAYS_AGO, old_hash)]
+    assert json.loads(result.cursor or "")["requested"] == {f"PELOTON|{TWO_DAYS_AGO.isoformat()}": old_hash}
+
+    run = send_run(
+        instance, database_url, smtp_server.resource(), dict((result.run_requests or [])[0].run_config)
+    )
+    assert run.success
+    [message] = smtp_server.handler.to("ops@peloton.example")
+    assert message["Subject"] == (
+        f"Daily summary – PELOTON – {TWO_DAYS_AGO.isoformat()} (incomplete: missing shipping_sync)"
+    )
+    _, html = bodies(message)
+    assert "<strong>Incomplete:</strong> missing shipping_sync" in html
+
+    # nothing more until today's deadline ...
+    assert not evaluate(instance, database_url, result.cursor).run_requests
+    # ... which is configurable: a deadline at the start of the day itself has passed
+    early = evaluate(instance, database_url, result.cursor, deadline_days_after=0, deadline_time_utc="00:00")
+    assert [r.run_key for r in early.run_requests or []] == [key_of("PELOTON", TODAY, today_hash)]
+
+
+def test_restated_summary_sends_one_short_correction_naming_what_changed(
+    customers: list[str],
+    conn: Connection,
+    instance: dg.DagsterInstance,
+    database_url: str,
+    smtp_server: SmtpServer,
+) -> None:
+    add_recipient(conn, "PELOTON", "ops@peloton.example")
+    add_recipient(conn, "PELOTON", "cfo@peloton.example")
+    v1 = insert_summary(conn, "PELOTON", TWO_DAYS_AGO, missing=("shipping_sync",), shipping_updates=0)
+    first = evaluate(instance, database_url)
+    assert send_run(
+        instance, database_url, smtp_server.resource(), dict((first.run_requests or [])[0].run_config)
+    ).success
+    assert len(smtp_server.handler.messages) == 2
+
+    v2 = restate(conn, "PELOTON", TWO_DAYS_AGO, new_orders=15, shipping_updates=7)
+    second = evaluate(instance, database_url, first.cursor)
+    assert [r.run_key for r in second.run_requests or []] == [key_of("PELOTON", TWO_DAYS_AGO, v2)]
+    assert json.loads(second.cursor or "")["requested"] == {f"PELOTON|{TWO_DAYS_AGO.isoformat()}": v2}
+
+    # the run requested for v1 is outdated now: it sends nothing and succeeds
+    stale = send_run(
+        instance, database_url, smtp_server.resource(), run_config_for("PELOTON", TWO_DAYS_AGO, v1)
+    )
+    assert stale.success and len(smtp_server.handler.messages) == 2
+
+    run = send_run(
+        instance, database_url, smtp_server.resource(), dict((second.run_requests or [])[0].run_config)
+    )
+    assert run.success
+    for address in ("ops@peloton.example", "cfo@peloton.example"):
+        _first, correction = smtp_server.handler.to(address)
+        assert correction["Subject"] == f"Correction: Daily summary – PELOTON – {TWO_DAYS_AGO.isoformat()}"
+        text, html = bodies(correction)
+        assert "you received (version 1) has been restated; it is now version 2" in text
+        assert "- Status: incomplete (missing shipping_sync) -> complete" in text
+        assert "- New orders: 12 -> 15 (+3)" in text
+        assert "- Shipping updates: 0 -> 7 (+7)" in text
+        assert "Updated orders" not in text  # unchanged totals are not listed
+        assert "<td>New orders</td><td>12</td><td>15 (+3)</td>" in html
+        assert len(text) < 600  # short: not the whole summary again
+
+    rows = ledger(conn, f"daily_summary:PELOTON|{TWO_DAYS_AGO.isoformat()}")
+    correction_row = rows[("summary_correction", "ops@peloton.example")]
+    assert (correction_row.status, correction_row.key.content_hash) == ("sent", v2)
+    assert correction_row.metadata["based_on_version"] == 1
+    assert "New orders: 12 → 15 (+3)" in correction_row.metadata["changes"]
+
+    # exactly one correction: a re-run, a retried tick, a fresh cursor all send nothing more
+    assert send_run(
+        instance, database_url, smtp_server.resource(), dict((second.run_requests or [])[0].run_config)
+    ).success
+    assert not evaluate(instance, database_url, second.cursor).run_requests
+    assert not evaluate(instance, database_url, None).run_requests
+    assert len(smtp_server.handler.messages) == 4
+
+
+def test_rejected_recipient_fails_alone_and_a_retry_sends_only_to_it(
+    customers: list[str],
+    conn: Connection,
+    instance: dg.DagsterInstance,
+    database_url: str,
+    smtp_server: SmtpServer,
+) -> None:
+    add_recipient(conn, "GREYSON", "good@greyson.example")
+    add_recipient(conn, "GREYSON", "bad@greyson.example")
+    content_hash = insert_summary(conn, "GREYSON", YESTERDAY)
+    before = summary_row(conn, "GREYSON", YESTERDAY)
+    smtp_server.handler.reject["bad@greyson.example"] = "550 5.1.1 <bad@greyson.example>: mailbox unavailable"
+    config = run_config_for("GREYSON", YESTERDAY, content_hash)
+
+    run = send_run(instance, database_url, smtp_server.resource(), config)
+    message = failure_message(run)
+    assert "1 of 2 recipient(s) failed" in message
+    assert "bad@greyson.example (daily_summary): recipient refused by 127.0.0.1" in message
+    assert "550 5.1.1 <bad@greyson.example>: mailbox unavailable (permanent failure, not retried)" in message
+    assert "good@greyson.example" not in message
+    assert "Re-execute" in message and "only the failed ones are sent" in message
+    assert [m.rcpt_tos for m in smtp_server.handler.messages] == [["good@greyson.example"]]
+
+    subject = f"daily_summary:GREYSON|{YESTERDAY.isoformat()}"
+    rows = ledger(conn, subject)
+    bad = rows[("daily_summary", "bad@greyson.example")]
+    assert (bad.status, bad.attempts) == ("failed", 1)
+    assert bad.last_error is not None and "550 5.1.1" in bad.last_error
+    assert rows[("daily_summary", "good@greyson.example")].status == "sent"
+    assert summary_row(conn, "GREYSON", YESTERDAY) == before
+
+    smtp_server.handler.reject.clear()  # the mailbox was fixed
+    retry = send_run(instance, database_url, smtp_server.resource(), config)
+    assert retry.success
+    assert [m.rcpt_tos for m in smtp_server.handler.messages] == [
+        ["good@greyson.example"],
+        ["bad@greyson.example"],
+    ]
+    bad = ledger(conn, subject)[("daily_summary", "bad@greyson.example")]
+    assert (bad.status, bad.attempts, bad.last_error) == ("sent", 2, None)
+
+
+def test_transient_smtp_failures_are_retried_with_backoff_within_the_run(
+    customers: list[str],
+    conn: Connection,
+    instance: dg.DagsterInstance,
+    database_url: str,
+    smtp_server: SmtpServer,
+) -> None:
+    add_recipient(conn, "PELOTON", "ops@peloton.example")
+    add_recipient(conn, "PELOTON", "busy@peloton.example")
+    content_hash = insert_summary(conn, "PELOTON", YESTERDAY)
+    # busy@ (first in address order): RCPT refused with 450, then DATA with 421, then accepted
+    smtp_server.handler.rcpt_replies["busy@peloton.example"] = ["450 4.2.1 mailbox busy"]
+    smtp_server.handler.data_replies.append("421 4.3.0 try again later")
+
+    run = send_run(
+        instance, database_url, smtp_server.resource(), run_config_for("PELOTON", YESTERDAY, content_hash)
+    )
+    assert run.success
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.handler.messages) == [
+        "busy@peloton.example",
+        "ops@peloton.example",
+    ]
+    rows = ledger(conn, f"daily_summary:PELOTON|{YESTERDAY.isoformat()}")
+    assert {k[1]: d.attempts for k, d in rows.items()} == {
+        "busy@peloton.example": 3,
+        "ops@peloton.example": 1,
+    }
+    assert {d.status for d in rows.values()} == {"sent"}
+
+
+def test_smtp_server_down_fails_the_run_with_a_clear_message_and_a_retry_sends(
+    customers: list[str],
+    conn: Connection,
+    instance: dg.DagsterInstance,
+    database_url: str,
+    smtp_server: SmtpServer,
+) -> None:
+    add_recipient(conn, "ACTIVELY BLACK", "ops@activelyblack.example")
+    content_hash = insert_summary(conn, "ACTIVELY BLACK", YESTERDAY)
+    before = summary_row(conn, "ACTIVELY BLACK", YESTERDAY)
+    config = run_config_for("ACTIVELY BLACK", YESTERDAY, content_hash)
+    down = free_port()
+
+    run = send_run(instance, database_url, smtp_server.resource(port=down, max_attempts=2), config)
+    message = failure_message(run)
+    assert f"cannot connect to SMTP server 127.0.0.1:{down}: connection refused" in message
+    assert "(gave up after 2 attempts)" in message
+    assert "ops@activelyblack.example" in message and "Re-execute" in message
+    row = ledger(conn, f"daily_summary:ACTIVELY BLACK|{YESTERDAY.isoformat()}")[
+        ("daily_summary", "ops@activelyblack.example")
+    ]
+    assert (row.status, row.attempts, row.message_id) == ("failed", 2, None)
+    assert summary_row(conn, "ACTIVELY BLACK", YESTERDAY) == before
+
+    retry = send_run(instance, database_url, smtp_server.resource(), config)
+    assert retry.success
+    assert [m.rcpt_tos for m in smtp_server.handler.messages] == [["ops@activelyblack.example"]]
+
+
+def test_a_delivery_left_sending_by_a_dead_run_is_reported_not_resent_too_early(
+    customers: list[str],
+    conn: Connection,
+    instance: dg.DagsterInstance,
+    database_url: str,
+    smtp_server: SmtpServer,
+) -> None:
+    add_recipient(conn, "PELOTON", "ops@peloton.example")
+    add_recipient(conn, "PELOTON", "cfo@peloton.example")
+    content_hash = insert_summary(conn, "PELOTON", YESTERDAY)
+    subject = f"daily_summary:PELOTON|{YESTERDAY.isoformat()}"
+    # a run claimed cfo@ and died before the ledger heard back from the SMTP server
+    assert claim(conn, DeliveryKey("daily_summary", subject, "email", "cfo@peloton.example", content_hash))
+    conn.commit()
+
+    run = send_run(
+        instance, database_url, smtp_server.resource(), run_config_for("PELOTON", YESTERDAY, content_hash)
+    )
+    message = failure_message(run)
+    assert "cfo@peloton.example (daily_summary): left 'sending' at" in message
+    assert "it may have gone out" in message
+    assert [m.rcpt_tos for m in smtp_server.handler.messages] == [["ops@peloton.example"]]
+    assert ledger(conn, subject)[("daily_summary", "cfo@peloton.example")].status == "sending"
+
+
+def test_a_server_that_never_answers_times_out() -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        settings = SmtpSettings(host="127.0.0.1", port=port, timeout_seconds=0.3)
+        message = EmailMessage()
+        message["To"] = "ops@peloton.example"
+        message.set_content("hello")
+        with pytest.raises(DeliveryAttemptError, match=rf"no answer from 127.0.0.1:{port} within 0.3s"):
+            send_message(settings, message)
+
+
+def test_login_uses_the_password_and_never_reveals_it(
+    customers: list[str],
+    conn: Connection,
+    instance: dg.DagsterInstance,
+    database_url: str,
+    smtp_server: SmtpServer,
+) -> None:
+    add_recipient(conn, "PELOTON", "ops@peloton.example")
+    content_hash = insert_summary(conn, "PELOTON", YESTERDAY)
+    config = run_config_for("PELOTON", YESTERDAY, content_hash)
+
+    wrong = send_run(
+        instance, database_url, smtp_server.resource(username="reporter", password="wr0ng-s3cret"), config
+    )
+    message = failure_message(wrong)
+    assert "login as 'reporter' refused by 127.0.0.1" in message and "535" in message
+    logged = " ".join(
+        str(e.dagster_event.message if e.dagster_event else e.user_message)
+        for e in instance.all_logs(wrong.run_id)
+    )
+    assert "wr0ng-s3cret" not in message + logged
+    settings = smtp_server.resource(username="reporter", password="wr0ng-s3cret").settings()
+    assert "wr0ng" not in repr(settings) + settings.describe()
+
+    right = send_run(
+        instance, database_url, smtp_server.resource(username="reporter", password="right-s3cret"), config
+    )
+    assert right.success and len(smtp_server.handler.messages) == 1
+
+
+def test_sensor_evaluated_twice_requests_nothing_twice_and_ignores_old_history(
+    customers: list[str],
+    conn: Connection,
+    instance: dg.DagsterInstance,
+    database_url: str,
+    smtp_server: SmtpServer,
+) -> None:
+    add_recipient(conn, "PELOTON", "ops@peloton.example")
+    add_recipient(conn, "GREYSON", "ops@greyson.example")
+    peloton = insert_summary(conn, "PELOTON", YESTERDAY)
+    greyson = insert_summary(conn, "GREYSON", YESTERDAY)
+    insert_summary(conn, "ACTIVELY BLACK", YESTERDAY)  # no recipients: nothing to send
+    old_day = dt.date(2024, 1, 15)
+    insert_summary(conn, "PELOTON", old_day)  # long past the window (a backfill): never emailed
+
+    first = evaluate(instance, database_url)
+    keys = [str(r.run_key) for r in first.run_requests or []]
+    assert sorted(keys) == sorted(
+        [key_of("PELOTON", YESTERDAY, peloton), key_of("GREYSON", YESTERDAY, greyson)]
+    )
+    assert len(set(keys)) == len(keys)
+    requested = json.loads(first.cursor or "")["requested"]
+    assert requested == {
+        f"ACTIVELY BLACK|{YESTERDAY.isoformat()}": requested[f"ACTIVELY BLACK|{YESTERDAY.isoformat()}"],
+        f"GREYSON|{YESTERDAY.isoformat()}": greyson,
+        f"PELOTON|{YESTERDAY.isoformat()}": peloton,
+    }
+
+    second = evaluate(instance, database_url, first.cursor)
+    assert not second.run_requests
+    assert second.cursor == first.cursor
+
+    # after the runs, even a lost cursor requests nothing: the ledger says it was delivered
+    for request in first.run_requests or []:
+        assert send_run(instance, database_url, smtp_server.resource(), dict(request.run_config)).success
+    assert not evaluate(instance, database_url, None).run_requests
+    assert len(smtp_server.handler.messages) == 2
+
+    # an old day that was emailed back then and is restated now gets its correction
+    old_subject = f"daily_summary:PELOTON|{old_day.isoformat()}"
+    old_hash = summary_row(conn, "PELOTON", old_day)["content_hash"]
+    deliver_once(
+        conn,
+        DeliveryKey("daily_summary", old_subject, "email", "ops@peloton.example", old_hash),
+        lambda: Sent(message_id="<old@reporting.example>"),
+    )
+    restated = restate(conn, "PELOTON", old_day, new_orders=13, shipping_updates=4)
+    third = evaluate(instance, database_url, second.cursor)
+    assert [r.run_key for r in third.run_requests or []] == [key_of("PELOTON", old_day, restated)]
+
+
+def test_ledger_is_generic_s3_exports_deliver_once_and_retry_only_failures(
+    instance: dg.DagsterInstance, conn: Connection
+) -> None:
+    content = hashlib.sha256(b"report.csv").hexdigest()
+    key = DeliveryKey("export", "export:42", "s3", "s3://reports/acme/", content)
+    calls: list[str] = []
+
+    def failing() -> Sent:
+        calls.append("fail")
+        raise DeliveryAttemptError("S3 PutObject: 503 SlowDown", attempts=3)
+
+    def working() -> Sent:
+        calls.append("ok")
+        return Sent(object_key="acme/2025-06-17/report.csv", attempts=1)
+
+    failed = deliver_once(conn, key, failing)
+    assert failed.status == "failed" and failed.delivery is not None
+    assert (failed.delivery.status, failed.delivery.attempts, failed.delivery.last_error) == (
+        "failed",
+        3,
+        "S3 PutObject: 503 SlowDown",
+    )
+    done = deliver_once(conn, key, working, metadata={"bytes": 1234})
+    assert done.status == "sent" and done.delivery is not None
+    assert (done.delivery.object_key, done.delivery.attempts, done.delivery.metadata) == (
+        "acme/2025-06-17/report.csv",
+        4,
+        {"bytes": 1234},
+    )
+    assert deliver_once(conn, key, working).status == "already_sent"
+    assert calls == ["fail", "ok"]
+    assert [d.key for d in sent_before(conn, "export:42", channel="s3")] == [key]
+
+    # a claimed key is not claimable again while in progress, unless abandoned (stale)
+    other = DeliveryKey("alert", "alert:success_rate|2025-06-17", "email", "oncall@example.com", content)
+    assert claim(conn, other) is not None
+    conn.commit()
+    assert claim(conn, other) is None
+    assert deliver_once(conn, other, working).status == "in_progress"
+    assert claim(conn, other, stale_after=dt.timedelta(0)) is not None
+    conn.rollback()
+
+    with pytest.raises(DeliveryError, match="not a lowercase hex SHA-256"):
+        DeliveryKey("export", "export:42", "s3", "s3://x/", "abc")
+    with pytest.raises(DeliveryError, match="Unknown channel"):
+        DeliveryKey("export", "export:42", "ftp", "x", content)  # type: ignore[arg-type]
+
+
+def test_concurrent_claims_never_both_win(instance: dg.DagsterInstance, database_url: str) -> None:
+    from reporting_assets.db.connection import connect
+
+    key = DeliveryKey("alert", "alert:race", "email", "oncall@example.com", "0" * 64)
+    winners: list[bool] = []
+    barrier = threading.Barrier(4)
+
+    def race() -> None:
+        with connect(database_url) as own:
+            barrier.wait()
+            winners.append(claim(own, key) is not None)
+
+    threads = [threading.Thread(target=race) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(winners) == [False, False, False, True]
+
+
+def test_markdown_html_is_escaped_and_tables_render() -> None:
+    html = markdown_to_html("| a | b |\n|---|---|\n| <i>x</i> | [y](javascript:alert(1)) |\n")
+    assert "<table>" in html and "<td>&lt;i&gt;x&lt;/i&gt;</td>" in html
+    assert "href" not in html  # markdown-it refuses javascript: links
+
+
+def test_resources_for_the_code_location() -> None:
+    assert [j.name for j in delivery_jobs] == ["send_daily_summary_emails"]
+    assert [s.name for s in delivery_sensors] == ["daily_summary_email_sensor"]
+    assert delivery_sensors[0].default_status == dg.DefaultSensorStatus.RUNNING
+    assert set(delivery_resources) == {"smtp", "summary_email"}
+
+    defaults = smtp_resource_from_env({}).settings()
+    assert (defaults.host, defaults.port, defaults.starttls, defaults.password) == (
+        "localhost",
+        1025,
+        False,
+        None,
+    )
+
+    env = {
+        "REPORTING_SMTP_HOST": "smtp.example.com",
+        "REPORTING_SMTP_PORT": "587",
+        "REPORTING_SMTP_PASSWORD": "env-s3cret",
+        "REPORTING_SMTP_STARTTLS": "true",
+        "REPORTING_SMTP_TIMEOUT_SECONDS": "2.5",
+    }
+    resource = smtp_resource_from_env(env)
+    assert isinstance(resource.host, dg.EnvVar) and isinstance(resource.password, dg.EnvVar)
+    assert "env-s3cret" not in repr(resource)
+    defs = dg.Definitions(jobs=delivery_jobs, resources={"smtp": resource, "postgres": PostgresResource()})
+    assert defs.resolve_job_def("send_daily_summary_emails") is not None
+
+    with pytest.raises(DeliveryError, match="REPORTING_SMTP_STARTTLS='maybe' is not a yes/no value"):
+        smtp_resource_from_env({"REPORTING_SMTP_STARTTLS": "maybe"})
+    with pytest.raises(ValueError, match="HH:MM"):
+        SummaryEmailSettingsResource(deadline_time_utc="6am")
+    deadline = SummaryEmailSettingsResource().deadline_for(dt.date(2025, 6, 17))
+    assert deadline == dt.datetime(2025, 6, 18, 6, 0, tzinfo=dt.UTC)

@@ -1,0 +1,6 @@
+-- The current version of one daily summary.
+SELECT customer_key, customer_name, summary_date, version, content_hash, combined_markdown,
+       status_json, is_complete, missing_pipelines, total_pipelines, successful_pipelines,
+       new_orders, updated_orders, manufacturing_updates, shipping_updates, updated_at
+FROM reporting.daily_customer_summaries
+WHERE customer_key = %(customer_key)s AND summary_date = %(summary_date)s
