@@ -147,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="reporting-assets",
         description="Reports people read, from Dagster pipeline runs. The database is "
         "REPORTING_DATABASE_URL when set, else an embedded PostgreSQL in .data/postgres.",
+        epilog="examples:\n"
+        "  reporting-assets demo\n"
+        "  reporting-assets customers add 'ACTIVELY BLACK'\n"
+        "  reporting-assets reports show 'ACTIVELY BLACK|2025-06-17' --pipeline order_sync\n"
+        "  reporting-assets lineage verify\n"
+        "run `reporting-assets COMMAND --help` for a command's options",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
