@@ -2,11 +2,18 @@
 
 One run measures, on a throw-away embedded PostgreSQL:
 
-A. the project path: ``render_partitions`` (contract validation, day-over-day lookup, render on
-   every core via ``build_rows``, ``store_reports`` upsert) followed by lineage
-   (``runs_for_partitions`` + ``store_lineage``), over N realistic contracts;
-B. the floor on the same data: bare Jinja2 render of the same template and context in one
-   process, plus one psycopg COPY of markdown + JSONB summary into a plain table;
+A. the project path: ``render_partitions`` (each contract validated once, day-over-day lookup,
+   ``build_row`` per report in one process with the cyclic GC paused, ``store_reports`` upsert)
+   followed by lineage (``runs_for_partitions`` + ``store_lineage``), over N realistic contracts;
+B. the floor: the same rows stored the cheapest way. A bare ``jinja2.Environment`` with the
+   options of ``markdown_environment`` (``auto_reload=False`` included) renders the same
+   template with the same context in one process; one psycopg COPY writes the report rows
+   (markdown + JSONB summary) and one more the lineage leaf rows A stored (report id, figure
+   path text, figure value jsonb, run id text), each into a plain table without keys,
+   indexes or constraints. ``json.dumps`` of summaries and leaf values is timed, as is each
+   COPY's commit; capturing contexts, compiling the template and reading the leaf rows back
+   from A's ``report_lineage`` are setup. Ratios: project total / floor combined, and
+   without lineage on both sides (A minus lineage / render + COPY reports);
 C. range runs of the ``render_reports`` job on a PostgreSQL-backed Dagster instance, next to a
    no-op asset with the same partitions definition run over the same ranges.
 
@@ -15,9 +22,9 @@ Usage (from the repo root)::
     /tmp/venv/bin/python benchmarks/render_store.py                 # defaults: 5,000 reports, 30 days
     /tmp/venv/bin/python benchmarks/render_store.py --reports 500 --days 3   # quick check
 
-Project and Dagster modules are imported inside functions on purpose: ``build_rows`` uses a
-forkserver pool whose workers re-import this file as ``__mp_main__``, and a heavy import here
-would be charged to the project's workers.
+Project and Dagster modules are imported inside functions, after ``main`` has silenced
+warnings, so Dagster's import-time beta/preview notes stay out of the output and ``--help``
+stays fast.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ REPORTING_DB_AB = "bench_reporting_ab"  # A and B: customers here never reach th
 REPORTING_DB_C = "bench_reporting_c"  # C: what PostgresResource sees through REPORTING_DATABASE_URL
 DAGSTER_DB_C = "bench_dagster_c"
 TARGET_RATIO = 2.0
+STAGES = ("prepare", "build_row", "store_reports", "lineage")  # A's stages, in order; they sum to A's total
 
 _out = sys.stdout
 
@@ -156,7 +164,6 @@ def bench_project(url: str, events: list[Any], infos: dict[str, Any], customers:
     settings = ReportSettingsResource()
     partition_keys = list(dict.fromkeys(e.partition_key for e in events))
     stages: dict[str, float] = {}
-    captured: dict[str, Any] = {}
 
     with connect(url, doing="registering benchmark customers") as conn:
         for name in customers:
@@ -168,12 +175,16 @@ def bench_project(url: str, events: list[Any], infos: dict[str, Any], customers:
     def fake_run_infos(instance: Any, run_ids: Any) -> dict[str, Any]:
         return {rid: infos[rid] for rid in run_ids if rid in infos}
 
-    real_build_rows, real_store = service.build_rows, service.store_reports
+    real_build_row, real_store = service.build_row, service.store_reports
+    items: list[Any] = []
 
-    def timed_build_rows(items: Any, workers: int | None = None) -> Any:
-        captured["items"] = list(items)
-        with timed(stages, "build_rows"):
-            return real_build_rows(items, workers)
+    def timed_build_row(item: Any) -> Any:
+        items.append(item)
+        started = time.perf_counter()
+        try:
+            return real_build_row(item)
+        finally:
+            stages["build_row"] = stages.get("build_row", 0.0) + time.perf_counter() - started
 
     def timed_store(conn: Any, rows: Any) -> None:
         with timed(stages, "store_reports"):
@@ -183,7 +194,7 @@ def bench_project(url: str, events: list[Any], infos: dict[str, Any], customers:
     patches = {
         "fetch_source_events": fake_fetch,
         "run_infos": fake_run_infos,
-        "build_rows": timed_build_rows,
+        "build_row": timed_build_row,
         "store_reports": timed_store,
     }
     saved = {name: getattr(service, name) for name in patches}
@@ -210,12 +221,9 @@ def bench_project(url: str, events: list[Any], infos: dict[str, Any], customers:
     finally:
         for name, value in saved.items():
             setattr(service, name, value)
-    stages["prepare"] = render_total - stages["build_rows"] - stages["store_reports"]
-
-    items = captured["items"]
-    with timed(stages, "diag_build_rows_1_worker"):
-        single = real_build_rows(items, workers=1)
-    assert [r.content_hash for r, _ in single] == [r.content_hash for r in outcome.rows]
+    stages.setdefault("build_row", 0.0)
+    stages["prepare"] = render_total - stages["build_row"] - stages["store_reports"]
+    assert len(items) == len(outcome.rows)
 
     with connect(url, doing="counting benchmark rows") as conn:
         counts = {
@@ -231,8 +239,6 @@ def bench_project(url: str, events: list[Any], infos: dict[str, Any], customers:
         "problems": len(outcome.problems),
         "lineage_runs": len(lineage.runs),
         "table_counts": counts,
-        "workers": os.cpu_count() or 1,
-        "parallel_threshold": service.PARALLEL_THRESHOLD,
     }
 
 
@@ -242,9 +248,12 @@ def bench_project(url: str, events: list[Any], infos: dict[str, Any], customers:
 
 
 def capture_contexts(items: list[Any]) -> list[dict[str, Any]]:
-    """The exact keyword arguments ``render_report`` hands to the template, per item (setup)."""
+    """The exact keyword arguments ``render_report`` hands to the template, per item (setup).
+
+    ``items`` are the ``ReportInput`` objects ``render_partitions`` passed to ``build_row``, so
+    the contracts are the already-validated ``item.report``.
+    """
     from reporting_assets.execution_reports import render
-    from reporting_assets.execution_reports.build import contract_from_event
 
     contexts: list[dict[str, Any]] = []
 
@@ -260,27 +269,40 @@ def capture_contexts(items: list[Any]) -> list[dict[str, Any]]:
     render.environment = lambda: _Capture()  # type: ignore[assignment]
     try:
         for item in items:
-            report, _ = contract_from_event(item.event, item.display_name)
             render.render_report(
-                report,
+                item.report,
                 previous=item.previous,
                 run_url=item.run_url,
                 generated_at=item.generated_at,
                 list_length=item.list_length,
             )
     finally:
-        render.environment = real_environment  # type: ignore[assignment]
+        render.environment = real_environment
     return contexts
 
 
-def bench_floor(url: str, project_rows: list[Any], items: list[Any]) -> dict[str, Any]:
-    import jinja2
-    import psycopg
+FLOOR_ENV_OPTIONS = (
+    "autoescape",
+    "finalize",
+    "undefined",
+    "trim_blocks",
+    "lstrip_blocks",
+    "keep_trailing_newline",
+    "auto_reload",
+)
 
-    from reporting_assets.execution_reports.render import duration, thousands
+
+def floor_environment() -> Any:
+    """A bare ``jinja2.Environment`` with the options of ``markdown_environment``.
+
+    Built directly (no project helper) and then checked option by option against the
+    environment ``render_report`` uses, so the floor cannot drift from the project's settings.
+    """
+    import jinja2
+
+    from reporting_assets.execution_reports import render
     from reporting_assets.markdown_text import finalize
 
-    contexts = capture_contexts(items)
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("reporting_assets.execution_reports", "templates"),
         autoescape=False,
@@ -289,10 +311,47 @@ def bench_floor(url: str, project_rows: list[Any], items: list[Any]) -> dict[str
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # as markdown_environment: no stat() of the template per render
     )
-    env.filters.update(thousands=thousands, duration=duration)
-    template = env.get_template("execution_report.md.j2")  # compiled before timing
+    env.filters.update(thousands=render.thousands, duration=render.duration)
+    project = render.environment()
+    drift = [o for o in FLOOR_ENV_OPTIONS if getattr(env, o) != getattr(project, o)]
+    if drift:
+        raise RuntimeError(f"floor Environment differs from markdown_environment in: {', '.join(drift)}")
+    return env
+
+
+def lineage_leaves(url: str) -> list[tuple[int, str, Any, str]]:
+    """The leaf rows A stored (setup, not timed): (report id, figure path, figure value, run id).
+
+    The values come back as Python objects (psycopg decodes jsonb), so the floor serializes
+    them inside its timed COPY, just as it does the summaries.
+    """
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT report_id, figure_path, figure_value, run_id FROM reporting.report_lineage "
+            "ORDER BY report_id, figure_path"
+        ).fetchall()
+
+
+def bench_floor(url: str, project_rows: list[Any], items: list[Any]) -> dict[str, Any]:
+    """Floor: render the same contexts, COPY the report rows, COPY the lineage leaf rows.
+
+    Timed: ``template.render`` per context; COPY of (markdown, summary JSON) into a plain
+    table, with ``json.dumps`` of each summary; COPY of (report id, figure path, figure value
+    JSON, run id) per leaf into a second plain table, with ``json.dumps`` of each value. Each
+    COPY commits. Neither table has keys, indexes or constraints. Not timed: capturing the
+    contexts, compiling the template, reading the leaf rows back from A's ``report_lineage``.
+    """
+    import psycopg
+
+    contexts = capture_contexts(items)
+    template = floor_environment().get_template("execution_report.md.j2")  # compiled before timing
     summaries = [row.summary_json for row in project_rows]
+    leaves = lineage_leaves(url)
+    dumps = json.dumps
 
     seconds: dict[str, float] = {}
     with timed(seconds, "render"):
@@ -300,19 +359,34 @@ def bench_floor(url: str, project_rows: list[Any], items: list[Any]) -> dict[str
     identical = sum(a == b.markdown_content for a, b in zip(markdown, project_rows, strict=True))
 
     with psycopg.connect(url) as conn:
-        conn.execute("DROP TABLE IF EXISTS public.floor_reports")
+        conn.execute("DROP TABLE IF EXISTS public.floor_reports, public.floor_lineage")
         conn.execute("CREATE TABLE public.floor_reports (markdown_content text NOT NULL, summary_json jsonb)")
+        conn.execute(
+            "CREATE TABLE public.floor_lineage "
+            "(report_id bigint, figure_path text, figure_value jsonb, run_id text)"
+        )
         conn.commit()
-        with timed(seconds, "copy"):
+        with timed(seconds, "copy_reports"):
             with conn.cursor().copy(
                 "COPY public.floor_reports (markdown_content, summary_json) FROM STDIN"
             ) as cp:
                 for md, summary in zip(markdown, summaries, strict=True):
-                    cp.write_row((md, json.dumps(summary, ensure_ascii=False)))
+                    cp.write_row((md, dumps(summary, ensure_ascii=False)))
             conn.commit()
-        stored = conn.execute("SELECT count(*) FROM public.floor_reports").fetchone()[0]  # type: ignore[index]
-    seconds["combined"] = seconds["render"] + seconds["copy"]
-    return {"seconds": seconds, "identical_markdown": identical, "stored": stored}
+        with timed(seconds, "copy_lineage"):
+            with conn.cursor().copy(
+                "COPY public.floor_lineage (report_id, figure_path, figure_value, run_id) FROM STDIN"
+            ) as cp:
+                for report_id, path, value, run_id in leaves:
+                    cp.write_row((report_id, path, dumps(value, ensure_ascii=False), run_id))
+            conn.commit()
+        stored = {
+            table: conn.execute(f"SELECT count(*) FROM public.{table}").fetchone()[0]  # type: ignore[index]
+            for table in ("floor_reports", "floor_lineage")
+        }
+    seconds["render_store"] = seconds["render"] + seconds["copy_reports"]
+    seconds["combined"] = seconds["render_store"] + seconds["copy_lineage"]
+    return {"seconds": seconds, "identical_markdown": identical, "stored": stored, "leaves": len(leaves)}
 
 
 def row_bytes(project_rows: list[Any]) -> dict[str, float]:
@@ -345,7 +419,7 @@ def noop_definitions() -> Any:
         backfill_policy=dg.BackfillPolicy.single_run(),
         output_required=False,
     )
-    def bench_noop(context) -> Iterator[Any]:  # type: ignore[no-untyped-def]  # Dagster reads the hints
+    def bench_noop(context) -> Iterator[Any]:  # Dagster reads the hints
         for key in context.partition_keys:
             yield dg.AssetMaterialization(asset_key=context.asset_key, partition=key)
 
@@ -497,8 +571,8 @@ def summarize(
 ) -> dict[str, Any]:
     n = len(a["rows"])
     st = a["stages"]
-    project_total = st["prepare"] + st["build_rows"] + st["store_reports"] + st["lineage"]
-    render_store = st["prepare"] + st["build_rows"] + st["store_reports"]
+    project_total = st["prepare"] + st["build_row"] + st["store_reports"] + st["lineage"]
+    render_store = st["prepare"] + st["build_row"] + st["store_reports"]
     fl = b["seconds"]
     out: dict[str, Any] = {
         "config": {
@@ -508,38 +582,39 @@ def summarize(
             "pipelines": PIPELINE_COUNT,
             "partitions": a["partitions"],
             "cpus": os.cpu_count(),
-            "build_rows_workers": a["workers"],
-            "parallel_threshold": a["parallel_threshold"],
             "python": sys.version.split()[0],
             "postgres": meta["postgres"],
             "contract_generation_seconds": meta["generation_seconds"],
         },
         "project": {
-            "stage_seconds": {k: st[k] for k in ("prepare", "build_rows", "store_reports", "lineage")},
+            "stage_seconds": {k: st[k] for k in STAGES},
             "total_seconds": project_total,
             "reports_per_second": rate(n, project_total),
             "render_store_seconds": render_store,
             "render_store_reports_per_second": rate(n, render_store),
-            "diagnostics": {
-                "build_rows_1_worker_seconds": st["diag_build_rows_1_worker"],
-            },
             "problems": a["problems"],
             "table_counts": a["table_counts"],
             "bytes_per_row": row_bytes(a["rows"]),
         },
         "floor": {
             "render_seconds": fl["render"],
-            "copy_seconds": fl["copy"],
+            "copy_reports_seconds": fl["copy_reports"],
+            "copy_lineage_seconds": fl["copy_lineage"],
+            "render_store_seconds": fl["render_store"],
             "combined_seconds": fl["combined"],
             "render_reports_per_second": rate(n, fl["render"]),
-            "copy_reports_per_second": rate(n, fl["copy"]),
+            "copy_reports_per_second": rate(n, fl["copy_reports"]),
+            "copy_lineage_rows_per_second": rate(b["leaves"], fl["copy_lineage"]),
             "combined_reports_per_second": rate(n, fl["combined"]),
+            "lineage_rows": b["leaves"],
+            "lineage_rows_per_report": b["leaves"] / n if n else 0.0,
             "identical_markdown": b["identical_markdown"],
             "stored": b["stored"],
         },
         "ratios": {
             "project_over_floor": project_total / fl["combined"],
-            "project_render_store_over_floor": render_store / fl["combined"],
+            "project_over_floor_without_lineage": render_store / fl["render_store"],
+            "project_lineage_over_floor_lineage": st["lineage"] / fl["copy_lineage"],
             "target": TARGET_RATIO,
             "within_target": project_total / fl["combined"] <= TARGET_RATIO,
         },
@@ -558,7 +633,7 @@ def table(r: dict[str, Any]) -> str:
         f"PostgreSQL {cfg['postgres']} (embedded), Python {cfg['python']}",
         "",
         f"{'':<58}{'seconds':>9}{'reports/s':>12}",
-        f"A. Project path (render_partitions + lineage, build_rows on {cfg['build_rows_workers']} workers)",
+        "A. Project path (render_partitions + lineage, 1 process)",
     ]
 
     def row(label: str, secs: float, count: int | None = n) -> str:
@@ -566,21 +641,29 @@ def table(r: dict[str, Any]) -> str:
         return f"   {label:<55}{secs:>9.3f}{rps}"
 
     lines += [
-        row("prepare (latest_successful, first_generated, items)", st["prepare"]),
-        row("build_rows (validate + render + hash, process pool)", st["build_rows"]),
+        row("prepare (validate once, latest_successful, inputs)", st["prepare"]),
+        row("build_row x N (render + summary + dumps + hash)", st["build_row"]),
         row("store_reports (COPY to stage + merge upsert)", st["store_reports"]),
         row("lineage (runs_for_partitions + store_lineage)", st["lineage"]),
         row("total", p["total_seconds"]),
         row("  render + store only (total minus lineage)", p["render_store_seconds"]),
-        row("  [diag] build_rows, workers=1 (not in total)", p["diagnostics"]["build_rows_1_worker_seconds"]),
-        "B. Floor (same template + context, 1 process; COPY markdown + JSONB summary)",
+        "B. Floor (same template + context, 1 process; COPY into plain tables, no keys)",
         row("jinja2 render only", f["render_seconds"]),
-        row("COPY only", f["copy_seconds"]),
+        row("COPY reports (markdown + JSONB summary)", f["copy_reports_seconds"]),
+        row(
+            f"COPY lineage ({f['lineage_rows']:,} leaf rows, {f['lineage_rows_per_report']:.1f}/report)",
+            f["copy_lineage_seconds"],
+        ),
         row("combined", f["combined_seconds"]),
-        f"   markdown identical to the project's: {f['identical_markdown']:,}/{n:,}",
-        f"   project / floor: {ra['project_over_floor']:.2f}x total, "
-        f"{ra['project_render_store_over_floor']:.2f}x without lineage "
-        f"(target <= {ra['target']:.0f}x: {'met' if ra['within_target'] else 'NOT met'})",
+        row("  render + COPY reports (combined minus lineage)", f["render_store_seconds"]),
+        f"   markdown identical to the project's: {f['identical_markdown']:,}/{n:,}; stored "
+        f"{f['stored']['floor_reports']:,} report rows, {f['stored']['floor_lineage']:,} lineage rows "
+        f"(project: {p['table_counts']['pipeline_execution_reports']:,}, "
+        f"{p['table_counts']['report_lineage']:,})",
+        f"   project / floor: {ra['project_over_floor']:.2f}x overall, "
+        f"{ra['project_over_floor_without_lineage']:.2f}x without lineage on both sides, "
+        f"lineage alone {ra['project_lineage_over_floor_lineage']:.2f}x "
+        f"(target <= {ra['target']:.0f}x overall: {'met' if ra['within_target'] else 'NOT met'})",
     ]
     if c:
         lines += [
@@ -653,11 +736,14 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"[A] project path: render_partitions + lineage over {len(events):,} reports")
         a = bench_project(url_ab, events, infos, customers)
         st = a["stages"]
-        order = ("prepare", "build_rows", "store_reports", "lineage", "diag_build_rows_1_worker")
-        progress("      " + ", ".join(f"{k} {st[k]:.2f}s" for k in order))
-        progress("[B] floor: bare Jinja2 render + COPY of the same rows")
+        progress("      " + ", ".join(f"{k} {st[k]:.2f}s" for k in STAGES))
+        progress("[B] floor: bare Jinja2 render + COPY of the same report and lineage rows")
         b = bench_floor(url_ab, a["rows"], a["items"])
-        progress(f"      render {b['seconds']['render']:.2f}s, copy {b['seconds']['copy']:.2f}s")
+        fs = b["seconds"]
+        progress(
+            f"      render {fs['render']:.2f}s, copy reports {fs['copy_reports']:.2f}s, "
+            f"copy lineage {fs['copy_lineage']:.2f}s ({b['leaves']:,} rows)"
+        )
 
         c = None
         if not args.skip_dagster:
