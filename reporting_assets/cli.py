@@ -207,6 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     from reporting_assets.delivery.cli import add_cli
 
     add_cli(sub)
+
+    from reporting_assets.automation.cli import add_cli as add_automation_cli
+
+    add_automation_cli(sub)
     return parser
 
 

@@ -2,6 +2,12 @@
 
 import dagster as dg
 
+from reporting_assets.automation import (
+    automation_assets,
+    automation_jobs,
+    automation_resources,
+    automation_schedules,
+)
 from reporting_assets.delivery import delivery_jobs, delivery_resources, delivery_sensors
 from reporting_assets.execution_reports.assets import render_execution_reports, render_reports_job
 from reporting_assets.execution_reports.sensors import report_sensors
@@ -12,13 +18,19 @@ from reporting_assets.summaries.schedules import build_daily_summaries_schedule
 from reporting_assets.trends.assets import customer_trends, customer_trends_job, customer_trends_schedule
 
 defs = dg.Definitions(
-    assets=[*source_assets, render_execution_reports, customer_trends],
-    jobs=[sample_pipelines_job, render_reports_job, customer_trends_job, *delivery_jobs],
+    assets=[*source_assets, render_execution_reports, customer_trends, *automation_assets],
+    jobs=[sample_pipelines_job, render_reports_job, customer_trends_job, *delivery_jobs, *automation_jobs],
     sensors=[*report_sensors, *delivery_sensors],
-    schedules=[sample_pipelines_schedule, build_daily_summaries_schedule(), customer_trends_schedule],
+    schedules=[
+        sample_pipelines_schedule,
+        build_daily_summaries_schedule(),
+        customer_trends_schedule,
+        *automation_schedules,
+    ],
     resources={
         "postgres": PostgresResource(),
         "report_settings": ReportSettingsResource(),
         **delivery_resources,
+        **automation_resources,
     },
 )

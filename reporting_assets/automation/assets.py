@@ -1,0 +1,294 @@
+"""``automation_reports`` (with its success-rate check) and ``automation_alerts``: thin Dagster
+wrappers over :func:`reporting_assets.automation.report.generate_reports`, the store and the
+alert sender, plus the job and the twice-daily schedule (04:00 and 21:00 UTC).
+
+The asset is not partitioned: each materialization covers the ``time_window_hours`` before its
+``report_time`` (the schedule passes its tick time), so the 04:00 and 21:00 reports overlap
+like seed 002's. Re-executing a run re-reports the same window and rewrites nothing unchanged.
+"""
+
+import datetime as dt
+
+import dagster as dg
+from dagster_shared.check import CheckError
+from pydantic import Field, field_validator
+
+from reporting_assets.automation.alerts import send_alerts
+from reporting_assets.automation.fallback import event_log_reader, source_names
+from reporting_assets.automation.health import repository_health
+from reporting_assets.automation.render import render_markdown
+from reporting_assets.automation.report import AutomationReport, ReportRequest, generate_reports, overall
+from reporting_assets.automation.resources import AutomationSettingsResource
+from reporting_assets.automation.store import reports_for_runs, store_reports
+from reporting_assets.automation.window import (
+    DEFAULT_TIME_WINDOW_HOURS,
+    ReportWindow,
+    iso,
+    parse_report_time,
+    validate_time_window,
+)
+from reporting_assets.delivery.smtp import SmtpResource
+from reporting_assets.resources import PostgresResource, ReportSettingsResource
+from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
+
+AUTOMATION_REPORTS = dg.AssetKey("automation_reports")
+AUTOMATION_ALERTS = dg.AssetKey("automation_alerts")
+SUCCESS_RATE_CHECK = "success_rate_above_threshold"
+AUTOMATION_GROUP = "automation"
+AUTOMATION_CRON = "0 4,21 * * *"  # seed 002: 04:00 and 21:00 UTC
+JOB_NAME = "automation_reports_job"
+SCHEDULE_NAME = "automation_reports_schedule"
+
+
+class AutomationReportConfig(dg.Config):
+    report_time: str | None = Field(
+        default=None,
+        description="End of the window, ISO 8601 UTC (e.g. 2025-07-10T21:00:00Z). Empty: now. The "
+        "schedule passes its tick time, so a re-execution reports the same window.",
+    )
+    time_window_hours: int = Field(
+        default=DEFAULT_TIME_WINDOW_HOURS, description="Hours before the report time to cover (1-720)."
+    )
+    sources: list[str] = Field(
+        default=["all"], description="Source systems (pipeline types, e.g. order_sync or 'order'), or 'all'."
+    )
+    detailed: bool = Field(
+        default=False,
+        description="Add per-pipeline and per-customer breakdowns, p50/p95 durations, top errors and "
+        "the slowest runs with links.",
+    )
+
+    @field_validator("time_window_hours")
+    @classmethod
+    def _check_hours(cls, value: int) -> int:
+        return validate_time_window(value)
+
+    @field_validator("report_time")
+    @classmethod
+    def _check_time(cls, value: str | None) -> str | None:
+        if value:
+            parse_report_time(value)
+        return value
+
+
+def report_window(config: AutomationReportConfig, now: dt.datetime | None = None) -> ReportWindow:
+    moment = parse_report_time(config.report_time) if config.report_time else now or dt.datetime.now(dt.UTC)
+    return ReportWindow.ending_at(moment, config.time_window_hours)
+
+
+def report_metadata(reports: list[AutomationReport], window: ReportWindow) -> dict[str, dg.MetadataValue]:
+    """The asset view: the markdown report, a table of sources and plottable numbers."""
+    totals = overall(reports)
+    table = dg.MetadataValue.table(
+        records=[
+            dg.TableRecord(
+                {
+                    "source": r.source,
+                    "total": r.metrics.total,
+                    "successful": r.metrics.successful,
+                    "failed": r.metrics.failed,
+                    "partial": r.metrics.partial,
+                    "success_rate": round(100 * r.metrics.success_rate, 1)
+                    if r.metrics.success_rate is not None
+                    else None,
+                    "actions_per_hour": r.document["performance_metrics"]["actions_per_hour"],
+                    "below_threshold": r.below_alert_threshold,
+                    "data": r.document["metadata"]["data_source"],
+                    "recommendations": len(r.recommendations),
+                }
+            )
+            for r in reports
+        ],
+        schema=dg.TableSchema(
+            columns=[
+                dg.TableColumn("source", "string"),
+                dg.TableColumn("total", "int"),
+                dg.TableColumn("successful", "int"),
+                dg.TableColumn("failed", "int"),
+                dg.TableColumn("partial", "int"),
+                dg.TableColumn("success_rate", "float", description="percent; empty when no actions"),
+                dg.TableColumn("actions_per_hour", "float"),
+                dg.TableColumn("below_threshold", "bool"),
+                dg.TableColumn("data", "string", description="lineage, or dagster_event_log (fallback)"),
+                dg.TableColumn("recommendations", "int"),
+            ]
+        ),
+    )
+    rate = totals["overall_success_rate"]
+    return {
+        "report": dg.MetadataValue.md(render_markdown(reports, window)),
+        "sources": table,
+        "window_start": dg.MetadataValue.text(iso(window.start)),
+        "window_end": dg.MetadataValue.text(iso(window.end)),
+        "time_window_hours": dg.MetadataValue.int(window.hours),
+        "total_actions": dg.MetadataValue.int(totals["total_actions"]),
+        "success_rate": dg.MetadataValue.float(round(100 * rate, 2) if rate is not None else 0.0),
+        "below_alert_threshold": dg.MetadataValue.text(", ".join(totals["below_alert_threshold"]) or "none"),
+        "fallback_sources": dg.MetadataValue.text(", ".join(totals["fallback"]) or "none"),
+        "recommendations": dg.MetadataValue.int(totals["recommendations"]),
+    }
+
+
+def success_rate_check(reports: list[AutomationReport], threshold: float) -> dg.AssetCheckResult:
+    below = [r for r in reports if r.below_alert_threshold]
+    return dg.AssetCheckResult(
+        check_name=SUCCESS_RATE_CHECK,
+        asset_key=AUTOMATION_REPORTS,
+        passed=not below,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            f"Below the {threshold * 100:g}% success target: "
+            + ", ".join(f"{r.source} {100 * (r.metrics.success_rate or 0):.1f}%" for r in below)
+            if below
+            else f"Every source with actions is at or above {threshold * 100:g}% success."
+        ),
+        metadata={
+            "threshold": dg.MetadataValue.float(threshold),
+            "below": dg.MetadataValue.json(
+                {r.source: r.document["performance_metrics"]["overall_success_rate"] for r in below}
+            ),
+        },
+    )
+
+
+def code_location(context: dg.AssetExecutionContext) -> dg.RepositoryDefinition:
+    """The repository the run was launched from (its schedules and sensors are the ones to
+    count). An in-process run (``execute_in_process``, tests) carries none: then this code
+    location's own ``definitions.defs``."""
+    try:
+        return context.repository_def
+    except CheckError:
+        from reporting_assets.definitions import defs  # not at import time: definitions imports us
+
+        return defs.get_repository_def()
+
+
+@dg.asset(
+    key=AUTOMATION_REPORTS,
+    group_name=AUTOMATION_GROUP,
+    kinds={"postgres"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            SUCCESS_RATE_CHECK,
+            asset=AUTOMATION_REPORTS,
+            description="WARN when a source's success rate in the window is below the alert threshold "
+            "(resource automation.alert_threshold, default 95%).",
+        )
+    ],
+    description=(
+        "Seed 002's automation report per source system (pipeline type) over the time window before "
+        "the report time: actions, success rate, actions per hour, system health (running vs defined "
+        "schedules and sensors) and recommendations. Stored in reporting.automation_reports; falls "
+        "back to the Dagster event log for a source the lineage has nothing on."
+    ),
+)
+def automation_reports(
+    context: dg.AssetExecutionContext,
+    config: AutomationReportConfig,
+    postgres: PostgresResource,
+    report_settings: ReportSettingsResource,
+    automation: AutomationSettingsResource,
+) -> dg.MaterializeResult:
+    window = report_window(config)
+    settings = automation.rule_settings()
+    health = repository_health(context.instance, code_location(context), window)
+    request = ReportRequest(window, config.sources, config.detailed, settings, report_settings.run_url)
+    with postgres.connection(doing=f"building automation reports for {window.describe()}") as conn:
+        reports = generate_reports(
+            conn,
+            request,
+            health,
+            defined_sources=source_names(SOURCE_ASSET_KEYS),
+            event_log=event_log_reader(context.instance),
+        )
+        written = store_reports(conn, reports, context.run.run_id)
+        conn.commit()  # stored before the materialization and the alert step report on it
+    context.log.info(
+        f"Automation reports for {window.describe()}: {len(reports)} source(s), {written} row(s) written"
+    )
+    for report in reports:
+        if report.fallback:
+            context.log.warning(
+                f"{report.source}: fallback report from the event log ({report.fallback_reason})"
+            )
+    return dg.MaterializeResult(
+        metadata=report_metadata(reports, window),
+        check_results=[success_rate_check(reports, settings.alert_threshold)],
+    )
+
+
+@dg.asset(
+    key=AUTOMATION_ALERTS,
+    deps=[AUTOMATION_REPORTS],
+    group_name=AUTOMATION_GROUP,
+    kinds={"email"},
+    description=(
+        "Emails an alert for each source of the run's automation reports that is below the success "
+        "threshold, once per source and window (reporting.deliveries, kind 'alert')."
+    ),
+)
+def automation_alerts(
+    context: dg.AssetExecutionContext,
+    postgres: PostgresResource,
+    smtp: SmtpResource,
+    automation: AutomationSettingsResource,
+) -> dg.MaterializeResult:
+    run = context.run
+    run_ids = list(dict.fromkeys(i for i in (run.run_id, run.parent_run_id, run.root_run_id) if i))
+    with postgres.connection(doing="sending automation alerts") as conn:
+        stored = reports_for_runs(conn, run_ids) or reports_for_runs(conn, [])
+        outcome = send_alerts(
+            conn,
+            smtp.settings(),
+            automation.alert_recipients,
+            [s.document for s in stored],
+            log=context.log.info,
+        )
+    if outcome.failed:
+        raise dg.Failure(description=outcome.failure_message())
+    return dg.MaterializeResult(
+        metadata={
+            "window_end": dg.MetadataValue.text(iso(stored[0].report_time) if stored else "none"),
+            "due": dg.MetadataValue.text(", ".join(outcome.due) or "none"),
+            "sent": dg.MetadataValue.int(len(outcome.with_status("sent"))),
+            "already_sent": dg.MetadataValue.int(len(outcome.with_status("already_sent"))),
+            "recipients": dg.MetadataValue.int(len(automation.alert_recipients)),
+        }
+    )
+
+
+automation_reports_job = dg.define_asset_job(
+    JOB_NAME,
+    selection=dg.AssetSelection.assets(AUTOMATION_REPORTS, AUTOMATION_ALERTS),
+    description="Automation reports for the window before the report time, then alert emails.",
+    tags={"reporting/kind": "automation"},
+)
+
+
+def run_config_for(report_time: dt.datetime, hours: int = DEFAULT_TIME_WINDOW_HOURS) -> dict[str, object]:
+    """Run config of an ``automation_reports_job`` run for the window ending at ``report_time``."""
+    return {
+        "ops": {
+            "automation_reports": {
+                "config": {"report_time": iso(report_time), "time_window_hours": validate_time_window(hours)}
+            }
+        }
+    }
+
+
+def scheduled_request(scheduled: dt.datetime) -> dg.RunRequest:
+    """The run for one schedule tick: the 24 h before the tick, keyed by the tick."""
+    moment = scheduled.astimezone(dt.UTC).replace(microsecond=0)
+    return dg.RunRequest(run_key=f"automation:{iso(moment)}", run_config=run_config_for(moment))
+
+
+@dg.schedule(
+    name=SCHEDULE_NAME,
+    cron_schedule=AUTOMATION_CRON,
+    execution_timezone="UTC",
+    job=automation_reports_job,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Automation reports at 04:00 and 21:00 UTC, each over the 24 h before it (seed 002).",
+)
+def automation_reports_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    return scheduled_request(context.scheduled_execution_time or dt.datetime.now(dt.UTC))

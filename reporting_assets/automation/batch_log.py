@@ -1,0 +1,43 @@
+"""Lightweight per-batch logging: what a pipeline does after each batch instead of building a
+report.
+
+Seed 002's "before" built a full automation report after every 100-record batch; here a batch
+costs one structured log line on a standard :mod:`logging` logger (no database, no Dagster event
+log write, no report), and the full report is the scheduled ``automation_reports`` asset.
+``benchmarks/automation.py`` measures the cost per batch in microseconds.
+
+    from reporting_assets.automation.batch_log import log_batch
+    log_batch("hubspot_sync", batch=3, records=100, failed=2, seconds=0.41)
+    # INFO reporting_assets.automation.batches batch_complete source=hubspot_sync batch=3 ...
+"""
+
+from __future__ import annotations
+
+import logging
+
+LOGGER_NAME = "reporting_assets.automation.batches"
+logger = logging.getLogger(LOGGER_NAME)
+
+
+def log_batch(
+    source: str,
+    *,
+    batch: int,
+    records: int,
+    failed: int = 0,
+    seconds: float | None = None,
+    run_id: str | None = None,
+    log: logging.Logger = logger,
+) -> None:
+    """One ``batch_complete`` line (key=value pairs); formatted only if INFO is enabled."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    log.info(
+        "batch_complete source=%s batch=%d records=%d failed=%d seconds=%s run_id=%s",
+        source,
+        batch,
+        records,
+        failed,
+        "-" if seconds is None else f"{seconds:.3f}",
+        run_id or "-",
+    )
