@@ -211,6 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     from reporting_assets.automation.cli import add_cli as add_automation_cli
 
     add_automation_cli(sub)
+
+    from reporting_assets.exports.cli import add_cli as add_exports_cli
+
+    add_exports_cli(sub)
     return parser
 
 

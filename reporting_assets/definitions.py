@@ -11,6 +11,7 @@ from reporting_assets.automation import (
 from reporting_assets.delivery import delivery_jobs, delivery_resources, delivery_sensors
 from reporting_assets.execution_reports.assets import render_execution_reports, render_reports_job
 from reporting_assets.execution_reports.sensors import report_sensors
+from reporting_assets.exports import export_assets, export_jobs, export_resources, export_sensors
 from reporting_assets.resources import PostgresResource, ReportSettingsResource
 from reporting_assets.sources.assets import sample_pipelines_job, source_assets
 from reporting_assets.sources.schedules import sample_pipelines_schedule
@@ -18,9 +19,16 @@ from reporting_assets.summaries.schedules import build_daily_summaries_schedule
 from reporting_assets.trends.assets import customer_trends, customer_trends_job, customer_trends_schedule
 
 defs = dg.Definitions(
-    assets=[*source_assets, render_execution_reports, customer_trends, *automation_assets],
-    jobs=[sample_pipelines_job, render_reports_job, customer_trends_job, *delivery_jobs, *automation_jobs],
-    sensors=[*report_sensors, *delivery_sensors],
+    assets=[*source_assets, render_execution_reports, customer_trends, *automation_assets, *export_assets],
+    jobs=[
+        sample_pipelines_job,
+        render_reports_job,
+        customer_trends_job,
+        *delivery_jobs,
+        *automation_jobs,
+        *export_jobs,
+    ],
+    sensors=[*report_sensors, *delivery_sensors, *export_sensors],
     schedules=[
         sample_pipelines_schedule,
         build_daily_summaries_schedule(),
@@ -32,5 +40,6 @@ defs = dg.Definitions(
         "report_settings": ReportSettingsResource(),
         **delivery_resources,
         **automation_resources,
+        **export_resources,
     },
 )

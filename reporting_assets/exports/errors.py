@@ -1,0 +1,59 @@
+"""Errors of the report builder and exports. Each names the bad part (the DSL path, the
+schedule field, the bucket, ...) and says what to do, because they reach end users through the
+CLI now and an HTTP API later (which can map the classes to status codes)."""
+
+from __future__ import annotations
+
+from reporting_assets.errors import ReportingError
+
+
+class ExportError(ReportingError):
+    """Base class of everything raised on purpose by ``reporting_assets.exports``."""
+
+
+class QueryValidationError(ExportError):
+    """A query (DSL), filter list or row limit is invalid. HTTP: 422.
+
+    ``problems`` lists every problem found (path + message), not just the first, so a report
+    builder can mark all bad parts at once.
+    """
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        if len(self.problems) == 1:
+            message = f"Invalid query: {self.problems[0]}"
+        else:
+            message = "Invalid query:\n" + "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(message)
+
+
+class ScheduleValidationError(ExportError):
+    """A schedule's cron expression, timezone, format, delivery or recipients are invalid. HTTP: 422."""
+
+
+class ReportValidationError(ExportError):
+    """A report's name, row limit, visualization or other settings are invalid. HTTP: 422."""
+
+
+class NotFoundError(ExportError):
+    """A report, schedule or export does not exist for this tenant. HTTP: 404.
+
+    Rows of other tenants are reported as not found too: their existence is not revealed.
+    """
+
+
+class PermissionDeniedError(ExportError):
+    """The acting user may see the object but not do this to it. HTTP: 403."""
+
+
+class ExportStateError(ExportError):
+    """The export is not in a state that allows this (download before completion, retry of a
+    completed export, expired file). HTTP: 409."""
+
+
+class ExportDeliveryError(ExportError):
+    """An export file was made but could not be delivered to every recipient/target."""
+
+
+class StorageError(ExportError):
+    """S3 or the local export folder cannot be used (missing bucket, bad credentials, disk)."""
