@@ -67,5 +67,9 @@ def customer_trends(context: dg.AssetExecutionContext, postgres: PostgresResourc
 
 customer_trends_job = dg.define_asset_job("customer_trends_job", selection=[customer_trends])
 customer_trends_schedule = dg.build_schedule_from_partitioned_job(
-    customer_trends_job, hour_of_day=0, minute_of_hour=45, default_status=dg.DefaultScheduleStatus.RUNNING
+    customer_trends_job,
+    name="customer_trends_schedule",
+    hour_of_day=0,
+    minute_of_hour=45,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
 )
