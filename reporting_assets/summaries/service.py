@@ -98,9 +98,8 @@ def summarize_partitions(
     versions = {
         CustomerDay(r["customer_key"], r["summary_date"]): r["version"]
         for r in conn.execute(
-            "SELECT customer_key, summary_date, version FROM reporting.daily_customer_summaries "
-            "WHERE partition_key = ANY(%s)",
-            ([p.partition_key for p in partitions],),
+            query("summaries_versions"),
+            {"customer_keys": [p.customer_key for p in partitions], "days": [p.day for p in partitions]},
         )
     }
     return [StoredSummary(s, md, h, versions[s.partition]) for s, md, h in built]
