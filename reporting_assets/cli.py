@@ -215,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     from reporting_assets.exports.cli import add_cli as add_exports_cli
 
     add_exports_cli(sub)
+
+    from reporting_assets.sync.cli import add_cli as add_sync_cli
+
+    add_sync_cli(sub)
     return parser
 
 

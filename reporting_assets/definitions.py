@@ -16,10 +16,18 @@ from reporting_assets.resources import PostgresResource, ReportSettingsResource
 from reporting_assets.sources.assets import sample_pipelines_job, source_assets
 from reporting_assets.sources.schedules import sample_pipelines_schedule
 from reporting_assets.summaries.schedules import build_daily_summaries_schedule
+from reporting_assets.sync import sync_assets, sync_jobs, sync_resources, sync_sensors
 from reporting_assets.trends.assets import customer_trends, customer_trends_job, customer_trends_schedule
 
 defs = dg.Definitions(
-    assets=[*source_assets, render_execution_reports, customer_trends, *automation_assets, *export_assets],
+    assets=[
+        *source_assets,
+        render_execution_reports,
+        customer_trends,
+        *automation_assets,
+        *export_assets,
+        *sync_assets,
+    ],
     jobs=[
         sample_pipelines_job,
         render_reports_job,
@@ -27,8 +35,9 @@ defs = dg.Definitions(
         *delivery_jobs,
         *automation_jobs,
         *export_jobs,
+        *sync_jobs,
     ],
-    sensors=[*report_sensors, *delivery_sensors, *export_sensors],
+    sensors=[*report_sensors, *delivery_sensors, *export_sensors, *sync_sensors],
     schedules=[
         sample_pipelines_schedule,
         build_daily_summaries_schedule(),
@@ -41,5 +50,6 @@ defs = dg.Definitions(
         **delivery_resources,
         **automation_resources,
         **export_resources,
+        **sync_resources,
     },
 )

@@ -139,11 +139,12 @@ def rising_duration(data: RuleInput) -> list[Recommendation]:
         return []
     if now < before * s.duration_ratio or now - before < s.duration_min_increase_seconds:
         return []
+    factor = f"x{now / before:.1f}" if before > 0 else "up from no measurable time"
     return [
         Recommendation(
             "medium",
             f"{m.source} runs take longer: {now:.2f} s on average, up from {before:.2f} s in the previous "
-            f"{data.window.hours} h (x{now / before:.1f}). Look at the slowest runs (--detailed) for a "
+            f"{data.window.hours} h ({factor}). Look at the slowest runs (--detailed) for a "
             f"slower upstream API or a growing data volume; consider larger batches or paging.",
             "performance",
             "rising_duration",

@@ -16,7 +16,7 @@ from reporting_assets.execution_reports.service import render_partitions
 from reporting_assets.lineage.store import runs_for_partitions, store_lineage
 from reporting_assets.partitions import customer_day_partitions
 from reporting_assets.resources import PostgresResource, ReportSettingsResource
-from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
+from reporting_assets.sources.assets import REPORTED_SOURCE_KEYS
 from reporting_assets.summaries.service import StoredSummary, summarize_partitions
 
 EXECUTION_REPORTS = dg.AssetKey("execution_reports")
@@ -31,7 +31,7 @@ REPORTS_GROUP = "reports"
     specs=[
         dg.AssetSpec(
             EXECUTION_REPORTS,
-            deps=SOURCE_ASSET_KEYS,
+            deps=REPORTED_SOURCE_KEYS,
             group_name=REPORTS_GROUP,
             skippable=True,
             kinds={"postgres"},
@@ -83,7 +83,7 @@ def render_execution_reports(
                 context.instance,
                 conn,
                 partition_keys,
-                SOURCE_ASSET_KEYS,
+                REPORTED_SOURCE_KEYS,
                 report_settings.run_url,
                 report_settings.list_length,
             )

@@ -20,7 +20,7 @@ from dagster._core.definitions.events import AssetKeyPartitionKey
 
 from reporting_assets.execution_reports.assets import REPORT_ASSET_KEYS, render_reports_job
 from reporting_assets.partition_keys import parse_partition_key
-from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
+from reporting_assets.sources.assets import REPORTED_SOURCE_KEYS
 
 PAGE_SIZE = 1_000
 BACKFILL_THRESHOLD = 10
@@ -97,7 +97,7 @@ def source_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         # Start at the present: history is rendered by the demo, backfills or a manual range run.
         latest = context.instance.event_log_storage.get_maximum_record_id() or 0
         return dg.SensorResult(skip_reason=f"Cursor initialised at event {latest}", cursor=str(latest))
-    touched, cursor = touched_partitions(context.instance, int(context.cursor), SOURCE_ASSET_KEYS)
+    touched, cursor = touched_partitions(context.instance, int(context.cursor), REPORTED_SOURCE_KEYS)
     today = dt.datetime.now(dt.UTC).date()
     graph = context.repository_def.asset_graph if context.repository_def else None
     requests = report_requests(touched, today, graph)
@@ -111,7 +111,7 @@ def _source_run_partition(run: dg.DagsterRun) -> str | None:
     selection = set(run.asset_selection or ())
     if (
         partition
-        and (not selection or selection & set(SOURCE_ASSET_KEYS))
+        and (not selection or selection & set(REPORTED_SOURCE_KEYS))
         and run.job_name != render_reports_job.name
     ):
         return partition

@@ -1,0 +1,739 @@
+"""Daily-summary benchmark: the project's aggregation path over many stored execution reports,
+next to the bare SQL aggregation of the same rows.
+
+One run measures, on a throw-away embedded PostgreSQL:
+
+- setup (not timed): N lean rows COPYed straight into ``reporting.pipeline_execution_reports``
+  (short markdown; ``summary_json`` / ``metrics_json`` / ``contract_json`` shaped exactly like one
+  real contract rendered by ``build_row``, with the counts, status, warnings and errors varied),
+  over customers x days x the 3 pipelines, with some pipelines re-run on a day;
+- A. the project path: ``summaries.service.summarize_partitions`` over every partition, in
+  chunks of one customer's days (what one batched range run per customer does), committing
+  after each chunk;
+- B. the floor: one SQL statement over the same table: latest report per (customer, day,
+  pipeline) by the project's ordering, then GROUP BY customer and day with the same totals, run
+  counts and warning/error counts, fetched to the client. A plain GROUP BY (every row, no
+  latest rule) is timed too, as a lower bound.
+
+The script checks that the totals the project stored equal the floor's.
+
+Usage (from the repo root)::
+
+    /tmp/venv/bin/python benchmarks/aggregate.py                   # 1,000,000 rows
+    /tmp/venv/bin/python benchmarks/aggregate.py --rows 50000      # quick check
+
+Project modules are imported inside functions, after ``main`` has silenced warnings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+RESULTS_PATH = Path(__file__).resolve().parent / "results" / "aggregate.json"
+FIRST_DAY = dt.date(2025, 1, 1)  # the partitions' start date
+REPORTING_DB = "bench_aggregate"
+PIPELINES = ("order_sync", "manufacturing_sync", "shipping_sync")
+RERUN_EVERY = 10  # every 10th (customer, day, pipeline) ran twice: the later run is the latest
+PARTIAL_EVERY = 29  # partial runs (an error listed)
+FAILED_EVERY = 97  # failed runs (error contract, zero counts)
+TARGET_RATIO = 2.0
+STAGES = ("fetch_sql", "names_expected_sql", "aggregate", "render", "store_sql", "other_python")
+COPY_COLUMNS = (
+    "customer_name",
+    "customer_key",
+    "execution_date",
+    "pipeline_type",
+    "execution_id",
+    "external_execution_id",
+    "partition_key",
+    "status",
+    "source_event",
+    "event_storage_id",
+    "run_started_at",
+    "markdown_content",
+    "summary_json",
+    "metrics_json",
+    "contract_json",
+    "content_hash",
+    "generated_at",
+)
+
+# The floor: latest report per pipeline (the project's ordering), then one GROUP BY.
+FLOOR_LATEST_SQL = """
+WITH ranked AS (
+    SELECT customer_key, execution_date, pipeline_type, status,
+           (summary_json #>> '{counts,new}')::integer AS new,
+           (summary_json #>> '{counts,updated}')::integer AS updated,
+           jsonb_array_length(contract_json -> 'warnings') AS warnings,
+           jsonb_array_length(contract_json -> 'errors') AS errors,
+           row_number() OVER (
+               PARTITION BY customer_key, execution_date, pipeline_type
+               ORDER BY run_started_at DESC NULLS LAST, event_storage_id DESC NULLS LAST, id DESC
+           ) AS rn
+    FROM reporting.pipeline_execution_reports
+)
+SELECT customer_key, execution_date,
+       count(*) AS total_pipelines,
+       count(*) FILTER (WHERE status = 'success') AS successful_pipelines,
+       coalesce(sum(new) FILTER (WHERE rn = 1 AND pipeline_type = 'order_sync'), 0) AS new_orders,
+       coalesce(sum(updated) FILTER (WHERE rn = 1 AND pipeline_type = 'order_sync'), 0) AS updated_orders,
+       coalesce(sum(new + updated) FILTER (WHERE rn = 1 AND pipeline_type = 'manufacturing_sync'), 0)
+           AS manufacturing_updates,
+       coalesce(sum(new + updated) FILTER (WHERE rn = 1 AND pipeline_type = 'shipping_sync'), 0)
+           AS shipping_updates,
+       coalesce(sum(warnings) FILTER (WHERE rn = 1), 0) AS warnings,
+       coalesce(sum(errors) FILTER (WHERE rn = 1), 0) AS errors
+FROM ranked
+GROUP BY customer_key, execution_date
+"""
+
+# Lower bound: every row counts (no latest-per-pipeline rule).
+FLOOR_PLAIN_SQL = """
+SELECT customer_key, execution_date, count(*) AS runs,
+       sum((summary_json #>> '{counts,new}')::integer) AS new,
+       sum((summary_json #>> '{counts,updated}')::integer) AS updated
+FROM reporting.pipeline_execution_reports
+GROUP BY customer_key, execution_date
+"""
+
+_out = sys.stdout
+
+
+def progress(message: str) -> None:
+    print(message, file=_out, flush=True)
+
+
+@contextmanager
+def timed(into: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        into[name] = into.get(name, 0.0) + time.perf_counter() - started
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
+
+
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def source_state() -> dict[str, Any]:
+    """The commit measured, and whether the working tree had uncommitted changes."""
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(
+                ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=False
+            ).stdout.strip()
+        except OSError:
+            return ""
+
+    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+
+
+# --------------------------------------------------------------------------------------------
+# Setup (not timed): row templates from one real contract per pipeline, then COPY
+# --------------------------------------------------------------------------------------------
+
+
+def _copy_text(value: str) -> str:
+    """Escape a value for COPY's text format."""
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def real_templates() -> tuple[dict[str, dict[str, str]], dict[str, Any]]:
+    """Per pipeline: COPY-escaped %-templates of the three JSON columns, from one real contract
+    built with ``PipelineReporter`` + ``run_pipeline`` and packaged by ``build_row``.
+
+    Counts, status, execution time, warnings and errors become %-placeholders; everything else
+    (change categories, manufacturing/shipping figures, api calls...) keeps the real values.
+    """
+    from reporting_assets.execution_reports.build import ReportInput, build_row
+    from reporting_assets.execution_reports.source_event import SourceEvent
+    from reporting_assets.reporter import PipelineReporter
+    from reporting_assets.sources.pipelines import run_pipeline
+
+    sentinels = {
+        "new": 987654321,
+        "updated": 987654322,
+        "records": 987654323,
+        "seconds": 98765.4324,
+        "status": "SENTINEL_STATUS",
+        "warning_count": 987654325,
+        "error_count": 987654326,
+        "warnings": "SENTINEL_WARNINGS",
+        "errors": "SENTINEL_ERRORS",
+    }
+    day = dt.date(2025, 6, 17)
+    templates: dict[str, dict[str, str]] = {}
+    sizes: dict[str, Any] = {}
+    for pipeline in PIPELINES:
+        reporter = PipelineReporter("ACTIVELY BLACK", pipeline, "template-run", execution_date=day)
+        run_pipeline(pipeline, reporter, "ACTIVELY BLACK", day)
+        report = reporter.build()
+        event = SourceEvent(
+            run_id="template-run",
+            pipeline_type=pipeline,
+            partition_key=f"ACTIVELY BLACK|{day.isoformat()}",
+            kind="materialization",
+            storage_id=1,
+            timestamp=time.time(),
+            raw_contract=report.model_dump(mode="json"),
+        )
+        row = build_row(
+            ReportInput(
+                event=event,
+                report=report,
+                problem=None,
+                previous=None,
+                run_url="http://localhost:3000/runs/template-run",
+                run_started_at=None,
+                generated_at=dt.datetime(2025, 6, 18, tzinfo=dt.UTC),
+                list_length=10,
+            )
+        )
+        sizes[pipeline] = {k: len(v) for k, v in row.json_texts.items()} | {
+            "markdown": len(row.markdown_content)
+        }
+        summary = json.loads(row.json_texts["summary_json"])
+        summary["counts"].update(
+            new=sentinels["new"], updated=sentinels["updated"], records_processed=sentinels["records"]
+        )
+        summary.update(
+            status=sentinels["status"],
+            warning_count=sentinels["warning_count"],
+            error_count=sentinels["error_count"],
+        )
+        metrics = json.loads(row.json_texts["metrics_json"])
+        metrics.update(
+            execution_time_seconds=sentinels["seconds"],
+            warning_count=sentinels["warning_count"],
+            error_count=sentinels["error_count"],
+        )
+        contract = json.loads(row.json_texts["contract_json"])
+        contract["counts"].update(
+            new=sentinels["new"], updated=sentinels["updated"], records_processed=sentinels["records"]
+        )
+        contract["metrics"] = metrics
+        contract.update(
+            status=sentinels["status"], warnings=sentinels["warnings"], errors=sentinels["errors"]
+        )
+        out = {}
+        for name, value in (
+            ("summary_json", summary),
+            ("metrics_json", metrics),
+            ("contract_json", contract),
+        ):
+            text = json.dumps(value, sort_keys=True, ensure_ascii=False).replace("%", "%%")
+            text = (
+                text.replace(str(sentinels["new"]), "%(new)d")
+                .replace(str(sentinels["updated"]), "%(updated)d")
+                .replace(str(sentinels["records"]), "%(records)d")
+                .replace(str(sentinels["seconds"]), "%(seconds).3f")
+                .replace(str(sentinels["warning_count"]), "%(warning_count)d")
+                .replace(str(sentinels["error_count"]), "%(error_count)d")
+                .replace(f'"{sentinels["status"]}"', '"%(status)s"')
+                .replace(f'"{sentinels["warnings"]}"', "%(warnings)s")
+                .replace(f'"{sentinels["errors"]}"', "%(errors)s")
+            )
+            out[name] = _copy_text(text)
+        templates[pipeline] = out
+    return templates, sizes
+
+
+WARNINGS = (
+    "3 orders are past their delivery date and not shipped",
+    "2 orders in production are due within 7 days",
+    "1 ready orders missed their estimated ship date",
+)
+ERROR = "4 records rejected by the target: dropdown value 'Cancelled' is not one of the allowed values"
+
+
+def generate_rows(rows: int, days: int) -> Iterator[tuple[str, tuple[str, int]]]:
+    """COPY text lines, and (customer, day index) of each; customers x days x pipelines, in order."""
+    templates, _ = real_templates()
+    day_list = [FIRST_DAY + dt.timedelta(days=i) for i in range(days)]
+    generated = dt.datetime(2026, 1, 2, tzinfo=dt.UTC).isoformat()
+    n = 0
+    storage_id = 0
+    ci = 0
+    while True:
+        customer = f"CUSTOMER {ci:05d}"
+        for di, day in enumerate(day_list):
+            key = f"{customer}|{day.isoformat()}"
+            for pi, pipeline in enumerate(PIPELINES):
+                cell = (ci * days + di) * len(PIPELINES) + pi
+                runs = 2 if cell % RERUN_EVERY == 0 else 1
+                for r in range(runs):
+                    n += 1
+                    storage_id += 1
+                    if n > rows:
+                        return
+                    status = (
+                        "failed"
+                        if n % FAILED_EVERY == 0
+                        else "partial"
+                        if n % PARTIAL_EVERY == 0
+                        else "success"
+                    )
+                    warns = [] if n % 5 else list(WARNINGS[: 1 + n % 3])
+                    errs = [ERROR] if status != "success" else []
+                    new = 0 if status == "failed" else (n * 7) % 23
+                    updated = 0 if status == "failed" else (n * 11) % 41
+                    values = {
+                        "new": new,
+                        "updated": updated,
+                        "records": new + updated + (n % 300),
+                        "seconds": 0.5 + (n % 1000) / 100,
+                        "status": status,
+                        "warning_count": len(warns),
+                        "error_count": len(errs),
+                        "warnings": json.dumps(warns),
+                        "errors": json.dumps(errs),
+                    }
+                    t = templates[pipeline]
+                    started = dt.datetime(day.year, day.month, day.day, 6 + 2 * r, 5 * pi, tzinfo=dt.UTC)
+                    run_id = f"run-{ci:05d}-{di:04d}-{r}"
+                    markdown = _copy_text(
+                        f"# {pipeline} report\n\n**{customer}**, {day.isoformat()}: {status}, "
+                        f"{new} new, {updated} updated.\n"
+                    )
+                    line = "\t".join(
+                        (
+                            customer,
+                            customer,
+                            day.isoformat(),
+                            pipeline,
+                            run_id,
+                            f"kestra_exec_{day:%Y%m%d}_{n:07d}",
+                            key,
+                            status,
+                            "observation" if status == "failed" else "materialization",
+                            str(storage_id),
+                            started.isoformat(),
+                            markdown,
+                            t["summary_json"] % values,
+                            t["metrics_json"] % values,
+                            t["contract_json"] % values,
+                            f"{n:064x}",
+                            generated,
+                        )
+                    )
+                    yield line + "\n", (customer, di)
+        ci += 1
+
+
+def load_rows(url: str, rows: int, days: int) -> dict[str, Any]:
+    """COPY the rows in; returns the partitions per customer (chunks of the project path)."""
+    import psycopg
+
+    from reporting_assets.customers import add_customer
+    from reporting_assets.db.connection import connect
+
+    per_customer: dict[str, set[int]] = {}
+    started = time.perf_counter()
+    step = max(1, rows // 10)
+    buffer: list[str] = []
+    with psycopg.connect(url) as conn:
+        with conn.cursor().copy(
+            f"COPY reporting.pipeline_execution_reports ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+        ) as cp:
+            for i, (line, (customer, di)) in enumerate(generate_rows(rows, days), 1):
+                per_customer.setdefault(customer, set()).add(di)
+                buffer.append(line)
+                if len(buffer) >= 2000:
+                    cp.write("".join(buffer))
+                    buffer.clear()
+                if i % step == 0:
+                    progress(f"      [{i:>9,}/{rows:,}] rows copied, {time.perf_counter() - started:.1f}s")
+            if buffer:
+                cp.write("".join(buffer))
+        conn.commit()
+    copy_seconds = time.perf_counter() - started
+    with connect(url, doing="registering customers") as conn:
+        for customer in per_customer:
+            add_customer(conn, None, customer)
+    t0 = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE reporting.pipeline_execution_reports")
+        size = conn.execute(
+            "SELECT pg_total_relation_size('reporting.pipeline_execution_reports')"
+        ).fetchone()[0]  # type: ignore[index]
+        stored = conn.execute("SELECT count(*) FROM reporting.pipeline_execution_reports").fetchone()[0]  # type: ignore[index]
+    return {
+        "rows": stored,
+        "customers": len(per_customer),
+        "partitions": sum(len(d) for d in per_customer.values()),
+        "per_customer": {c: sorted(d) for c, d in per_customer.items()},
+        "copy_seconds": copy_seconds,
+        "vacuum_analyze_seconds": time.perf_counter() - t0,
+        "table_bytes": size,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# A. The project path
+# --------------------------------------------------------------------------------------------
+
+
+class TimedConnection:
+    """Delegates to a psycopg connection and times ``execute`` / ``copy`` by statement kind."""
+
+    def __init__(
+        self, conn: Any, stages: dict[str, float], fetch_sql: str, side_sql: tuple[str, ...]
+    ) -> None:
+        self._conn = conn
+        self._stages = stages
+        self._fetch_sql = fetch_sql
+        self._side_sql = side_sql
+
+    @property
+    def raw(self) -> Any:
+        return self._conn
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if statement == self._fetch_sql:
+            stage = "fetch_sql"
+        elif statement in self._side_sql:
+            stage = "names_expected_sql"
+        else:
+            stage = "store_sql"
+        with timed(self._stages, stage):
+            return self._conn.execute(statement, *args, **kwargs)
+
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        return TimedCursor(self._conn.cursor(*args, **kwargs), self._stages)
+
+
+class TimedCursor:
+    def __init__(self, cursor: Any, stages: dict[str, float]) -> None:
+        self._cursor = cursor
+        self._stages = stages
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+    @contextmanager
+    def copy(self, statement: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        # the COPY's rows are written by the service (Python) inside; the server work is at exit
+        with self._cursor.copy(statement, *args, **kwargs) as cp:
+            yield cp
+            started = time.perf_counter()
+        self._stages["store_sql"] = self._stages.get("store_sql", 0.0) + time.perf_counter() - started
+
+
+def bench_project(url: str, loaded: dict[str, Any], chunk_days: int) -> dict[str, Any]:
+    from reporting_assets.db.connection import connect
+    from reporting_assets.db.queries import query
+    from reporting_assets.resources import ReportSettingsResource
+    from reporting_assets.summaries import service
+
+    settings = ReportSettingsResource()
+    chunks: list[list[str]] = []
+    for customer, day_indexes in loaded["per_customer"].items():
+        keys = [f"{customer}|{(FIRST_DAY + dt.timedelta(days=d)).isoformat()}" for d in day_indexes]
+        size = chunk_days or len(keys)
+        chunks += [keys[i : i + size] for i in range(0, len(keys), size)]
+
+    stages: dict[str, float] = {}
+    real = {name: getattr(service, name) for name in ("summarize", "render_summary", "display_names")}
+
+    def wrap(name: str, stage: str) -> Any:
+        fn = real[name]
+
+        def timed_fn(*args: Any, **kwargs: Any) -> Any:
+            if args and isinstance(args[0], TimedConnection):  # its queries count here, not twice
+                args = (args[0].raw, *args[1:])
+            with timed(stages, stage):
+                return fn(*args, **kwargs)
+
+        return timed_fn
+
+    service.summarize = wrap("summarize", "aggregate")  # type: ignore[assignment]
+    service.render_summary = wrap("render_summary", "render")  # type: ignore[assignment]
+    service.display_names = wrap("display_names", "names_expected_sql")  # type: ignore[assignment]
+    summaries = 0
+    step = max(1, len(chunks) // 10)
+    try:
+        with connect(url, doing="summarizing") as raw:
+            conn = TimedConnection(raw, stages, query("summaries_reports"), (query("summaries_expected"),))
+            started = time.perf_counter()
+            for i, keys in enumerate(chunks, 1):
+                stored = service.summarize_partitions(
+                    conn,  # type: ignore[arg-type]
+                    keys,
+                    settings.run_url,
+                    settings.expected_pipelines,
+                )
+                with timed(stages, "store_sql"):
+                    raw.commit()  # one batched run per chunk: its own transaction
+                summaries += len(stored)
+                if i % step == 0 or i == len(chunks):
+                    elapsed = time.perf_counter() - started
+                    progress(
+                        f"      [{i:>5}/{len(chunks)}] chunks, {summaries:,} summaries, {elapsed:.1f}s "
+                        f"({rate(summaries, elapsed):,.0f} summaries/s)"
+                    )
+            total = time.perf_counter() - started
+    finally:
+        for name, fn in real.items():
+            setattr(service, name, fn)
+    stages["other_python"] = total - sum(stages.get(s, 0.0) for s in STAGES if s != "other_python")
+    return {
+        "seconds": total,
+        "chunks": len(chunks),
+        "chunk_partitions": max(len(c) for c in chunks),
+        "summaries": summaries,
+        "stages": {s: stages.get(s, 0.0) for s in STAGES},
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# B. The floor, and the check
+# --------------------------------------------------------------------------------------------
+
+
+def bench_floor(url: str) -> dict[str, Any]:
+    import psycopg
+
+    out: dict[str, Any] = {}
+    with psycopg.connect(url) as conn:
+        conn.execute("SELECT count(*) FROM reporting.pipeline_execution_reports").fetchone()  # warm the cache
+        for name, sql in (("latest", FLOOR_LATEST_SQL), ("plain", FLOOR_PLAIN_SQL)):
+            started = time.perf_counter()
+            rows = conn.execute(sql).fetchall()  # type: ignore[call-overload]
+            out[name] = {"seconds": time.perf_counter() - started, "groups": len(rows)}
+            if name == "latest":
+                out["latest_rows"] = {(r[0], r[1]): r[2:] for r in rows}
+    return out
+
+
+def check_totals(url: str, floor_rows: dict[tuple[str, dt.date], tuple[Any, ...]]) -> dict[str, Any]:
+    """Compare what the project stored with the floor's figures, summary by summary."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        stored = conn.execute(
+            "SELECT customer_key, summary_date, total_pipelines, successful_pipelines, new_orders, "
+            "updated_orders, manufacturing_updates, shipping_updates, "
+            "(status_json ->> 'warnings')::int, (status_json ->> 'errors')::int "
+            "FROM reporting.daily_customer_summaries"
+        ).fetchall()
+    mismatches = [
+        (r[0], r[1].isoformat())
+        for r in stored
+        if tuple(int(x) for x in floor_rows.get((r[0], r[1]), ())) != tuple(int(x) for x in r[2:])
+    ]
+    return {
+        "stored_summaries": len(stored),
+        "floor_groups": len(floor_rows),
+        "mismatches": len(mismatches),
+        "mismatch_sample": mismatches[:5],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------------
+
+
+def summarize_result(
+    meta: dict[str, Any], a: dict[str, Any], b: dict[str, Any], check: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "config": meta,
+        "project": {
+            "seconds": a["seconds"],
+            "summaries": a["summaries"],
+            "summaries_per_second": rate(a["summaries"], a["seconds"]),
+            "rows_per_second": rate(meta["rows"], a["seconds"]),
+            "chunks": a["chunks"],
+            "chunk_partitions": a["chunk_partitions"],
+            "stage_seconds": a["stages"],
+        },
+        "floor": {
+            "latest_per_pipeline_seconds": b["latest"]["seconds"],
+            "latest_per_pipeline_groups": b["latest"]["groups"],
+            "plain_group_by_seconds": b["plain"]["seconds"],
+            "plain_group_by_groups": b["plain"]["groups"],
+        },
+        "check": check,
+        "ratios": {
+            "project_over_floor": a["seconds"] / b["latest"]["seconds"],
+            "project_over_plain_group_by": a["seconds"] / b["plain"]["seconds"],
+            "project_sql_only_over_floor": (a["stages"]["fetch_sql"] + a["stages"]["names_expected_sql"])
+            / b["latest"]["seconds"],
+            "target": TARGET_RATIO,
+            "within_target": a["seconds"] / b["latest"]["seconds"] <= TARGET_RATIO,
+        },
+    }
+
+
+def table(r: dict[str, Any]) -> str:
+    cfg, p, f, ra, ck = r["config"], r["project"], r["floor"], r["ratios"], r["check"]
+    st = p["stage_seconds"]
+    n = cfg["rows"]
+    labels = {
+        "fetch_sql": "summaries_reports query (server + transfer)",
+        "names_expected_sql": "display_names + summaries_expected queries",
+        "aggregate": "summarize (group, latest per pipeline, totals)",
+        "render": "render_summary (Jinja2 markdown) per partition",
+        "store_sql": "stage + COPY end + archive + merge + versions + commit",
+        "other_python": "rest: row conversion, status_json, hashing, COPY rows",
+    }
+    lines = [
+        f"aggregate benchmark: {n:,} execution-report rows = {cfg['customers']} customers x up to "
+        f"{cfg['days']} days x {len(PIPELINES)} pipelines (every {RERUN_EVERY}th re-run), "
+        f"{cfg['partitions']:,} partitions, table {cfg['table_bytes'] / 2**20:,.0f} MiB, {cfg['cpus']} CPUs, "
+        f"PostgreSQL {cfg['postgres']}, load {cfg['load_before']} -> {cfg['load_after']}",
+        "",
+        f"{'':<62}{'seconds':>9}{'rows/s':>12}{'share':>7}",
+        f"A. Project path: summarize_partitions, {p['chunks']} chunks of <= {p['chunk_partitions']} "
+        "partitions "
+        "(one customer's days)",
+    ]
+    for stage in STAGES:
+        lines.append(f"   {labels[stage]:<59}{st[stage]:>9.2f}{'':>12}{st[stage] / p['seconds']:>7.0%}")
+    lines += [
+        f"   {'total (' + format(p['summaries'], ',') + ' summaries stored)':<59}{p['seconds']:>9.2f}"
+        f"{p['rows_per_second']:>12,.0f}",
+        "B. Floor: one SQL statement, fetched to the client",
+        f"   {'latest per pipeline (row_number) + GROUP BY customer, day':<59}"
+        f"{f['latest_per_pipeline_seconds']:>9.2f}{rate(n, f['latest_per_pipeline_seconds']):>12,.0f}",
+        f"   {'plain GROUP BY customer, day (no latest rule)':<59}"
+        f"{f['plain_group_by_seconds']:>9.2f}{rate(n, f['plain_group_by_seconds']):>12,.0f}",
+        "",
+        f"   project / floor (latest rule): {ra['project_over_floor']:.1f}x  (target <= {ra['target']:.0f}x: "
+        f"{'met' if ra['within_target'] else 'NOT met'}); "
+        f"/ plain GROUP BY: {ra['project_over_plain_group_by']:.1f}x; "
+        f"project's SQL reads alone / floor: {ra['project_sql_only_over_floor']:.2f}x",
+        f"   totals check: {ck['stored_summaries']:,} stored summaries vs "
+        f"{ck['floor_groups']:,} floor groups, "
+        f"{ck['mismatches']} mismatches",
+        f"   setup, not timed: COPY {cfg['setup']['copy_seconds']:.1f}s + VACUUM ANALYZE "
+        f"{cfg['setup']['vacuum_analyze_seconds']:.1f}s",
+    ]
+    src = r["config"]["source"]
+    lines.append(f"   code: commit {src['commit']}" + (" + uncommitted changes" if src["dirty"] else ""))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    global _out
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--rows", type=int, default=1_000_000, help="execution-report rows (default 1,000,000)"
+    )
+    parser.add_argument(
+        "--days", type=int, default=365, help="days per customer from 2025-01-01 (default 365)"
+    )
+    parser.add_argument(
+        "--chunk-days",
+        type=int,
+        default=0,
+        help="partitions per summarize_partitions call (default 0: all of one customer's days)",
+    )
+    parser.add_argument("--json-only", action="store_true", help="print only the JSON (progress to stderr)")
+    args = parser.parse_args(argv)
+    if args.rows < 1 or args.days < 1 or args.chunk_days < 0:
+        parser.error("--rows and --days must be positive, --chunk-days >= 0")
+    if args.json_only:
+        _out = sys.stderr
+    warnings.simplefilter("ignore")
+
+    from reporting_assets.db.embedded import ensure_embedded_server, stop_embedded_server
+    from reporting_assets.db.migrations import migrate
+    from reporting_assets.db.urls import ensure_databases, with_database
+
+    load_before = load()
+    root = Path(tempfile.mkdtemp(prefix="aggregate_bench_"))
+    os.chmod(root, 0o755)  # the embedded server runs as user 'pgserver' when we are root
+    try:
+        progress(f"[setup] starting embedded PostgreSQL in {root} (load {load_before})")
+        server_url = ensure_embedded_server(root)
+        ensure_databases(server_url, [REPORTING_DB])
+        url = with_database(server_url, REPORTING_DB)
+        migrate(url)
+        import psycopg
+
+        with psycopg.connect(url) as conn:
+            pg_version = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
+        per_customer = args.days * len(PIPELINES) * (1 + 1 / RERUN_EVERY)
+        progress(
+            f"[setup] COPY {args.rows:,} rows (~{math.ceil(args.rows / per_customer)} customers x "
+            f"{args.days} days "
+            f"x {len(PIPELINES)} pipelines), not timed"
+        )
+        loaded = load_rows(url, args.rows, args.days)
+        progress(
+            f"      {loaded['rows']:,} rows, {loaded['partitions']:,} partitions, "
+            f"{loaded['table_bytes'] / 2**20:,.0f} MiB in {loaded['seconds']:.1f}s"
+        )
+
+        progress("[B] floor: latest-per-pipeline GROUP BY, then plain GROUP BY (cache warmed first)")
+        b = bench_floor(url)
+        progress(f"      latest {b['latest']['seconds']:.2f}s, plain {b['plain']['seconds']:.2f}s")
+
+        progress(f"[A] project path: summarize_partitions over {loaded['partitions']:,} partitions")
+        a = bench_project(url, loaded, args.chunk_days)
+        progress("      " + ", ".join(f"{k} {v:.1f}s" for k, v in a["stages"].items()))
+
+        check = check_totals(url, b["latest_rows"])
+        meta = {
+            "rows": loaded["rows"],
+            "customers": loaded["customers"],
+            "days": args.days,
+            "partitions": loaded["partitions"],
+            "table_bytes": loaded["table_bytes"],
+            "setup": {k: v for k, v in loaded.items() if k != "per_customer"},
+            "row_bytes_real_contract": real_templates()[1],
+            "source": source_state(),
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "postgres": pg_version,
+            "load_before": load_before,
+            "load_after": load(),
+        }
+        result = summarize_result(meta, a, b, check)
+        RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS_PATH.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+        if args.json_only:
+            print(json.dumps(result, indent=2, default=str), flush=True)
+        else:
+            progress("")
+            progress(table(result))
+            progress("")
+            progress(json.dumps(result, indent=2, default=str))
+            progress(f"\n(JSON written to {RESULTS_PATH})")
+    finally:
+        try:
+            stop_embedded_server(root)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
