@@ -117,7 +117,7 @@ def run_demo(
         progress(f"{prefix} {status} in {time.perf_counter() - started:.1f}s  run {outcome.run_id[:8]}")
 
     reports = defs.resolve_job_def("render_reports")
-    progress("[4/4] Rendering execution reports and lineage: one batched run per customer")
+    progress("[4/4] Rendering execution reports, lineage and daily summaries: one batched run per customer")
     for customer in customers:
         keys = [p.partition_key for p in partitions if p.customer_key == customer]
         started = time.perf_counter()

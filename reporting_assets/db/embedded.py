@@ -59,8 +59,10 @@ def ensure_embedded_server(root: Path) -> str:
 
 def stop_embedded_server(root: Path) -> bool:
     """Stop the embedded server if it runs (``reporting-assets db stop``); True if it was running."""
-    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
-    from pgserver.utils import PostmasterInfo
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs' XDG_RUNTIME_DIR notice, as in ensure_embedded_server
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
+        from pgserver.utils import PostmasterInfo
 
     pgdata = root / "postgres"
     info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
