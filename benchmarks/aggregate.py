@@ -33,7 +33,6 @@ import json
 import math
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +41,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from _common import load, progress, progress_to_stderr, rate, source_state, timed
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "aggregate.json"
 FIRST_DAY = dt.date(2025, 1, 1)  # the partitions' start date
@@ -109,44 +110,6 @@ SELECT customer_key, execution_date, count(*) AS runs,
 FROM reporting.pipeline_execution_reports
 GROUP BY customer_key, execution_date
 """
-
-_out = sys.stdout
-
-
-def progress(message: str) -> None:
-    print(message, file=_out, flush=True)
-
-
-@contextmanager
-def timed(into: dict[str, float], name: str) -> Iterator[None]:
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        into[name] = into.get(name, 0.0) + time.perf_counter() - started
-
-
-def rate(count: int, seconds: float) -> float:
-    return count / seconds if seconds > 0 else float("inf")
-
-
-def load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-def source_state() -> dict[str, Any]:
-    """The commit measured, and whether the working tree had uncommitted changes."""
-    root = Path(__file__).resolve().parents[1]
-
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(
-                ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=False
-            ).stdout.strip()
-        except OSError:
-            return ""
-
-    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
 
 
 # --------------------------------------------------------------------------------------------
@@ -641,7 +604,6 @@ def table(r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global _out
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--rows", type=int, default=1_000_000, help="execution-report rows (default 1,000,000)"
@@ -660,7 +622,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rows < 1 or args.days < 1 or args.chunk_days < 0:
         parser.error("--rows and --days must be positive, --chunk-days >= 0")
     if args.json_only:
-        _out = sys.stderr
+        progress_to_stderr()
     warnings.simplefilter("ignore")
 
     from reporting_assets.db.embedded import ensure_embedded_server, stop_embedded_server

@@ -53,6 +53,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from _common import progress, progress_to_stderr
+
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "automation.json"
 REPORT_TIME = dt.datetime(2025, 7, 10, 21, 0, tzinfo=dt.UTC)
 DATABASE = "bench_automation"
@@ -85,12 +87,6 @@ JOIN reporting.workflow_execution_partitions p ON p.run_id = e.run_id
 WHERE e.started_at >= %(start)s AND e.started_at < %(end)s
 GROUP BY p.pipeline_type
 """
-
-_out = sys.stdout
-
-
-def progress(message: str) -> None:
-    print(message, file=_out, flush=True)
 
 
 def populate(url: str, runs: int) -> float:
@@ -337,7 +333,6 @@ def table(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global _out
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=200_000, help="runs in the 24 h window (default 200000)")
     parser.add_argument("--repeat", type=int, default=5, help="timed repetitions after a warm-up (default 5)")
@@ -347,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs < 1 or args.repeat < 1 or args.batches < 1:
         parser.error("--runs, --repeat and --batches must be positive")
     if args.json_only:
-        _out = sys.stderr
+        progress_to_stderr()
     warnings.simplefilter("ignore")
 
     from reporting_assets.db.embedded import ensure_embedded_server, stop_embedded_server

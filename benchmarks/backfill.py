@@ -34,7 +34,6 @@ import logging
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +41,8 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from _common import load, progress, progress_to_stderr, source_state, step_seconds
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "backfill.json"
 END_DATE = dt.date(2025, 6, 17)  # the demo's last day; 90 days back stays inside the partitions
@@ -56,16 +57,6 @@ RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 PARTITION_TAG = "dagster/partition"
 
-_out = sys.stdout
-
-
-def progress(message: str) -> None:
-    print(message, file=_out, flush=True)
-
-
-def rate(count: int, seconds: float) -> float:
-    return count / seconds if seconds > 0 else float("inf")
-
 
 def days_ending(end: dt.date, days: int) -> list[dt.date]:
     first = end - dt.timedelta(days=days - 1)
@@ -74,25 +65,6 @@ def days_ending(end: dt.date, days: int) -> list[dt.date]:
 
 def partition_key(customer: str, day: dt.date) -> str:
     return f"{customer}|{day.isoformat()}"
-
-
-def load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-def source_state() -> dict[str, Any]:
-    """The commit measured, and whether the working tree had uncommitted changes."""
-    root = Path(__file__).resolve().parents[1]
-
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(
-                ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=False
-            ).stdout.strip()
-        except OSError:
-            return ""
-
-    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
 
 
 # --------------------------------------------------------------------------------------------
@@ -202,26 +174,6 @@ def noop_definitions() -> Any:
         "bench_noop_job", selection=[bench_noop], partitions_def=customer_day_partitions
     )
     return dg.Definitions(assets=[bench_noop], jobs=[job])
-
-
-def step_seconds(instance: Any, run_id: str) -> float:
-    """Seconds between the run's first STEP_START and last STEP_SUCCESS (the asset body)."""
-    from dagster import DagsterEventType
-
-    records = instance.get_records_for_run(
-        run_id, of_type={DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS}
-    ).records
-    starts = [
-        r.event_log_entry.timestamp
-        for r in records
-        if r.event_log_entry.dagster_event_type == DagsterEventType.STEP_START
-    ]
-    ends = [
-        r.event_log_entry.timestamp
-        for r in records
-        if r.event_log_entry.dagster_event_type == DagsterEventType.STEP_SUCCESS
-    ]
-    return max(ends) - min(starts) if starts and ends else float("nan")
 
 
 RUN_MIGRATIONS = {"apply": True}  # main() switches it off with --skip-run-migrations
@@ -558,7 +510,6 @@ def table(r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global _out
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=int, default=90, help="days per customer (default 90)")
     parser.add_argument("--customers", type=int, default=20, help="customers (default 20)")
@@ -590,7 +541,7 @@ def main(argv: list[str] | None = None) -> int:
     args.split_days = min(args.split_days, args.days)
     args.split_customers = min(args.split_customers, args.customers)
     if args.json_only:
-        _out = sys.stderr
+        progress_to_stderr()
     RUN_MIGRATIONS["apply"] = not args.skip_run_migrations
     warnings.simplefilter("ignore")  # Dagster beta/preview notes, platformdirs' runtime-dir fallback
 

@@ -39,6 +39,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from _common import progress, progress_to_stderr
+
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "exports.json"
 DATABASE = "bench_exports"
 TENANT = "bench"
@@ -46,12 +48,6 @@ FIELDS = ["timestamp", "user_id", "event_type", "feature", "duration_ms"]
 CSV_TARGET_RATIO = 1.5
 RSS_TARGET_MB = 300.0
 PDF_ROWS_PER_PAGE = 40
-
-_out = sys.stdout
-
-
-def progress(message: str) -> None:
-    print(message, file=_out, flush=True)
 
 
 def peak_rss_mb() -> float:
@@ -269,7 +265,6 @@ def table(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global _out
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows for CSV and XLSX (default 1000000)")
     parser.add_argument("--pdf-rows", type=int, default=10_000, help="rows for PDF (default 10000)")
@@ -295,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rows < 1 or args.pdf_rows < 1:
         parser.error("--rows and --pdf-rows must be positive")
     if args.json_only:
-        _out = sys.stderr
+        progress_to_stderr()
 
     from reporting_assets.db.embedded import ensure_embedded_server, stop_embedded_server
     from reporting_assets.db.migrations import migrate

@@ -41,9 +41,10 @@ import time
 import uuid
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from _common import progress, progress_to_stderr, rate, step_seconds, timed
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "render_store.json"
 END_DATE = dt.date(2025, 6, 17)  # the demo's last day: inside the partitions, enough board history
@@ -53,25 +54,6 @@ REPORTING_DB_C = "bench_reporting_c"  # C: what PostgresResource sees through RE
 DAGSTER_DB_C = "bench_dagster_c"
 TARGET_RATIO = 2.0
 STAGES = ("prepare", "build_row", "store_reports", "lineage")  # A's stages, in order; they sum to A's total
-
-_out = sys.stdout
-
-
-def progress(message: str) -> None:
-    print(message, file=_out, flush=True)
-
-
-@contextmanager
-def timed(into: dict[str, float], name: str) -> Iterator[None]:
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        into[name] = into.get(name, 0.0) + time.perf_counter() - started
-
-
-def rate(count: int, seconds: float) -> float:
-    return count / seconds if seconds > 0 else float("inf")
 
 
 def days_ending(end: dt.date, days: int) -> list[dt.date]:
@@ -429,26 +411,6 @@ def noop_definitions() -> Any:
     return dg.Definitions(assets=[bench_noop], jobs=[job])
 
 
-def step_seconds(instance: Any, run_id: str) -> float:
-    """Seconds between the run's first STEP_START and last STEP_SUCCESS (the asset body)."""
-    from dagster import DagsterEventType
-
-    records = instance.get_records_for_run(
-        run_id, of_type={DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS}
-    ).records
-    starts = [
-        r.event_log_entry.timestamp
-        for r in records
-        if r.event_log_entry.dagster_event_type == DagsterEventType.STEP_START
-    ]
-    ends = [
-        r.event_log_entry.timestamp
-        for r in records
-        if r.event_log_entry.dagster_event_type == DagsterEventType.STEP_SUCCESS
-    ]
-    return max(ends) - min(starts) if starts and ends else float("nan")
-
-
 def bench_dagster(server_url: str, customers_n: int, days: list[dt.date], tmp: Path) -> dict[str, Any]:
     import dagster as dg
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
@@ -687,7 +649,6 @@ def table(r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global _out
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reports", type=int, default=5_000, help="reports for A and B (default 5000)")
     parser.add_argument("--days", type=int, default=30, help="days per customer, A and C (default 30)")
@@ -698,7 +659,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.reports < 1 or args.days < 1 or args.customers < 1:
         parser.error("--reports, --days and --customers must be positive")
     if args.json_only:
-        _out = sys.stderr
+        progress_to_stderr()
     warnings.simplefilter("ignore")  # Dagster beta/preview notes, platformdirs' runtime-dir fallback
 
     from reporting_assets.db.embedded import ensure_embedded_server, stop_embedded_server

@@ -39,13 +39,14 @@ import logging
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
 from typing import Any
+
+from _common import load, progress, progress_to_stderr, source_state
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "sensor_tick.json"
 REPORTING_DB = "bench_sensor_reporting"
@@ -56,31 +57,6 @@ POOL_DAYS = 10  # contracts in the pool: 3 pipelines x POOL_DAYS days (x 1 custo
 OBSERVATION_EVERY = 100
 BATCH = 500
 TARGET_RATIO = 1.25  # "near 1": large / small median tick
-
-_out = sys.stdout
-
-
-def progress(message: str) -> None:
-    print(message, file=_out, flush=True)
-
-
-def load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-def source_state() -> dict[str, Any]:
-    """The commit measured, and whether the working tree had uncommitted changes."""
-    root = Path(__file__).resolve().parents[1]
-
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(
-                ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=False
-            ).stdout.strip()
-        except OSError:
-            return ""
-
-    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
 
 
 def contract_pool() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -304,7 +280,6 @@ def table(r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global _out
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--small", type=int, default=1_000, help="source events in the small log (default 1000)"
@@ -325,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < args.tail < args.small < args.large or args.repeats < 1:
         parser.error("need 0 < --tail < --small < --large and --repeats >= 1")
     if args.json_only:
-        _out = sys.stderr
+        progress_to_stderr()
     warnings.simplefilter("ignore")
 
     from reporting_assets.db.embedded import ensure_embedded_server, stop_embedded_server

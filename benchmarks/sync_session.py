@@ -51,15 +51,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from _common import progress, progress_to_stderr
+
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "sync_session.json"
 SAMPLE_DAY = dt.date(2025, 6, 17)
 DATABASE = "bench_sync"
 TARGET_PERCENT = 5.0
-_out = sys.stdout
-
-
-def progress(message: str) -> None:
-    print(message, file=_out, flush=True)
 
 
 class StageTimer:
@@ -208,7 +205,6 @@ def table(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global _out
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=5_000, help="records in the session (default 5000)")
     parser.add_argument("--customers", type=int, default=20, help="customers (default 20)")
@@ -227,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             "--records, --customers, --repeats and --batch-size must be positive; records >= customers"
         )
     if args.json_only:
-        _out = sys.stderr
+        progress_to_stderr()
     warnings.simplefilter("ignore")
 
     import psycopg
