@@ -261,9 +261,9 @@ def bench(url: str, repeat: int) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def bench_batch_logging(batches: int) -> dict[str, float]:
     """D: microseconds per ``log_batch`` call, logging on (to a memory stream) and off."""
-    from reporting_assets.automation.batch_log import log_batch
+    from reporting_assets.automation.batch_log import LOGGER_NAME, log_batch
 
-    logger = logging.getLogger("bench.automation.batches")
+    logger = logging.getLogger(LOGGER_NAME)
     logger.propagate = False
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
@@ -274,13 +274,13 @@ def bench_batch_logging(batches: int) -> dict[str, float]:
         logger.setLevel(level)
         started = time.perf_counter()
         for i in range(batches):
-            log_batch(
-                "hubspot_sync", batch=i, records=100, failed=i % 3, seconds=0.412, run_id="r", log=logger
-            )
+            log_batch("hubspot_sync", batch=i, records=100, failed=i % 3, seconds=0.412, run_id="r")
         result[f"{label}_us_per_batch"] = (time.perf_counter() - started) / batches * 1e6
         stream.seek(0)
         stream.truncate()
     logger.removeHandler(handler)
+    logger.propagate = True
+    logger.setLevel(logging.NOTSET)
     return result
 
 

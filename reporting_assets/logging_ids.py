@@ -51,9 +51,14 @@ LEVELS_ENV = "REPORTING_LOG_LEVELS"
 """Per-component levels, e.g. ``sync.target=DEBUG,sync.engine=WARNING``."""
 
 REGISTRY: dict[str, str] = {
-    # module -> prefix. Every logging call in a module listed here must carry an id with its
-    # prefix (enforced by test_logging_ids.py). Modules not listed yet are not enforced; the
-    # retrofit of the earlier modules adds them here one by one.
+    # module -> prefix. Every module that logs is listed here, and every logging call in it
+    # carries an id with its prefix (enforced by test_logging_ids.py).
+    "reporting_assets.automation.assets": "aa",
+    "reporting_assets.automation.batch_log": "ab",
+    "reporting_assets.delivery.jobs": "dj",
+    "reporting_assets.delivery.sensors": "ds",
+    "reporting_assets.execution_reports.assets": "ea",
+    "reporting_assets.exports.dagster_defs": "ed",
     "reporting_assets.sync.assets": "sa",
     "reporting_assets.sync.cli": "cl",
     "reporting_assets.sync.config": "sc",
@@ -71,7 +76,10 @@ _CONTEXT: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
     "reporting_log_context", default=_NO_CONTEXT
 )
 
-logging.getLogger(PROJECT_LOGGER).addHandler(logging.NullHandler())  # a library never prints by itself
+_project_logger = logging.getLogger(PROJECT_LOGGER)
+_project_logger.addHandler(logging.NullHandler())  # never prints by itself; handlers decide where lines go
+if _project_logger.level == logging.NOTSET:
+    _project_logger.setLevel(logging.INFO)  # default verbosity; REPORTING_LOG_LEVEL(S) or config change it
 
 
 class LoggingConfigError(ReportingError):
@@ -83,14 +91,16 @@ class IdLogger:
 
     Thin on purpose: the id, the call's keyword fields and the current log context travel as
     ``extra`` attributes of the ``LogRecord`` (``log_id``, ``fields``, ``context``); disabled
-    levels cost one ``isEnabledFor`` check.
+    levels cost one ``isEnabledFor`` check. With ``dagster_log`` (an op's or sensor's
+    ``context.log``) each line also goes to the run's or tick's event log as ``[aa-001] message``.
     """
 
-    __slots__ = ("logger", "prefix")
+    __slots__ = ("dagster_log", "logger", "prefix")
 
-    def __init__(self, logger: logging.Logger, prefix: str) -> None:
+    def __init__(self, logger: logging.Logger, prefix: str, dagster_log: Any = None) -> None:
         self.logger = logger
         self.prefix = prefix
+        self.dagster_log = dagster_log
 
     def debug(self, log_id: str, msg: str, *args: object, **fields: Any) -> None:
         if self.logger.isEnabledFor(logging.DEBUG):
@@ -142,10 +152,16 @@ class IdLogger:
             stacklevel=3,
             extra={"log_id": log_id, "fields": fields, "context": _CONTEXT.get()},
         )
+        if self.dagster_log is not None:
+            self.dagster_log.log(level, f"[{log_id}] {msg % args if args else msg}")
 
 
-def get_logger(module: str) -> IdLogger:
-    """The id-carrying logger of a registered module (pass ``__name__``)."""
+def get_logger(module: str, dagster_log: Any = None) -> IdLogger:
+    """The id-carrying logger of a registered module (pass ``__name__``).
+
+    Inside an op, asset or sensor pass ``context.log`` as ``dagster_log``: the lines then show in
+    the Dagster UI too, and the component levels from ``REPORTING_LOG_LEVEL(S)`` are applied.
+    """
     prefix = REGISTRY.get(module)
     if prefix is None:
         raise LoggingConfigError(
@@ -153,7 +169,10 @@ def get_logger(module: str) -> IdLogger:
             f"reporting_assets/logging_ids.py with an unused 2-letter prefix "
             f"(used: {', '.join(sorted(REGISTRY.values()))})."
         )
-    return IdLogger(logging.getLogger(module), prefix)
+    if dagster_log is not None:
+        for name, level in parse_levels(levels_from_env(), "environment").items():
+            logging.getLogger(name).setLevel(level)
+    return IdLogger(logging.getLogger(module), prefix, dagster_log)
 
 
 @contextmanager
@@ -381,6 +400,7 @@ def verbosity(levels: Mapping[str, str], where: str = "log levels") -> Iterator[
 
 # --- the checker ----------------------------------------------------------------------------
 
+IMPLEMENTATION_MODULE = __name__
 _LOGGER_NAMES = {"log", "logger", "_log", "_logger", "LOG", "LOGGER", "logging"}
 _CALL_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
 
@@ -494,11 +514,15 @@ def check_sources(
                 )
             )
     seen: dict[str, LogCall] = {}
-    scanned = {module: scan_source(text, module, path) for module, (path, text) in sources.items()}
+    scanned = {
+        module: scan_source(text, module, path)
+        for module, (path, text) in sources.items()
+        if module != IMPLEMENTATION_MODULE  # the logger's own calls into ``logging``
+    }
     all_ids = {call.log_id for calls in scanned.values() for call in calls if call.log_id is not None}
     for module, (path, _text) in sorted(sources.items()):
         module_prefix = registry.get(module)
-        for call in scanned[module]:
+        for call in scanned.get(module, []):
             if call.log_id is not None:
                 first = seen.get(call.log_id)
                 if first is not None:
@@ -510,6 +534,14 @@ def check_sources(
                 else:
                     seen[call.log_id] = call
             if module_prefix is None:
+                problems.append(
+                    Problem(
+                        path,
+                        call.line,
+                        f"{module} logs but has no prefix: add it to REGISTRY in "
+                        "reporting_assets/logging_ids.py with an unused 2-letter prefix",
+                    )
+                )
                 continue
             if call.log_id is None:
                 problems.append(

@@ -1,9 +1,8 @@
 """Structured log ids (seed 001, phase 3): the checker over the whole package, the registry, ids in
 the session's JSON-lines log and in Dagster's event log, verbosity per component.
 
-The checker scans every ``reporting_assets/**/*.py``. Two statements sharing an id fail anywhere;
-a logging call without an id fails only in modules listed in ``logging_ids.REGISTRY`` (the sync
-package for now; the earlier modules are enforced as they are registered in the retrofit).
+The checker scans every ``reporting_assets/**/*.py``: two statements sharing an id, a module that
+logs without a prefix in ``logging_ids.REGISTRY``, and a logging call without an id all fail.
 """
 
 from __future__ import annotations
@@ -35,6 +34,7 @@ from reporting_assets.logging_ids import (
     scan_source,
     verbosity,
 )
+from reporting_assets_tests.helpers import render, run_sources
 from reporting_assets_tests.test_sync import add_orders
 from reporting_assets_tests.test_sync_helpers import clean_sync_tables, run_sync, session_of, write_config
 
@@ -46,10 +46,14 @@ def test_every_log_statement_of_a_registered_module_has_a_unique_id() -> None:
     assert problems == [], "\n".join(map(str, problems))
 
 
-def test_every_sync_module_that_logs_is_registered() -> None:
-    for module, (path, text) in project_sources().items():
-        if module.startswith("reporting_assets.sync.") and scan_source(text, module, path):
-            assert module in REGISTRY, f"{path} logs but has no prefix in REGISTRY"
+def test_every_module_that_logs_is_registered() -> None:
+    logging_modules = {
+        module for module, (path, text) in project_sources().items() if scan_source(text, module, path)
+    }
+    assert logging_modules - {"reporting_assets.logging_ids"} <= set(REGISTRY)
+    assert {"reporting_assets.execution_reports.assets", "reporting_assets.exports.dagster_defs"} <= set(
+        REGISTRY
+    )
     assert len(set(REGISTRY.values())) == len(REGISTRY)
     ids = [c.log_id for m, (p, t) in project_sources().items() if m in REGISTRY for c in scan_source(t, m, p)]
     assert len(ids) >= 20 and all(i and LOG_ID.match(i) for i in ids)
@@ -66,7 +70,7 @@ def test_the_checker_finds_shared_ids_missing_ids_and_foreign_prefixes() -> None
         "pkg.beta": ("pkg/beta.py", 'log.debug("al-003", "wrong prefix")\n'),
         "pkg.gamma": (
             "pkg/gamma.py",
-            'log.info("no id, not registered: allowed")\nlog.info("al-002", "dup")\n',
+            'log.info("no id, not registered")\nlog.info("al-002", "dup")\n',
         ),
     }
     problems = [str(p) for p in check_sources(sources, registry)]
@@ -77,8 +81,8 @@ def test_the_checker_finds_shared_ids_missing_ids_and_foreign_prefixes() -> None
     assert any(p.startswith("pkg/alpha.py:4: logging call without a log id") for p in problems)
     assert "pkg/beta.py:1: log id al-003 does not use pkg.beta's prefix 'be'" in problems
     assert "pkg/gamma.py:2: log id al-002 is also used at pkg/alpha.py:5" in problems
-    assert not any(p.startswith("pkg/gamma.py:1") for p in problems)  # unregistered: not enforced yet
-    assert len(problems) == 5
+    assert "pkg/gamma.py:1: pkg.gamma logs but has no prefix: add it to REGISTRY in " in "".join(problems)
+    assert len(problems) == 7
     clash = check_sources(
         {"pkg.a": ("a.py", ""), "pkg.b": ("b.py", "")}, {"pkg.a": "xx", "pkg.b": "xx", "pkg.c": "x1"}
     )
@@ -165,3 +169,12 @@ def test_a_session_logs_ids_to_its_folder_and_to_dagster_with_env_verbosity(
 def test_the_package_root_is_the_one_scanned() -> None:
     assert (PACKAGE_ROOT / "logging_ids.py").is_file()
     assert "reporting_assets.sync.engine" in project_sources()
+
+
+def test_asset_log_lines_reach_dagster_with_their_ids(
+    instance: dg.DagsterInstance, customers: list[str]
+) -> None:
+    run_sources(instance, "PELOTON|2025-06-17")
+    result = render(instance, "PELOTON|2025-06-17")
+    messages = [e.user_message for e in instance.all_logs(result.run_id) if e.user_message]
+    assert "[ea-001] Rendering 1 partition(s)" in messages

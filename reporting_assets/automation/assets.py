@@ -28,6 +28,7 @@ from reporting_assets.automation.window import (
     validate_time_window,
 )
 from reporting_assets.delivery.smtp import SmtpResource
+from reporting_assets.logging_ids import get_logger
 from reporting_assets.resources import PostgresResource, ReportSettingsResource
 from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 
@@ -203,13 +204,21 @@ def automation_reports(
         )
         written = store_reports(conn, reports, context.run.run_id)
         conn.commit()  # stored before the materialization and the alert step report on it
-    context.log.info(
-        f"Automation reports for {window.describe()}: {len(reports)} source(s), {written} row(s) written"
+    log = get_logger(__name__, context.log)
+    log.info(
+        "aa-001",
+        "Automation reports for %s: %d source(s), %d row(s) written",
+        window.describe(),
+        len(reports),
+        written,
     )
     for report in reports:
         if report.fallback:
-            context.log.warning(
-                f"{report.source}: fallback report from the event log ({report.fallback_reason})"
+            log.warning(
+                "aa-002",
+                "%s: fallback report from the event log (%s)",
+                report.source,
+                report.fallback_reason,
             )
     return dg.MaterializeResult(
         metadata=report_metadata(reports, window),

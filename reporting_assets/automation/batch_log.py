@@ -8,15 +8,17 @@ log write, no report), and the full report is the scheduled ``automation_reports
 
     from reporting_assets.automation.batch_log import log_batch
     log_batch("hubspot_sync", batch=3, records=100, failed=2, seconds=0.41)
-    # INFO reporting_assets.automation.batches batch_complete source=hubspot_sync batch=3 ...
+    # [ab-001] INFO reporting_assets.automation.batch_log batch_complete source=hubspot_sync batch=3 ...
 """
 
 from __future__ import annotations
 
 import logging
 
-LOGGER_NAME = "reporting_assets.automation.batches"
-logger = logging.getLogger(LOGGER_NAME)
+from reporting_assets.logging_ids import get_logger
+
+LOGGER_NAME = __name__
+log = get_logger(__name__)
 
 
 def log_batch(
@@ -27,12 +29,12 @@ def log_batch(
     failed: int = 0,
     seconds: float | None = None,
     run_id: str | None = None,
-    log: logging.Logger = logger,
 ) -> None:
     """One ``batch_complete`` line (key=value pairs); formatted only if INFO is enabled."""
-    if not log.isEnabledFor(logging.INFO):
+    if not log.is_enabled_for(logging.INFO):
         return
     log.info(
+        "ab-001",
         "batch_complete source=%s batch=%d records=%d failed=%d seconds=%s run_id=%s",
         source,
         batch,

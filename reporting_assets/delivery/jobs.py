@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from reporting_assets.delivery.daily_summary import JOB_NAME, deliver_daily_summary
 from reporting_assets.delivery.smtp import SmtpResource
+from reporting_assets.logging_ids import get_logger
 from reporting_assets.resources import PostgresResource
 
 OP_NAME = "send_daily_summary_email"
@@ -63,8 +64,12 @@ def send_daily_summary_email(
 ) -> None:
     settings = smtp.settings()
     day = dt.date.fromisoformat(config.summary_date)
-    context.log.info(
-        f"Delivering daily summary {config.customer_key}|{config.summary_date} via {settings.describe()}"
+    get_logger(__name__, context.log).info(
+        "dj-001",
+        "Delivering daily summary %s|%s via %s",
+        config.customer_key,
+        config.summary_date,
+        settings.describe(),
     )
     with postgres.connection(doing="sending the daily summary email") as conn:
         report = deliver_daily_summary(

@@ -23,6 +23,7 @@ from reporting_assets.db.queries import query
 from reporting_assets.delivery.jobs import run_config_for, send_daily_summary_emails
 from reporting_assets.delivery.resources import SummaryEmailSettingsResource
 from reporting_assets.delivery.summaries import SUBJECT_PREFIX, incomplete_reason
+from reporting_assets.logging_ids import get_logger
 from reporting_assets.resources import PostgresResource
 
 SENSOR_NAME = "daily_summary_email_sensor"
@@ -152,10 +153,11 @@ def daily_summary_email_sensor(
         plan = plan_summary_emails(
             conn, now=now, settings=summary_email, requested=parse_cursor(context.cursor)
         )
+    log = get_logger(__name__, context.log)
     for note in plan.notes:
-        context.log.info(note)
+        log.info("ds-001", "%s", note)
     for run in plan.runs:
-        context.log.info(f"{run.partition_key} version {run.version}: {run.reason}")
+        log.info("ds-002", "%s version %s: %s", run.partition_key, run.version, run.reason)
     skip = None if plan.runs else "No daily summary is ready to email."
     return dg.SensorResult(
         run_requests=[run.run_request() for run in plan.runs],

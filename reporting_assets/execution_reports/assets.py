@@ -14,6 +14,7 @@ import dagster as dg
 from reporting_assets.execution_reports.events import run_infos
 from reporting_assets.execution_reports.service import render_partitions
 from reporting_assets.lineage.store import runs_for_partitions, store_lineage
+from reporting_assets.logging_ids import get_logger
 from reporting_assets.partitions import customer_day_partitions
 from reporting_assets.resources import PostgresResource, ReportSettingsResource
 from reporting_assets.sources.assets import REPORTED_SOURCE_KEYS
@@ -76,7 +77,8 @@ def render_execution_reports(
     report_settings: ReportSettingsResource,
 ) -> Iterator[dg.AssetMaterialization]:
     partition_keys = list(context.partition_keys)
-    context.log.info(f"Rendering {len(partition_keys)} partition(s)")
+    log = get_logger(__name__, context.log)
+    log.info("ea-001", "Rendering %d partition(s)", len(partition_keys))
     with postgres.connection(doing=f"rendering {len(partition_keys)} partition(s)") as conn:
         if EXECUTION_REPORTS in context.selected_asset_keys:
             outcome = render_partitions(
@@ -89,7 +91,7 @@ def render_execution_reports(
             )
             conn.commit()  # each asset's rows are durable before its materializations are reported
             for problem in outcome.problems:
-                context.log.warning(f"Stored an error report instead: {problem}")
+                log.warning("ea-002", "Stored an error report instead: %s", problem)
             by_partition: dict[str, list] = {k: [] for k in partition_keys}
             for row in outcome.rows:
                 by_partition[row.partition_key].append(row)
@@ -104,9 +106,11 @@ def render_execution_reports(
             )
             conn.commit()
             if lineage.runs_without_external_id:
-                context.log.warning(
-                    f"{len(lineage.runs_without_external_id)} run(s) have no external execution id; "
-                    f"their lineage links figures by Dagster run id only"
+                log.warning(
+                    "ea-003",
+                    "%d run(s) have no external execution id; their lineage links figures by "
+                    "Dagster run id only",
+                    len(lineage.runs_without_external_id),
                 )
             rows_by_partition: dict[str, list] = {k: [] for k in partition_keys}
             for run_row in lineage.runs:

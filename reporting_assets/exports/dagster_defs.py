@@ -26,6 +26,7 @@ from reporting_assets.exports.s3 import S3Resource
 from reporting_assets.exports.scheduling import format_cursor, parse_cursor, pending_run_key, plan_exports
 from reporting_assets.exports.settings import ExportSettingsResource
 from reporting_assets.exports.source import PostgresAnalyticsSource
+from reporting_assets.logging_ids import get_logger
 from reporting_assets.resources import PostgresResource
 
 ASSET_NAME = "scheduled_exports"
@@ -122,6 +123,7 @@ def scheduled_exports(
     exports: ExportSettingsResource,
 ) -> Iterator[dg.MaterializeResult]:
     services = _services(context, postgres, smtp, s3, exports)
+    log = get_logger(__name__, context.log)
     with postgres.connection(doing="running a report export") as conn:
         if config.export_id:
             export_id = config.export_id
@@ -131,20 +133,22 @@ def scheduled_exports(
                 conn, config.schedule_id, due if due.tzinfo else due.replace(tzinfo=dt.UTC)
             )
             if claimed is None:
-                context.log.warning(
-                    f"Schedule {config.schedule_id} no longer exists or is inactive "
-                    "(deleting a report deletes "
-                    f"its schedules); nothing exported for {config.scheduled_for}."
+                log.warning(
+                    "ed-001",
+                    "Schedule %s no longer exists or is inactive (deleting a report deletes its "
+                    "schedules); nothing exported for %s.",
+                    config.schedule_id,
+                    config.scheduled_for,
                 )
                 return
             export_id = claimed.id
         else:
             raise dg.Failure("Give either export_id, or schedule_id and scheduled_for, in the run config.")
         outcome = execute_export(conn, export_id, services)
-    context.log.info(outcome.message)
     if outcome.status == "gone":
-        context.log.warning(outcome.message)
+        log.warning("ed-002", "%s", outcome.message)
         return
+    log.info("ed-003", "%s", outcome.message)
     if outcome.status == "already_completed":
         return  # a duplicate or re-executed run: nothing new to record
     if outcome.failed:
@@ -219,7 +223,12 @@ def cleanup_expired_exports(
         report = cleanup_expired(
             conn, now=dt.datetime.now(dt.UTC), settings=exports.settings(), s3=s3.settings()
         )
-    context.log.info(f"Removed {report.removed_local} local file(s) and {report.removed_s3} S3 object(s).")
+    get_logger(__name__, context.log).info(
+        "ed-004",
+        "Removed %d local file(s) and %d S3 object(s).",
+        report.removed_local,
+        report.removed_s3,
+    )
     context.add_output_metadata({"removed_local": report.removed_local, "removed_s3": report.removed_s3})
     if report.errors:
         raise dg.Failure(
@@ -254,8 +263,9 @@ def build_scheduled_exports_sensor(clock: Callable[[], dt.datetime] = _utc_now) 
         now = clock()
         with postgres.connection(doing="checking export schedules") as conn:
             plan = plan_exports(conn, now=now, cursor=parse_cursor(context.cursor))
+        log = get_logger(__name__, context.log)
         for note in plan.notes:
-            context.log.info(note)
+            log.info("ed-005", "%s", note)
         requests = [
             dg.RunRequest(
                 run_key=due.run_key,
