@@ -2,9 +2,11 @@
 
 One run measures, on a throw-away embedded PostgreSQL:
 
-A. the project path: ``render_partitions`` (each contract validated once, day-over-day lookup,
-   ``build_row`` per report in one process with the cyclic GC paused, ``store_reports`` upsert)
-   followed by lineage (``runs_for_partitions`` + ``store_lineage``), over N realistic contracts;
+A. the project path: ``render_partitions`` (``plan_reports``: events, names, yesterday's
+   contracts; ``build_reports``: each contract validated once and ``build_row`` per report, on
+   every core through forked workers as the asset does for 400+ reports, cyclic GC paused;
+   ``store_reports`` upsert) followed by lineage (``runs_for_partitions`` + ``store_lineage``),
+   over N realistic contracts;
 B. the floor: the same rows stored the cheapest way. A bare ``jinja2.Environment`` with the
    options of ``markdown_environment`` (``auto_reload=False`` included) renders the same
    template with the same context in one process; one psycopg COPY writes the report rows
@@ -53,7 +55,7 @@ REPORTING_DB_AB = "bench_reporting_ab"  # A and B: customers here never reach th
 REPORTING_DB_C = "bench_reporting_c"  # C: what PostgresResource sees through REPORTING_DATABASE_URL
 DAGSTER_DB_C = "bench_dagster_c"
 TARGET_RATIO = 2.0
-STAGES = ("prepare", "build_row", "store_reports", "lineage")  # A's stages, in order; they sum to A's total
+STAGES = ("prepare", "build_rows", "store_reports", "lineage")  # A's stages, in order; they sum to A's total
 
 
 def days_ending(end: dt.date, days: int) -> list[dt.date]:
@@ -133,17 +135,21 @@ def make_source_events(reports: int, days: list[dt.date]) -> tuple[list[Any], di
 # --------------------------------------------------------------------------------------------
 
 
-def bench_project(url: str, events: list[Any], infos: dict[str, Any], customers: list[str]) -> dict[str, Any]:
-    """``render_partitions`` + lineage as the asset runs them; only the two Dagster reads (source
-    events and run records) are replaced by the precomputed data."""
+def bench_project(
+    url: str, events: list[Any], infos: dict[str, Any], customers: list[str], processes: int
+) -> dict[str, Any]:
+    """``render_partitions`` + lineage as the asset runs them, stage by stage (``plan_reports``,
+    ``build_reports``, ``store_reports`` are the three steps of ``render_partitions``); only the
+    two Dagster reads (source events and run records) are replaced by the precomputed data."""
     from reporting_assets.customers import add_customer
     from reporting_assets.db.connection import connect
     from reporting_assets.execution_reports import service
+    from reporting_assets.execution_reports.parallel import worker_count
     from reporting_assets.lineage.store import runs_for_partitions, store_lineage
     from reporting_assets.resources import ReportSettingsResource
     from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 
-    settings = ReportSettingsResource()
+    settings = ReportSettingsResource(render_processes=processes)
     partition_keys = list(dict.fromkeys(e.partition_key for e in events))
     stages: dict[str, float] = {}
 
@@ -157,55 +163,36 @@ def bench_project(url: str, events: list[Any], infos: dict[str, Any], customers:
     def fake_run_infos(instance: Any, run_ids: Any) -> dict[str, Any]:
         return {rid: infos[rid] for rid in run_ids if rid in infos}
 
-    real_build_row, real_store = service.build_row, service.store_reports
-    items: list[Any] = []
-
-    def timed_build_row(item: Any) -> Any:
-        items.append(item)
-        started = time.perf_counter()
-        try:
-            return real_build_row(item)
-        finally:
-            stages["build_row"] = stages.get("build_row", 0.0) + time.perf_counter() - started
-
-    def timed_store(conn: Any, rows: Any) -> None:
-        with timed(stages, "store_reports"):
-            real_store(conn, rows)
-            conn.commit()
-
-    patches = {
-        "fetch_source_events": fake_fetch,
-        "run_infos": fake_run_infos,
-        "build_row": timed_build_row,
-        "store_reports": timed_store,
-    }
+    patches = {"fetch_source_events": fake_fetch, "run_infos": fake_run_infos}
     saved = {name: getattr(service, name) for name in patches}
     for name, value in patches.items():
         setattr(service, name, value)
     try:
         with connect(url, doing="benchmark: project path") as conn:
-            started = time.perf_counter()
-            outcome = service.render_partitions(
-                None,  # type: ignore[arg-type]  # only the replaced Dagster reads use it
-                conn,
-                partition_keys,
-                SOURCE_ASSET_KEYS,
-                settings.run_url,
-                settings.list_length,
-            )
-            render_total = time.perf_counter() - started
+            with timed(stages, "prepare"):
+                plan = service.plan_reports(
+                    None,  # type: ignore[arg-type]  # only the replaced Dagster reads use it
+                    conn,
+                    partition_keys,
+                    SOURCE_ASSET_KEYS,
+                    settings.run_url,
+                    settings.list_length,
+                )
+            with timed(stages, "build_rows"):
+                outcome = service.build_reports(plan, settings.render_processes)
+            with timed(stages, "store_reports"):
+                service.store_reports(conn, outcome.rows)
+                conn.commit()
             with timed(stages, "lineage"):
                 runs = runs_for_partitions(conn, partition_keys)
                 lineage = store_lineage(
                     conn, partition_keys, runs, fake_run_infos(None, [r["run_id"] for r in runs])
                 )
                 conn.commit()
+            items = [plan.report_input(i) for i in range(len(plan.current))]  # for the floor, not timed
     finally:
         for name, value in saved.items():
             setattr(service, name, value)
-    stages.setdefault("build_row", 0.0)
-    stages["prepare"] = render_total - stages["build_row"] - stages["store_reports"]
-    assert len(items) == len(outcome.rows)
 
     with connect(url, doing="counting benchmark rows") as conn:
         counts = {
@@ -217,6 +204,7 @@ def bench_project(url: str, events: list[Any], infos: dict[str, Any], customers:
         "rows": rows,
         "items": items,
         "stages": stages,
+        "workers": worker_count(len(rows), processes),
         "partitions": len(partition_keys),
         "problems": len(outcome.problems),
         "lineage_runs": len(lineage.runs),
@@ -232,8 +220,8 @@ def bench_project(url: str, events: list[Any], infos: dict[str, Any], customers:
 def capture_contexts(items: list[Any]) -> list[dict[str, Any]]:
     """The exact keyword arguments ``render_report`` hands to the template, per item (setup).
 
-    ``items`` are the ``ReportInput`` objects ``render_partitions`` passed to ``build_row``, so
-    the contracts are the already-validated ``item.report``.
+    ``items`` are the ``ReportInput`` objects ``build_reports`` rendered (``plan.report_input``),
+    so the contracts are the already-validated ``item.report``.
     """
     from reporting_assets.execution_reports import render
 
@@ -533,8 +521,8 @@ def summarize(
 ) -> dict[str, Any]:
     n = len(a["rows"])
     st = a["stages"]
-    project_total = st["prepare"] + st["build_row"] + st["store_reports"] + st["lineage"]
-    render_store = st["prepare"] + st["build_row"] + st["store_reports"]
+    project_total = st["prepare"] + st["build_rows"] + st["store_reports"] + st["lineage"]
+    render_store = st["prepare"] + st["build_rows"] + st["store_reports"]
     fl = b["seconds"]
     out: dict[str, Any] = {
         "config": {
@@ -544,6 +532,7 @@ def summarize(
             "pipelines": PIPELINE_COUNT,
             "partitions": a["partitions"],
             "cpus": os.cpu_count(),
+            "render_workers": a["workers"],
             "python": sys.version.split()[0],
             "postgres": meta["postgres"],
             "contract_generation_seconds": meta["generation_seconds"],
@@ -595,7 +584,8 @@ def table(r: dict[str, Any]) -> str:
         f"PostgreSQL {cfg['postgres']} (embedded), Python {cfg['python']}",
         "",
         f"{'':<58}{'seconds':>9}{'reports/s':>12}",
-        "A. Project path (render_partitions + lineage, 1 process)",
+        f"A. Project path (render_partitions + lineage; build_reports on {cfg['render_workers']} "
+        f"process{'es' if cfg['render_workers'] > 1 else ''})",
     ]
 
     def row(label: str, secs: float, count: int | None = n) -> str:
@@ -603,8 +593,8 @@ def table(r: dict[str, Any]) -> str:
         return f"   {label:<55}{secs:>9.3f}{rps}"
 
     lines += [
-        row("prepare (validate once, latest_successful, inputs)", st["prepare"]),
-        row("build_row x N (render + summary + dumps + hash)", st["build_row"]),
+        row("plan_reports (events, names, yesterday's contracts)", st["prepare"]),
+        row("build_reports (validate, render, summary, dumps, hash)", st["build_rows"]),
         row("store_reports (COPY to stage + merge upsert)", st["store_reports"]),
         row("lineage (runs_for_partitions + store_lineage)", st["lineage"]),
         row("total", p["total_seconds"]),
@@ -653,6 +643,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reports", type=int, default=5_000, help="reports for A and B (default 5000)")
     parser.add_argument("--days", type=int, default=30, help="days per customer, A and C (default 30)")
     parser.add_argument("--customers", type=int, default=3, help="customers for C (default 3)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=0,
+        help="render processes for A, as ReportSettingsResource.render_processes (default 0: one per core)",
+    )
     parser.add_argument("--skip-dagster", action="store_true", help="skip C (Dagster range runs)")
     parser.add_argument("--json-only", action="store_true", help="print only the JSON (progress to stderr)")
     args = parser.parse_args(argv)
@@ -695,7 +691,7 @@ def main(argv: list[str] | None = None) -> int:
         generation = time.perf_counter() - t0
 
         progress(f"[A] project path: render_partitions + lineage over {len(events):,} reports")
-        a = bench_project(url_ab, events, infos, customers)
+        a = bench_project(url_ab, events, infos, customers, args.processes)
         st = a["stages"]
         progress("      " + ", ".join(f"{k} {st[k]:.2f}s" for k in STAGES))
         progress("[B] floor: bare Jinja2 render + COPY of the same report and lineage rows")

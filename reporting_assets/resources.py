@@ -51,6 +51,13 @@ class ReportSettingsResource(dg.ConfigurableResource):
         le=1000,
         description="Changes listed per section before '... (N more)'.",
     )
+    render_processes: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="Processes that render a batch of 400+ reports (a backfill range): 0 = one per "
+        "core, 1 = only the run's own process.",
+    )
 
     expected_pipelines: list[str] = Field(
         default=["manufacturing_sync", "order_sync", "shipping_sync"],

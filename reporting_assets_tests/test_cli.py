@@ -80,7 +80,8 @@ def test_lineage_verify_passes_then_fails_on_a_missing_figure(
     assert "figures without lineage: 0" in ok.stdout
     assert "100.0% populated" in ok.stdout
     conn.execute(
-        "DELETE FROM reporting.report_lineage WHERE id = (SELECT min(id) FROM reporting.report_lineage)"
+        "DELETE FROM reporting.report_lineage WHERE (report_id, figure_path) = "
+        "(SELECT report_id, figure_path FROM reporting.report_lineage ORDER BY 1, 2 LIMIT 1)"
     )
     conn.commit()
     broken = _cli("lineage", "verify")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 import psycopg
+import pytest
 
 from reporting_assets.lineage.verify import verify
 from reporting_assets_tests.helpers import (
@@ -125,3 +126,51 @@ def test_failed_and_partial_runs_still_get_reports(
     assert verify(conn).ok
     status = conn.execute("SELECT status FROM reporting.workflow_executions").fetchone()
     assert status is not None and status["status"] == "failed"
+
+
+def test_lineage_integrity_holds_without_row_level_foreign_keys(
+    instance: dg.DagsterInstance, conn: psycopg.Connection, customers: list[str]
+) -> None:
+    """Migration 008 replaced report_lineage's foreign keys with set-based triggers: an orphan
+    row is refused with the foreign-key error code, and deleting or truncating a parent removes
+    its lineage rows as the cascade did."""
+    for day in (DAY1, DAY2):
+        run_sources(instance, f"PELOTON|{day}")
+        render(instance, f"PELOTON|{day}")
+    lineage = "SELECT count(*) AS n FROM reporting.report_lineage"
+    total = conn.execute(lineage).fetchone()["n"]  # type: ignore[index]
+    assert total > 60
+    with pytest.raises(psycopg.errors.ForeignKeyViolation, match="does not exist"):
+        conn.execute(
+            "INSERT INTO reporting.report_lineage (report_id, figure_path, figure_value, run_id, "
+            "execution_partition_id) SELECT -1, 'counts.new', '1', run_id, id "
+            "FROM reporting.workflow_execution_partitions LIMIT 1"
+        )
+    conn.rollback()
+    with pytest.raises(psycopg.errors.ForeignKeyViolation, match="does not exist"):
+        conn.execute(
+            "UPDATE reporting.report_lineage SET execution_partition_id = -5 "
+            "WHERE report_id = (SELECT min(report_id) FROM reporting.report_lineage)"
+        )
+    conn.rollback()
+    with pytest.raises(psycopg.errors.ForeignKeyViolation, match="cannot change"):
+        conn.execute("UPDATE reporting.pipeline_execution_reports SET id = -id")
+    conn.rollback()
+
+    day1 = conn.execute(
+        "SELECT count(*) AS n FROM reporting.report_lineage l JOIN reporting.pipeline_execution_reports r "
+        "ON r.id = l.report_id WHERE r.execution_date = %s",
+        (DAY1,),
+    ).fetchone()["n"]  # type: ignore[index]
+    conn.execute("DELETE FROM reporting.pipeline_execution_reports WHERE execution_date = %s", (DAY1,))
+    assert conn.execute(lineage).fetchone()["n"] == total - day1  # type: ignore[index]
+    one = conn.execute(
+        "SELECT execution_partition_id AS id, count(*) AS n FROM reporting.report_lineage "
+        "GROUP BY 1 ORDER BY 1 LIMIT 1"
+    ).fetchone()
+    assert one is not None
+    conn.execute("DELETE FROM reporting.workflow_execution_partitions WHERE id = %s", (one["id"],))
+    assert conn.execute(lineage).fetchone()["n"] == total - day1 - one["n"]  # type: ignore[index]
+    conn.execute("TRUNCATE reporting.pipeline_execution_reports")
+    assert conn.execute(lineage).fetchone()["n"] == 0  # type: ignore[index]
+    conn.commit()

@@ -6,6 +6,7 @@ import time
 
 import dagster as dg
 import psycopg
+import pytest
 
 from reporting_assets.contract import RUN_REPORT_METADATA_KEY
 from reporting_assets.customers import add_customer
@@ -283,3 +284,20 @@ def test_database_going_away_during_the_summary_keeps_reports_and_a_retry_makes_
     ).fetchall()
     assert summary == [{"version": 1, "total_pipelines": 3, "is_complete": True}]
     assert table_snapshot(conn)["reports"] == after_failure["reports"]
+
+
+def test_a_statement_level_operational_error_is_not_called_an_outage(database_url: str) -> None:
+    """A lock that cannot be taken is the statement's own problem: it keeps its message rather
+    than being reported as 'PostgreSQL is unavailable, start the server'."""
+    from reporting_assets.db.connection import connect
+    from reporting_assets.errors import DatabaseUnavailableError
+
+    with connect(database_url, doing="holding a lock") as holder:
+        holder.execute("LOCK TABLE reporting.customers IN ACCESS EXCLUSIVE MODE")
+        with (
+            pytest.raises(psycopg.errors.LockNotAvailable, match="could not obtain lock") as caught,
+            connect(database_url, doing="taking the lock") as waiter,
+        ):
+            waiter.execute("LOCK TABLE reporting.customers IN ACCESS EXCLUSIVE MODE NOWAIT")
+        assert not isinstance(caught.value, DatabaseUnavailableError)
+        holder.rollback()

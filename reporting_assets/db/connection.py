@@ -26,6 +26,16 @@ def unavailable(url: str, exc: BaseException, doing: str) -> DatabaseUnavailable
     )
 
 
+_OUTAGE_STATES = {"57P01", "57P02", "57P03"}  # admin/crash shutdown, cannot connect now
+
+
+def is_outage(exc: psycopg.OperationalError) -> bool:
+    """The server went away (or was never reached), as opposed to an operational error of one
+    statement such as a lock timeout or an object in use, which keeps its own message."""
+    state = exc.sqlstate
+    return state is None or state.startswith("08") or state in _OUTAGE_STATES
+
+
 @contextmanager
 def connect(url: str, *, doing: str = "connecting") -> Iterator[Connection]:
     """A connection that commits on success, rolls back on error, and explains outages."""
@@ -38,6 +48,8 @@ def connect(url: str, *, doing: str = "connecting") -> Iterator[Connection]:
             conn.execute("SET TIME ZONE 'UTC'")
             yield conn
     except psycopg.OperationalError as exc:
-        raise unavailable(url, exc, doing) from exc
+        if is_outage(exc):
+            raise unavailable(url, exc, doing) from exc
+        raise
     finally:
         conn.close()

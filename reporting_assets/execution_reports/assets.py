@@ -88,6 +88,7 @@ def render_execution_reports(
                 REPORTED_SOURCE_KEYS,
                 report_settings.run_url,
                 report_settings.list_length,
+                report_settings.render_processes,
             )
             conn.commit()  # each asset's rows are durable before its materializations are reported
             for problem in outcome.problems:

@@ -61,7 +61,7 @@ def store_lineage(
         conn.execute(query("lineage_leaves_fill"), params)
         conn.execute(query("lineage_stale_delete"), params)
         conn.execute(query("lineage_figures_upsert"))
-    summary = conn.execute(query("lineage_partition_summary"), params).fetchall()
+        summary = conn.execute(query("lineage_partition_summary"), params).fetchall()
     return LineageOutcome(
         runs=summary,
         runs_without_external_id=sorted(r["run_id"] for r in runs if not r["external_execution_id"]),

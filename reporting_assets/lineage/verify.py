@@ -52,7 +52,6 @@ EXPECTED_COLUMNS: dict[str, tuple[str, ...]] = {
         "external_execution_id",
     ),
     "report_lineage": (
-        "id",
         "report_id",
         "figure_path",
         "figure_value",

@@ -3,7 +3,7 @@ SELECT
     (SELECT count(*) FROM reporting.pipeline_execution_reports r
        CROSS JOIN LATERAL reporting.jsonb_leaves(r.summary_json) leaf
        LEFT JOIN reporting.report_lineage l ON l.report_id = r.id AND l.figure_path = leaf.path
-      WHERE l.id IS NULL) AS figures_without_lineage,
+      WHERE l.report_id IS NULL) AS figures_without_lineage,
     (SELECT count(*) FROM reporting.report_lineage l
        JOIN reporting.pipeline_execution_reports r ON r.id = l.report_id
        LEFT JOIN LATERAL (SELECT leaf.value FROM reporting.jsonb_leaves(r.summary_json) leaf
