@@ -2,11 +2,11 @@
 
 One run measures, on a throw-away embedded PostgreSQL:
 
-A. the project path: ``render_partitions`` (``plan_reports``: events, names, yesterday's
-   contracts; ``build_reports``: each contract validated once and ``build_row`` per report, on
-   every core through forked workers as the asset does for 400+ reports, cyclic GC paused;
-   ``store_reports`` upsert) followed by lineage (``runs_for_partitions`` + ``store_lineage``),
-   over N realistic contracts;
+A. the project path: ``render_partitions`` (``plan_reports``: events, names, times;
+   ``render_and_store``: each contract validated once per chunk, yesterday's contract looked
+   up, ``build_row`` per report on every core through forked workers as the asset does for
+   400+ reports, rows COPYed to a staging table as chunks arrive, one merge upsert) followed
+   by lineage (``runs_for_partitions`` + ``store_lineage``), over N realistic contracts;
 B. the floor: the same rows stored the cheapest way. A bare ``jinja2.Environment`` with the
    options of ``markdown_environment`` (``auto_reload=False`` included) renders the same
    template with the same context in one process; one psycopg COPY writes the report rows
@@ -55,7 +55,7 @@ REPORTING_DB_AB = "bench_reporting_ab"  # A and B: customers here never reach th
 REPORTING_DB_C = "bench_reporting_c"  # C: what PostgresResource sees through REPORTING_DATABASE_URL
 DAGSTER_DB_C = "bench_dagster_c"
 TARGET_RATIO = 2.0
-STAGES = ("prepare", "build_rows", "store_reports", "lineage")  # A's stages, in order; they sum to A's total
+STAGES = ("prepare", "render_store", "lineage")  # A's stages, in order; they sum to A's total
 
 
 def days_ending(end: dt.date, days: int) -> list[dt.date]:
@@ -138,9 +138,9 @@ def make_source_events(reports: int, days: list[dt.date]) -> tuple[list[Any], di
 def bench_project(
     url: str, events: list[Any], infos: dict[str, Any], customers: list[str], processes: int
 ) -> dict[str, Any]:
-    """``render_partitions`` + lineage as the asset runs them, stage by stage (``plan_reports``,
-    ``build_reports``, ``store_reports`` are the three steps of ``render_partitions``); only the
-    two Dagster reads (source events and run records) are replaced by the precomputed data."""
+    """``render_partitions`` + lineage as the asset runs them, stage by stage (``plan_reports``
+    and ``render_and_store`` are the two steps of ``render_partitions``); only the two Dagster
+    reads (source events and run records) are replaced by the precomputed data."""
     from reporting_assets.customers import add_customer
     from reporting_assets.db.connection import connect
     from reporting_assets.execution_reports import service
@@ -178,10 +178,8 @@ def bench_project(
                     settings.run_url,
                     settings.list_length,
                 )
-            with timed(stages, "build_rows"):
-                outcome = service.build_reports(plan, settings.render_processes)
-            with timed(stages, "store_reports"):
-                service.store_reports(conn, outcome.rows)
+            with timed(stages, "render_store"):
+                outcome = service.render_and_store(conn, plan, settings.render_processes)
                 conn.commit()
             with timed(stages, "lineage"):
                 runs = runs_for_partitions(conn, partition_keys)
@@ -189,7 +187,7 @@ def bench_project(
                     conn, partition_keys, runs, fake_run_infos(None, [r["run_id"] for r in runs])
                 )
                 conn.commit()
-            items = [plan.report_input(i) for i in range(len(plan.current))]  # for the floor, not timed
+            items = plan.report_inputs()  # for the floor, not timed
     finally:
         for name, value in saved.items():
             setattr(service, name, value)
@@ -220,7 +218,7 @@ def bench_project(
 def capture_contexts(items: list[Any]) -> list[dict[str, Any]]:
     """The exact keyword arguments ``render_report`` hands to the template, per item (setup).
 
-    ``items`` are the ``ReportInput`` objects ``build_reports`` rendered (``plan.report_input``),
+    ``items`` are the ``ReportInput`` objects the project rendered (``plan.report_inputs``),
     so the contracts are the already-validated ``item.report``.
     """
     from reporting_assets.execution_reports import render
@@ -521,8 +519,8 @@ def summarize(
 ) -> dict[str, Any]:
     n = len(a["rows"])
     st = a["stages"]
-    project_total = st["prepare"] + st["build_rows"] + st["store_reports"] + st["lineage"]
-    render_store = st["prepare"] + st["build_rows"] + st["store_reports"]
+    project_total = st["prepare"] + st["render_store"] + st["lineage"]
+    render_store = st["prepare"] + st["render_store"]
     fl = b["seconds"]
     out: dict[str, Any] = {
         "config": {
@@ -584,7 +582,7 @@ def table(r: dict[str, Any]) -> str:
         f"PostgreSQL {cfg['postgres']} (embedded), Python {cfg['python']}",
         "",
         f"{'':<58}{'seconds':>9}{'reports/s':>12}",
-        f"A. Project path (render_partitions + lineage; build_reports on {cfg['render_workers']} "
+        f"A. Project path (render_partitions + lineage; rendering on {cfg['render_workers']} "
         f"process{'es' if cfg['render_workers'] > 1 else ''})",
     ]
 
@@ -593,9 +591,8 @@ def table(r: dict[str, Any]) -> str:
         return f"   {label:<55}{secs:>9.3f}{rps}"
 
     lines += [
-        row("plan_reports (events, names, yesterday's contracts)", st["prepare"]),
-        row("build_reports (validate, render, summary, dumps, hash)", st["build_rows"]),
-        row("store_reports (COPY to stage + merge upsert)", st["store_reports"]),
+        row("plan_reports (events, names, run times)", st["prepare"]),
+        row("render_and_store (validate, render, COPY as rendered, merge)", st["render_store"]),
         row("lineage (runs_for_partitions + store_lineage)", st["lineage"]),
         row("total", p["total_seconds"]),
         row("  render + store only (total minus lineage)", p["render_store_seconds"]),

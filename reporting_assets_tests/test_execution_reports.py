@@ -174,3 +174,33 @@ def test_lineage_integrity_holds_without_row_level_foreign_keys(
     conn.execute("TRUNCATE reporting.pipeline_execution_reports")
     assert conn.execute(lineage).fetchone()["n"] == 0  # type: ignore[index]
     conn.commit()
+
+
+def test_a_first_write_that_meets_stored_rows_falls_back_to_the_upsert(
+    instance: dg.DagsterInstance, conn: psycopg.Connection, customers: list[str]
+) -> None:
+    """The plain-insert fast path runs in a savepoint: when rows turn out to be stored already
+    (a concurrent write), it is rolled back and the upsert runs; nothing is lost or doubled."""
+    from reporting_assets.db.first_write import insert_or_upsert
+    from reporting_assets.db.queries import query
+
+    run_sources(instance, f"PELOTON|{DAY1}")
+    render(instance, f"PELOTON|{DAY1}")
+    before = table_snapshot(conn)
+    conn.execute(query("reports_stage"))
+    conn.execute(
+        "INSERT INTO reports_stage SELECT customer_name, customer_key, execution_date, pipeline_type, "
+        "execution_id, external_execution_id, partition_key, status, source_event, event_storage_id, "
+        "run_started_at, markdown_content, summary_json, metrics_json, contract_json, content_hash, "
+        "generated_at FROM reporting.pipeline_execution_reports"
+    )
+    upserts: list[int] = []
+    fast = insert_or_upsert(
+        conn,
+        exists="SELECT false AS found",  # as if another run stored them after the check
+        insert=query("reports_insert_new"),
+        upsert=lambda: upserts.append(conn.execute(query("reports_merge")).rowcount),
+    )
+    conn.commit()
+    assert fast is False and upserts == [0]  # the same content: nothing to update
+    assert table_snapshot(conn) == before

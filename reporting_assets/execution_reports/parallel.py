@@ -1,10 +1,10 @@
-"""Run a per-item function on every core for large batches, with forked workers.
+"""Run independent chunks of work on every core, with forked workers.
 
-Why fork: the workers inherit the batch's inputs (events, validated contracts, the compiled
-templates) by copy-on-write, so only two integers go to each task and only the results come
-back. A spawn or forkserver pool would pickle every input (that made it slower than one process
-on this 2-core machine; see docs/architecture.md). Fork is used on Linux only; elsewhere, and
-for small batches, everything runs in the calling process.
+Why fork: the workers inherit the batch's inputs (events, names, the compiled templates) by
+copy-on-write, so only a chunk number goes to each task and only the results come back. A spawn
+or forkserver pool would pickle every input (that made it slower than one process on this
+2-core machine; see docs/architecture.md). Fork is used on Linux only; elsewhere, and for small
+batches, everything runs in the calling process.
 """
 
 from __future__ import annotations
@@ -12,14 +12,16 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 PARALLEL_MIN_ITEMS = 400
 """Below this, forking (about 10 ms per worker) costs more than it saves."""
-CHUNKS_PER_WORKER = 2
+CHUNKS_PER_WORKER = 6
+"""More chunks than workers balance uneven chunks and let results stream back early, so little
+is left to store after the last chunk is rendered."""
 
 _task: Callable[[int], Any] | None = None  # set only while a pool of forked workers runs
 
@@ -36,27 +38,31 @@ def worker_count(items: int, processes: int = 0) -> int:
     return min(wanted, items)
 
 
-def map_indexed(fn: Callable[[int], T], count: int, processes: int = 0) -> list[T]:
-    """``[fn(i) for i in range(count)]``, split over forked workers when that pays.
+def chunk_count(workers: int) -> int:
+    return 1 if workers <= 1 else workers * CHUNKS_PER_WORKER
 
-    ``fn`` runs in the workers with the state it closes over as it was when the pool started;
-    what it returns must be picklable. An exception in a worker is raised here.
+
+def imap_forked(fn: Callable[[int], T], count: int, workers: int) -> Iterator[T]:
+    """``fn(0) .. fn(count - 1)``, each in a forked worker when ``workers > 1``.
+
+    ``fn`` runs with the state it closes over as it was when the pool started; what it returns
+    must be picklable. Results arrive as they are ready (in completion order, not index order),
+    so the caller can use them while the workers compute the rest. An exception in a worker is
+    raised here.
     """
-    workers = worker_count(count, processes)
-    if workers == 1:
-        return [fn(i) for i in range(count)]
+    if workers <= 1 or count <= 1:
+        yield from (fn(i) for i in range(count))
+        return
     global _task
-    size = -(-count // (workers * CHUNKS_PER_WORKER))
-    bounds = [(start, min(start + size, count)) for start in range(0, count, size)]
     _task = fn
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts: Sequence[list[T]] = pool.map(_run_chunk, bounds, chunksize=1)
+        with multiprocessing.get_context("fork").Pool(min(workers, count)) as pool:
+            _task = None  # the workers have their copy; the parent needs none
+            yield from pool.imap_unordered(_run, range(count), chunksize=1)
     finally:
         _task = None
-    return [item for part in parts for item in part]
 
 
-def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
-    assert _task is not None, "map_indexed sets the task before the workers fork"
-    return [_task(i) for i in range(*bounds)]
+def _run(index: int) -> Any:
+    assert _task is not None, "imap_forked sets the task before the workers fork"
+    return _task(index)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from reporting_assets.contract import RunReport
 from reporting_assets.customers import display_names
 from reporting_assets.db.connection import Connection
 from reporting_assets.execution_reports.build import (
@@ -23,9 +22,9 @@ from reporting_assets.execution_reports.build import (
     parsed_contract,
 )
 from reporting_assets.execution_reports.events import fetch_source_events, run_infos
-from reporting_assets.execution_reports.parallel import map_indexed
+from reporting_assets.execution_reports.parallel import chunk_count, imap_forked, worker_count
 from reporting_assets.execution_reports.source_event import SourceEvent
-from reporting_assets.execution_reports.store import first_generated, store_reports
+from reporting_assets.execution_reports.store import first_generated, stage_values, store_staged
 from reporting_assets.partition_keys import parse_partition_key
 
 
@@ -49,41 +48,91 @@ def gc_paused() -> Iterator[None]:
 
 
 @dataclass(frozen=True)
-class ReportPlan:
-    """What rendering a set of partitions needs, read once: events, names, yesterday's
-    contracts, run start times and first-generated times."""
+class Built:
+    """One rendered report: its output position, row, problem and staging-table values."""
 
-    current: list[SourceEvent]
+    position: int
+    row: ReportRow
+    problem: str | None
+    staged: tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class ReportPlan:
+    """What rendering a set of partitions needs, read once in the run's process: the events of
+    the partitions and of their previous days, display names, run start times and
+    first-generated times. Validation and rendering happen chunk by chunk (:meth:`build_chunk`)."""
+
+    partition_keys: list[str]  # to render, sorted by customer then day
+    events: dict[str, list[tuple[int, SourceEvent]]]  # partition -> (position in the output, event)
     names: dict[str, str]
-    latest: dict[tuple[str, str], RunReport]
     starts: dict[str, dt.datetime | None]
     generated: dict[ReportIdentity, dt.datetime]
     now: dt.datetime
-    cache: ContractCache
     run_url: Callable[[str], str]
     list_length: int
 
-    def report_input(self, index: int) -> ReportInput:
-        """The validated input of the ``index``-th report (validation is cached per contract)."""
-        event = self.current[index]
-        partition = parse_partition_key(event.partition_key)
-        report, problem = parsed_contract(event, self.names, self.cache)
-        return ReportInput(
-            event=event,
-            report=report,
-            problem=problem,
-            previous=self.latest.get((partition.previous_day().partition_key, event.pipeline_type)),
-            run_url=self.run_url(event.run_id),
-            run_started_at=self.starts.get(event.run_id),
-            generated_at=self.generated.get(
-                (event.run_id, event.pipeline_type, partition.customer_key, partition.day), self.now
-            ),
-            list_length=self.list_length,
-        )
+    @property
+    def report_count(self) -> int:
+        return sum(len(self.events.get(k, ())) for k in self.partition_keys)
 
-    def build(self, index: int) -> tuple[ReportRow, str | None]:
-        item = self.report_input(index)
-        return build_row(item), item.problem
+    def chunks(self, count: int) -> list[list[str]]:
+        """``partition_keys`` cut into about ``count`` runs of neighbouring partitions with
+        similar numbers of reports (neighbours share their previous days' contracts)."""
+        total = self.report_count
+        size = max(1, -(-total // max(count, 1)))
+        chunks: list[list[str]] = [[]]
+        filled = 0
+        for key in self.partition_keys:
+            if filled >= size:
+                chunks.append([])
+                filled = 0
+            chunks[-1].append(key)
+            filled += len(self.events.get(key, ()))
+        return [c for c in chunks if c]
+
+    def chunk_inputs(self, keys: Sequence[str]) -> Iterator[tuple[int, ReportInput]]:
+        """The validated inputs of the reports of ``keys``, with their output positions.
+
+        Each contract is validated once per chunk; yesterday's contracts (the "Change" column)
+        are looked up among the chunk's own and its previous days' events.
+        """
+        partitions = [parse_partition_key(k) for k in keys]
+        previous = {p.previous_day().partition_key for p in partitions}
+        cache: ContractCache = {}
+        candidates = [e for k in sorted(previous) for _, e in self.events.get(k, ())]
+        latest = latest_successful(candidates, self.names, previous, cache)
+        for partition in partitions:
+            before = partition.previous_day().partition_key
+            for position, event in self.events.get(partition.partition_key, ()):
+                report, problem = parsed_contract(event, self.names, cache)
+                yield (
+                    position,
+                    ReportInput(
+                        event=event,
+                        report=report,
+                        problem=problem,
+                        previous=latest.get((before, event.pipeline_type)),
+                        run_url=self.run_url(event.run_id),
+                        run_started_at=self.starts.get(event.run_id),
+                        generated_at=self.generated.get(
+                            (event.run_id, event.pipeline_type, partition.customer_key, partition.day),
+                            self.now,
+                        ),
+                        list_length=self.list_length,
+                    ),
+                )
+
+    def build_chunk(self, keys: Sequence[str]) -> list[Built]:
+        built = []
+        for position, item in self.chunk_inputs(keys):
+            row = build_row(item)
+            built.append(Built(position, row, item.problem, stage_values(row)))
+        return built
+
+    def report_inputs(self) -> list[ReportInput]:
+        """Every report's input, in output order (what :func:`build_reports` renders)."""
+        return [item for _, item in sorted(self.chunk_inputs(self.partition_keys), key=lambda x: x[0])]
 
 
 def plan_reports(
@@ -95,36 +144,54 @@ def plan_reports(
     list_length: int,
 ) -> ReportPlan:
     wanted = list(dict.fromkeys(partition_keys))
-    partitions = [parse_partition_key(k) for k in wanted]
+    partitions = sorted((parse_partition_key(k) for k in wanted), key=lambda p: (p.customer_key, p.day))
     previous_keys = sorted({p.previous_day().partition_key for p in partitions} - set(wanted))
     events = fetch_source_events(instance, source_keys, wanted + previous_keys)
-    names = display_names(conn, sorted({p.customer_key for p in partitions}))
     wanted_set = set(wanted)
-    current = [e for e in events if e.partition_key in wanted_set]
-    starts = {
-        rid: info.started_at for rid, info in run_infos(instance, sorted({e.run_id for e in current})).items()
-    }
-    cache: ContractCache = {}
-    with gc_paused():
-        latest = latest_successful(events, names, {p.previous_day().partition_key for p in partitions}, cache)
+    by_partition: dict[str, list[tuple[int, SourceEvent]]] = {}
+    position = 0
+    for event in events:
+        if event.partition_key in wanted_set:
+            by_partition.setdefault(event.partition_key, []).append((position, event))
+            position += 1
+        else:
+            by_partition.setdefault(event.partition_key, []).append((-1, event))
+    current_runs = sorted({e.run_id for e in events if e.partition_key in wanted_set})
     return ReportPlan(
-        current=current,
-        names=names,
-        latest=latest,
-        starts=starts,
+        partition_keys=[p.partition_key for p in partitions],
+        events=by_partition,
+        names=display_names(conn, sorted({p.customer_key for p in partitions})),
+        starts={rid: info.started_at for rid, info in run_infos(instance, current_runs).items()},
         generated=first_generated(conn, wanted),
         now=dt.datetime.now(dt.UTC).replace(microsecond=0),
-        cache=cache,
         run_url=run_url,
         list_length=list_length,
     )
 
 
-def build_reports(plan: ReportPlan, processes: int = 0) -> RenderOutcome:
-    """Validate and render every report of the plan, on every core for large batches."""
+def iter_reports(plan: ReportPlan, processes: int = 0) -> Iterator[Built]:
+    """Every report of the plan, chunk by chunk as the chunks are rendered: on every core
+    (forked workers) for large batches."""
+    workers = worker_count(plan.report_count, processes)
+    chunks = plan.chunks(chunk_count(workers))
+    for part in imap_forked(lambda i: plan.build_chunk(chunks[i]), len(chunks), workers):
+        yield from part
+
+
+def render_and_store(conn: Connection, plan: ReportPlan, processes: int = 0) -> RenderOutcome:
+    """Render the plan's reports and upsert them in one transaction; rows are copied to the
+    server while the workers render the next chunks."""
+    built: list[Built] = []
+
+    def staged() -> Iterator[tuple[object, ...]]:
+        for item in iter_reports(plan, processes):
+            built.append(item)
+            yield item.staged
+
     with gc_paused():
-        built = map_indexed(plan.build, len(plan.current), processes)
-    return RenderOutcome(rows=[row for row, _ in built], problems=[p for _, p in built if p])
+        store_staged(conn, staged())
+    built.sort(key=lambda b: b.position)
+    return RenderOutcome(rows=[b.row for b in built], problems=[b.problem for b in built if b.problem])
 
 
 def render_partitions(
@@ -141,6 +208,4 @@ def render_partitions(
     ``processes``: workers for large batches (0 = one per core, 1 = this process only).
     """
     plan = plan_reports(instance, conn, partition_keys, source_keys, run_url, list_length)
-    outcome = build_reports(plan, processes)
-    store_reports(conn, outcome.rows)
-    return outcome
+    return render_and_store(conn, plan, processes)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from reporting_assets.db.connection import Connection
+from reporting_assets.db.first_write import insert_or_upsert
 from reporting_assets.db.queries import query
 from reporting_assets.execution_reports.build import ReportIdentity, ReportRow
 
@@ -36,22 +37,35 @@ def _strip_nul(value: object) -> object:
     return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
 
 
-def store_reports(conn: Connection, rows: Sequence[ReportRow]) -> None:
+def stage_values(row: ReportRow) -> tuple[object, ...]:
+    """The row as the staging table's COPY takes it (built where the row is rendered)."""
+    return tuple(
+        row.json_texts[c] if c in _JSON_COLUMNS else _strip_nul(getattr(row, c)) for c in _STAGE_COLUMNS
+    )
+
+
+def store_reports(conn: Connection, rows: Iterable[ReportRow]) -> None:
     """Upsert ``rows`` in one transaction (all or nothing; unchanged rows stay untouched)."""
-    if not rows:
-        return
+    store_staged(conn, (stage_values(row) for row in rows))
+
+
+def store_staged(conn: Connection, values: Iterable[tuple[object, ...]]) -> None:
+    """Upsert rows given as :func:`stage_values` in one transaction.
+
+    ``values`` may be a generator: each row is sent to the server as soon as it is produced.
+    """
     with conn.transaction():
         conn.execute(query("reports_stage"))
         copy_sql = f"COPY reports_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN"
         with conn.cursor().copy(copy_sql) as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        row.json_texts[c] if c in _JSON_COLUMNS else _strip_nul(getattr(row, c))
-                        for c in _STAGE_COLUMNS
-                    ]
-                )
-        conn.execute(query("reports_merge"))
+            for value in values:
+                copy.write_row(value)
+        insert_or_upsert(
+            conn,
+            exists=query("reports_exist_for_stage"),
+            insert=query("reports_insert_new"),
+            upsert=lambda: conn.execute(query("reports_merge")),
+        )
 
 
 def first_generated(conn: Connection, partition_keys: Sequence[str]) -> dict[ReportIdentity, dt.datetime]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reporting_assets.db.connection import Connection
+from reporting_assets.db.first_write import insert_or_upsert
 from reporting_assets.db.queries import query
 
 
@@ -59,8 +60,17 @@ def store_lineage(
         conn.execute(query("lineage_partitions_upsert"), params)
         conn.execute(query("lineage_leaves_stage"))
         conn.execute(query("lineage_leaves_fill"), params)
-        conn.execute(query("lineage_stale_delete"), params)
-        conn.execute(query("lineage_figures_upsert"))
+
+        def replace_stale_and_upsert() -> None:
+            conn.execute(query("lineage_stale_delete"), params)
+            conn.execute(query("lineage_figures_upsert"))
+
+        insert_or_upsert(
+            conn,
+            exists=query("lineage_exists_for_leaves"),
+            insert=query("lineage_figures_insert"),
+            upsert=replace_stale_and_upsert,
+        )
         summary = conn.execute(query("lineage_partition_summary"), params).fetchall()
     return LineageOutcome(
         runs=summary,
