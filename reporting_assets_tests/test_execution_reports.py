@@ -181,7 +181,7 @@ def test_a_first_write_that_meets_stored_rows_falls_back_to_the_upsert(
 ) -> None:
     """The plain-insert fast path runs in a savepoint: when rows turn out to be stored already
     (a concurrent write), it is rolled back and the upsert runs; nothing is lost or doubled."""
-    from reporting_assets.db.first_write import insert_or_upsert
+    from reporting_assets.db.first_write import insert_or_upsert, with_conflict_clause
     from reporting_assets.db.queries import query
 
     run_sources(instance, f"PELOTON|{DAY1}")
@@ -199,7 +199,9 @@ def test_a_first_write_that_meets_stored_rows_falls_back_to_the_upsert(
         conn,
         exists="SELECT false AS found",  # as if another run stored them after the check
         insert=query("reports_insert_new"),
-        upsert=lambda: upserts.append(conn.execute(query("reports_merge")).rowcount),
+        upsert=lambda: upserts.append(
+            conn.execute(with_conflict_clause("reports_insert_new", "reports_on_conflict")).rowcount
+        ),
     )
     conn.commit()
     assert fast is False and upserts == [0]  # the same content: nothing to update

@@ -60,10 +60,12 @@ CREATE TRIGGER report_lineage_parents_on_update
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION reporting.report_lineage_check_parents();
 
-CREATE FUNCTION reporting.report_lineage_cascade_reports() RETURNS trigger
+-- Deleting parents deletes their lineage rows; the trigger argument names the referencing column.
+CREATE FUNCTION reporting.report_lineage_cascade() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM reporting.report_lineage l USING old_rows o WHERE l.report_id = o.id;
+    EXECUTE format('DELETE FROM reporting.report_lineage l USING old_rows o WHERE l.%I = o.id',
+                   TG_ARGV[0]);
     RETURN NULL;
 END
 $$;
@@ -71,20 +73,12 @@ $$;
 CREATE TRIGGER report_lineage_cascade
     AFTER DELETE ON reporting.pipeline_execution_reports
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION reporting.report_lineage_cascade_reports();
-
-CREATE FUNCTION reporting.report_lineage_cascade_partitions() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM reporting.report_lineage l USING old_rows o WHERE l.execution_partition_id = o.id;
-    RETURN NULL;
-END
-$$;
+    FOR EACH STATEMENT EXECUTE FUNCTION reporting.report_lineage_cascade('report_id');
 
 CREATE TRIGGER report_lineage_cascade
     AFTER DELETE ON reporting.workflow_execution_partitions
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION reporting.report_lineage_cascade_partitions();
+    FOR EACH STATEMENT EXECUTE FUNCTION reporting.report_lineage_cascade('execution_partition_id');
 
 -- Parent ids are identity values and never change; refuse an update that would orphan rows.
 CREATE FUNCTION reporting.refuse_id_change() RETURNS trigger

@@ -13,6 +13,13 @@ from collections.abc import Callable
 import psycopg
 
 from reporting_assets.db.connection import Connection
+from reporting_assets.db.queries import query
+
+
+def with_conflict_clause(insert: str, on_conflict: str) -> str:
+    """The upsert: the named plain-insert query followed by the named ``ON CONFLICT`` clause
+    (one column list serves both)."""
+    return query(insert) + query(on_conflict)
 
 
 def insert_or_upsert(conn: Connection, *, exists: str, insert: str, upsert: Callable[[], object]) -> bool:

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from reporting_assets.db.connection import Connection
-from reporting_assets.db.first_write import insert_or_upsert
+from reporting_assets.db.first_write import insert_or_upsert, with_conflict_clause
 from reporting_assets.db.queries import query
 from reporting_assets.execution_reports.build import ReportIdentity, ReportRow
 
@@ -64,7 +64,7 @@ def store_staged(conn: Connection, values: Iterable[tuple[object, ...]]) -> None
             conn,
             exists=query("reports_exist_for_stage"),
             insert=query("reports_insert_new"),
-            upsert=lambda: conn.execute(query("reports_merge")),
+            upsert=lambda: conn.execute(with_conflict_clause("reports_insert_new", "reports_on_conflict")),
         )
 
 

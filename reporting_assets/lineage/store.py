@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reporting_assets.db.connection import Connection
-from reporting_assets.db.first_write import insert_or_upsert
+from reporting_assets.db.first_write import insert_or_upsert, with_conflict_clause
 from reporting_assets.db.queries import query
 
 
@@ -63,7 +63,7 @@ def store_lineage(
 
         def replace_stale_and_upsert() -> None:
             conn.execute(query("lineage_stale_delete"), params)
-            conn.execute(query("lineage_figures_upsert"))
+            conn.execute(with_conflict_clause("lineage_figures_insert", "lineage_figures_on_conflict"))
 
         insert_or_upsert(
             conn,

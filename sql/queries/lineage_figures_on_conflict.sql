@@ -1,10 +1,5 @@
--- One lineage row per leaf figure of each report's summary_json.
-INSERT INTO reporting.report_lineage AS l
-    (report_id, figure_path, figure_value, run_id, execution_partition_id, event_storage_id,
-     external_execution_id)
-SELECT report_id, figure_path, figure_value, run_id, execution_partition_id, event_storage_id,
-       external_execution_id
-FROM lineage_leaves
+-- Appended to lineage_figures_insert for the upsert: one row per leaf figure, updated only
+-- when something changed.
 ON CONFLICT (report_id, figure_path) DO UPDATE SET
     figure_value = EXCLUDED.figure_value,
     run_id = EXCLUDED.run_id,

@@ -1,12 +1,5 @@
--- Upsert staged reports; a row whose content is unchanged is left alone (updated_at kept).
-INSERT INTO reporting.pipeline_execution_reports AS r (
-    customer_name, customer_key, execution_date, pipeline_type, execution_id,
-    external_execution_id, partition_key, status, source_event, event_storage_id, run_started_at,
-    markdown_content, summary_json, metrics_json, contract_json, content_hash, generated_at)
-SELECT customer_name, customer_key, execution_date, pipeline_type, execution_id,
-       external_execution_id, partition_key, status, source_event, event_storage_id, run_started_at,
-       markdown_content, summary_json, metrics_json, contract_json, content_hash, generated_at
-FROM reports_stage
+-- Appended to reports_insert_new for the upsert: a row whose content is unchanged is left
+-- alone (updated_at kept).
 ON CONFLICT ON CONSTRAINT pipeline_execution_reports_one_per_run DO UPDATE SET
     customer_name = EXCLUDED.customer_name,
     external_execution_id = EXCLUDED.external_execution_id,
