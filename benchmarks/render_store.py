@@ -43,6 +43,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -144,8 +145,8 @@ def bench_project(
     from reporting_assets.customers import add_customer
     from reporting_assets.db.connection import connect
     from reporting_assets.execution_reports import service
-    from reporting_assets.execution_reports.parallel import worker_count
-    from reporting_assets.lineage.store import runs_for_partitions, store_lineage
+    from reporting_assets.lineage.store import lineage_connections, runs_for_partitions, store_lineage
+    from reporting_assets.parallel import worker_count
     from reporting_assets.resources import ReportSettingsResource
     from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 
@@ -181,10 +182,12 @@ def bench_project(
             with timed(stages, "render_store"):
                 outcome = service.render_and_store(conn, plan, settings.render_processes)
                 conn.commit()
-            with timed(stages, "lineage"):
+            extra = lineage_connections(len(partition_keys), processes) - 1
+            with ExitStack() as stack, timed(stages, "lineage"):
+                more = [stack.enter_context(connect(url, doing="lineage")) for _ in range(extra)]
                 runs = runs_for_partitions(conn, partition_keys)
                 lineage = store_lineage(
-                    conn, partition_keys, runs, fake_run_infos(None, [r["run_id"] for r in runs])
+                    conn, partition_keys, runs, fake_run_infos(None, [r["run_id"] for r in runs]), more
                 )
                 conn.commit()
             items = plan.report_inputs()  # for the floor, not timed

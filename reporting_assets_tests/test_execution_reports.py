@@ -206,3 +206,32 @@ def test_a_first_write_that_meets_stored_rows_falls_back_to_the_upsert(
     conn.commit()
     assert fast is False and upserts == [0]  # the same content: nothing to update
     assert table_snapshot(conn) == before
+
+
+def test_lineage_written_over_several_connections_equals_one_connection(
+    instance: dg.DagsterInstance, conn: psycopg.Connection, customers: list[str], database_url: str
+) -> None:
+    """Large batches write figure rows in parallel, a slice of partitions per connection; the
+    rows and the per-report summary are the same as a single-connection write."""
+    from reporting_assets.db.connection import connect
+    from reporting_assets.execution_reports.events import run_infos
+    from reporting_assets.lineage.store import lineage_connections, runs_for_partitions, store_lineage
+
+    keys = [f"{c}|{d}" for c in ("PELOTON", "GREYSON") for d in (DAY1, DAY2)]
+    for key in keys:
+        run_sources(instance, key)
+    render(instance, keys[0], keys[1])
+    render(instance, keys[2], keys[3])
+    one = table_snapshot(conn)["lineage"]
+    runs = runs_for_partitions(conn, keys)
+    infos = run_infos(instance, [r["run_id"] for r in runs])
+    single = store_lineage(conn, keys, runs, infos).runs
+    conn.execute("DELETE FROM reporting.report_lineage")
+    conn.commit()
+    with connect(database_url) as second, connect(database_url) as third:
+        parallel = store_lineage(conn, keys, runs, infos, [second, third])
+    conn.commit()
+    assert [dict(r) for r in parallel.runs] == [dict(r) for r in single]
+    again = table_snapshot(conn)["lineage"]
+    assert [r[:-1] for r in again] == [r[:-1] for r in one]  # all but updated_at
+    assert lineage_connections(99, 0) == 1 and lineage_connections(100, 3) == 3

@@ -8,12 +8,13 @@ still be selected alone.
 """
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import dagster as dg
 
 from reporting_assets.execution_reports.events import run_infos
 from reporting_assets.execution_reports.service import render_partitions
-from reporting_assets.lineage.store import runs_for_partitions, store_lineage
+from reporting_assets.lineage.store import lineage_connections, runs_for_partitions, store_lineage
 from reporting_assets.logging_ids import get_logger
 from reporting_assets.partitions import customer_day_partitions
 from reporting_assets.resources import PostgresResource, ReportSettingsResource
@@ -102,9 +103,13 @@ def render_execution_reports(
                 )
         if WORKFLOW_LINEAGE in context.selected_asset_keys:
             runs = runs_for_partitions(conn, partition_keys)
-            lineage = store_lineage(
-                conn, partition_keys, runs, run_infos(context.instance, [r["run_id"] for r in runs])
-            )
+            infos = run_infos(context.instance, [r["run_id"] for r in runs])
+            extra = lineage_connections(len(partition_keys), report_settings.render_processes) - 1
+            with ExitStack() as stack:
+                more = [
+                    stack.enter_context(postgres.connection(doing="writing lineage")) for _ in range(extra)
+                ]
+                lineage = store_lineage(conn, partition_keys, runs, infos, more)
             conn.commit()
             if lineage.runs_without_external_id:
                 log.warning(

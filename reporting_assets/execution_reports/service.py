@@ -22,9 +22,9 @@ from reporting_assets.execution_reports.build import (
     parsed_contract,
 )
 from reporting_assets.execution_reports.events import fetch_source_events, run_infos
-from reporting_assets.execution_reports.parallel import chunk_count, imap_forked, worker_count
 from reporting_assets.execution_reports.source_event import SourceEvent
 from reporting_assets.execution_reports.store import first_generated, stage_values, store_staged
+from reporting_assets.parallel import chunk_count, imap_forked, worker_count
 from reporting_assets.partition_keys import parse_partition_key
 
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from reporting_assets.db.connection import Connection
 from reporting_assets.db.first_write import insert_or_upsert, with_conflict_clause
 from reporting_assets.db.queries import query
+
+PARALLEL_MIN_PARTITIONS = 100
+"""Below this a second connection costs more than it saves."""
 
 
 @dataclass(frozen=True)
@@ -40,9 +45,16 @@ def store_lineage(
     partition_keys: Sequence[str],
     runs: Sequence[Mapping[str, Any]],
     run_info: Mapping[str, RunInfo],
+    more: Sequence[Connection] = (),
 ) -> LineageOutcome:
-    """Upsert executions, their per-partition children and one row per leaf figure."""
-    params = {"partition_keys": list(partition_keys)}
+    """Upsert executions, their per-partition children and one row per leaf figure.
+
+    Without ``more`` it is one transaction on ``conn`` (committed by the caller). With ``more``
+    connections (large batches), the executions and partitions are committed first, then the
+    figure rows are written in parallel, one slice of the partitions per connection, each in its
+    own transaction: a figure write is the server's single-core work, and this spreads it over
+    the cores. A failure may leave some slices written; a re-run makes the batch whole.
+    """
     unknown = RunInfo("", "unknown", "unknown", None, None)
     infos = [run_info.get(r["run_id"], unknown) for r in runs]
     with conn.transaction():
@@ -57,22 +69,53 @@ def store_lineage(
                 "external_ids": [r["external_execution_id"] for r in runs],
             },
         )
-        conn.execute(query("lineage_partitions_upsert"), params)
-        conn.execute(query("lineage_leaves_stage"))
-        conn.execute(query("lineage_leaves_fill"), params)
-
-        def replace_stale_and_upsert() -> None:
-            conn.execute(query("lineage_stale_delete"), params)
-            conn.execute(with_conflict_clause("lineage_figures_insert", "lineage_figures_on_conflict"))
-
-        insert_or_upsert(
-            conn,
-            exists=query("lineage_exists_for_leaves"),
-            insert=query("lineage_figures_insert"),
-            upsert=replace_stale_and_upsert,
-        )
-        summary = conn.execute(query("lineage_partition_summary"), params).fetchall()
+        conn.execute(query("lineage_partitions_upsert"), {"partition_keys": list(partition_keys)})
+        if not more:
+            summary = _store_figures(conn, partition_keys)
+    if more:
+        conn.commit()  # the other connections' rows reference these
+        connections = [conn, *more]
+        keys = sorted(partition_keys)
+        size = -(-len(keys) // len(connections))
+        slices = [keys[i : i + size] for i in range(0, len(keys), size)]
+        with ThreadPoolExecutor(len(slices), thread_name_prefix="lineage") as pool:
+            parts = list(pool.map(_store_figures_committed, connections, slices))
+        summary = [row for part in parts for row in part]
     return LineageOutcome(
         runs=summary,
         runs_without_external_id=sorted(r["run_id"] for r in runs if not r["external_execution_id"]),
     )
+
+
+def _store_figures(conn: Connection, partition_keys: Sequence[str]) -> list[dict[str, Any]]:
+    """One row per leaf figure of the partitions' reports; returns the per-report summary."""
+    params = {"partition_keys": list(partition_keys)}
+    conn.execute(query("lineage_leaves_stage"))
+    conn.execute(query("lineage_leaves_fill"), params)
+
+    def replace_stale_and_upsert() -> None:
+        conn.execute(query("lineage_stale_delete"), params)
+        conn.execute(with_conflict_clause("lineage_figures_insert", "lineage_figures_on_conflict"))
+
+    insert_or_upsert(
+        conn,
+        exists=query("lineage_exists_for_leaves"),
+        insert=query("lineage_figures_insert"),
+        upsert=replace_stale_and_upsert,
+    )
+    return conn.execute(query("lineage_partition_summary"), params).fetchall()
+
+
+def _store_figures_committed(conn: Connection, partition_keys: Sequence[str]) -> list[dict[str, Any]]:
+    with conn.transaction():
+        summary = _store_figures(conn, partition_keys)
+    conn.commit()  # the block was a savepoint if the connection already had a transaction open
+    return summary
+
+
+def lineage_connections(partitions: int, processes: int = 0) -> int:
+    """Connections for the figure write of ``partitions``: one per core (or ``processes``) for
+    large batches, else one."""
+    if partitions < PARALLEL_MIN_PARTITIONS:
+        return 1
+    return processes if processes > 0 else (os.cpu_count() or 1)
