@@ -376,27 +376,39 @@ class TimedConnection:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
 
-    def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+    def stage(self, statement: Any) -> str:
         if statement == self._fetch_sql:
-            stage = "fetch_sql"
-        elif statement in self._side_sql:
-            stage = "names_expected_sql"
-        else:
-            stage = "store_sql"
-        with timed(self._stages, stage):
+            return "fetch_sql"
+        return "names_expected_sql" if statement in self._side_sql else "store_sql"
+
+    def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        with timed(self._stages, self.stage(statement)):
             return self._conn.execute(statement, *args, **kwargs)
 
     def cursor(self, *args: Any, **kwargs: Any) -> Any:
-        return TimedCursor(self._conn.cursor(*args, **kwargs), self._stages)
+        return TimedCursor(self._conn.cursor(*args, **kwargs), self)
 
 
 class TimedCursor:
-    def __init__(self, cursor: Any, stages: dict[str, float]) -> None:
+    def __init__(self, cursor: Any, conn: TimedConnection) -> None:
         self._cursor = cursor
-        self._stages = stages
+        self._conn = conn
+        self._stages = conn._stages
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._cursor, name)
+
+    def __enter__(self) -> TimedCursor:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._cursor.close()
+
+    def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        # like TimedConnection.execute: server time and transfer; rows are converted on fetch
+        with timed(self._stages, self._conn.stage(statement)):
+            self._cursor.execute(statement, *args, **kwargs)
+        return self
 
     @contextmanager
     def copy(self, statement: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
@@ -421,7 +433,7 @@ def bench_project(url: str, loaded: dict[str, Any], chunk_days: int) -> dict[str
         chunks += [keys[i : i + size] for i in range(0, len(keys), size)]
 
     stages: dict[str, float] = {}
-    real = {name: getattr(service, name) for name in ("summarize", "render_summary", "display_names")}
+    real = {name: getattr(service, name) for name in ("summarize", "render_summaries", "display_names")}
 
     def wrap(name: str, stage: str) -> Any:
         fn = real[name]
@@ -434,8 +446,24 @@ def bench_project(url: str, loaded: dict[str, Any], chunk_days: int) -> dict[str
 
         return timed_fn
 
+    def wrap_iter(name: str, stage: str) -> Any:
+        fn = real[name]
+
+        def timed_iter(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            items = fn(*args, **kwargs)
+            while True:  # each item as it is produced (perf_counter: a context manager per item costs more)
+                started = time.perf_counter()
+                item = next(items, stop)
+                stages[stage] = stages.get(stage, 0.0) + time.perf_counter() - started
+                if item is stop:
+                    return
+                yield item
+
+        return timed_iter
+
+    stop = object()
     service.summarize = wrap("summarize", "aggregate")  # type: ignore[assignment]
-    service.render_summary = wrap("render_summary", "render")  # type: ignore[assignment]
+    service.render_summaries = wrap_iter("render_summaries", "render")  # type: ignore[assignment]
     service.display_names = wrap("display_names", "names_expected_sql")  # type: ignore[assignment]
     summaries = 0
     step = max(1, len(chunks) // 10)
@@ -562,8 +590,8 @@ def table(r: dict[str, Any]) -> str:
         "fetch_sql": "summaries_reports query (server + transfer)",
         "names_expected_sql": "display_names + summaries_expected queries",
         "aggregate": "summarize (group, latest per pipeline, totals)",
-        "render": "render_summary (Jinja2 markdown) per partition",
-        "store_sql": "stage + COPY end + archive + merge + versions + commit",
+        "render": "render_summaries (Jinja2 markdown) per partition",
+        "store_sql": "lock + versions + COPY end (+ restatements) + commit",
         "other_python": "rest: row conversion, status_json, hashing, COPY rows",
     }
     lines = [

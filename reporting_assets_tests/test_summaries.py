@@ -1,10 +1,16 @@
 """daily_customer_summaries and customer_trends on real runs: completeness, restatements, edges."""
 
+import datetime as dt
+import json
+
 import dagster as dg
 import psycopg
 
 from reporting_assets.partition_keys import CustomerDay
-from reporting_assets.summaries.aggregate import summarize_day
+from reporting_assets.resources import ReportSettingsResource
+from reporting_assets.summaries.aggregate import DaySummary, ReportRow, TimelineEntry, summarize_day
+from reporting_assets.summaries.render import render_summary
+from reporting_assets.summaries.service import summarize_partitions
 from reporting_assets.trends.assets import customer_trends
 from reporting_assets_tests.helpers import QUIET, latest_materialization_metadata, render, run_sources
 
@@ -117,37 +123,40 @@ def test_removed_customer_and_expected_pipelines_per_customer(
 
 
 def test_clock_edges_use_the_partition_day_not_the_wall_clock() -> None:
-    import datetime as dt
-
     before_midnight = dt.datetime(2025, 6, 16, 23, 59, tzinfo=dt.UTC)
     after_midnight = dt.datetime(2025, 6, 17, 0, 1, tzinfo=dt.UTC)
+    day = dt.date(2025, 6, 16)
     rows = [
-        {
-            "pipeline_type": "order_sync",
-            "status": "success",
-            "new": 5,
-            "updated": 1,
-            "seconds": 2.0,
-            "execution_id": "run-a",
-            "run_started_at": before_midnight,
-            "warnings": [],
-            "errors": [],
-        },
-        {
-            "pipeline_type": "shipping_sync",
-            "status": "success",
-            "new": 1,
-            "updated": 2,
-            "seconds": 1.0,
-            "execution_id": "run-b",
-            "run_started_at": after_midnight,
-            "warnings": [],
-            "errors": [],
-        },
+        ReportRow(
+            "PELOTON",
+            day,
+            "PELOTON",
+            "order_sync",
+            "run-a",
+            "success",
+            before_midnight,
+            5,
+            1,
+            2.0,
+            None,
+            None,
+        ),
+        ReportRow(
+            "PELOTON",
+            day,
+            "PELOTON",
+            "shipping_sync",
+            "run-b",
+            "success",
+            after_midnight,
+            1,
+            2,
+            1.0,
+            None,
+            None,
+        ),
     ]
-    summary = summarize_day(
-        CustomerDay("PELOTON", dt.date(2025, 6, 16)), "PELOTON", rows, ["order_sync", "shipping_sync"]
-    )
+    summary = summarize_day(CustomerDay("PELOTON", day), "PELOTON", rows, ["order_sync", "shipping_sync"])
     assert summary.is_complete and summary.total_pipelines == 2
     assert [e.started_at for e in summary.timeline] == [before_midnight, after_midnight]
     assert summary.totals == {
@@ -185,3 +194,141 @@ def test_customer_trends_table_matches_the_reports(
     ).fetchone()
     assert expected_new is not None and records["PELOTON"]["new_orders"] == expected_new["n"]
     assert metadata["runs"].value == 9 and metadata["customers"].value == 2
+
+
+def _hostile_day() -> tuple[DaySummary, DaySummary]:
+    """A day whose names and messages are full of markdown syntax, and the day before it."""
+    day = dt.date(2025, 6, 17)
+    summary = DaySummary(
+        partition=CustomerDay("ACME", day),
+        customer_name="**ACME** <script>|",
+        total_pipelines=1234,
+        successful_pipelines=1000,
+        totals={"new_orders": 1500, "updated_orders": 0, "manufacturing_updates": 7, "shipping_updates": 12},
+        expected=["manufacturing_sync", "order_sync", "shipping_sync", "x_custom"],
+        missing=["x_custom"],
+        failed=["shipping_sync"],
+        timeline=[
+            TimelineEntry(
+                dt.datetime(2025, 6, 17, 6, 5, tzinfo=dt.UTC),
+                "order_sync",
+                "success",
+                0.4567,
+                "0123456789abcdef",
+            ),
+            TimelineEntry(None, "shipping_sync", "failed", 75.25, "run|with]brackets"),
+            TimelineEntry(dt.datetime(2025, 6, 17, 23, 59, tzinfo=dt.UTC), "x_custom", "partial", 12.0, "r3"),
+        ],
+        warnings=[("order_sync", "3 orders *late*\nsee `list`"), ("x_custom", "# not a heading")],
+        errors=[("shipping_sync", "Pipeline failed: [boom](http://x) | 100% ~done~")],
+    )
+    before = {"new_orders": 1000, "updated_orders": 5, "manufacturing_updates": 7, "shipping_updates": 20}
+    previous = DaySummary(
+        CustomerDay("ACME", day - dt.timedelta(days=1)), "ACME", 3, 3, before, [], [], [], []
+    )
+    return summary, previous
+
+
+# What the template rendered with every value escaped by the environment's finalize, before
+# values were escaped once in Python and the template became a macro: it must not change.
+EXPECTED_MARKDOWN = (
+    "# 📅 Daily Summary - \\*\\*ACME\\*\\* \\<script\\>\\|\n"
+    "\n"
+    "**Date**: 2025-06-17  \n"
+    "**Status**: ⚠️ INCOMPLETE  \n"
+    "**Missing runs**: X Custom  \n"
+    "**Failed runs**: Shipping Sync  \n"
+    "\n"
+    "---\n"
+    "\n"
+    "## 🏃 Pipeline Executions\n"
+    "\n"
+    "1,234 total pipeline runs, 1,000 successful\n"
+    "\n"
+    "## 📈 Daily Totals\n"
+    "\n"
+    "| Metric | Today | Change |\n"
+    "|--------|-------|---------|\n"
+    "| **New Orders** | 1,500 | +500 from yesterday |\n"
+    "| **Updated Orders** | 0 | -5 from yesterday |\n"
+    "| **Manufacturing Updates** | 7 | no change from yesterday |\n"
+    "| **Shipping Updates** | 12 | -8 from yesterday |\n"
+    "\n"
+    "## 🕒 Timeline\n"
+    "\n"
+    "| Time (UTC) | Pipeline | Status | Duration | Run |\n"
+    "|------------|----------|--------|----------|-----|\n"
+    "| 06:05 | Order Sync | ✅ SUCCESS | 457 ms | [01234567](http://localhost:3000/runs/0123456789abcdef) |\n"
+    "| — | Shipping Sync | ❌ FAILED | 1.3 minutes | "
+    "[run|with](http://localhost:3000/runs/run|with]brackets) |\n"
+    "| 23:59 | X Custom | ⚠️ PARTIAL | 12.0 seconds | [r3](http://localhost:3000/runs/r3) |\n"
+    "\n"
+    "## ⚠️ Warnings and Errors\n"
+    "\n"
+    "- ❌ **Shipping Sync**: Pipeline failed: \\[boom\\](http://x) \\| 100% \\~done\\~\n"
+    "- ⚠️ **Order Sync**: 3 orders \\*late\\* see \\`list\\`\n"
+    "- ⚠️ **X Custom**: \\# not a heading\n"
+)
+
+
+def test_markdown_escapes_names_and_messages_and_is_unchanged() -> None:
+    summary, previous = _hostile_day()
+    url = ReportSettingsResource().run_url
+    assert render_summary(summary, previous, url) == EXPECTED_MARKDOWN
+    first_run = EXPECTED_MARKDOWN
+    for change in (
+        "+500 from yesterday",
+        "-5 from yesterday",
+        "no change from yesterday",
+        "-8 from yesterday",
+    ):
+        first_run = first_run.replace(change, "first run")
+    assert render_summary(summary, None, url) == first_run
+
+
+def test_status_text_is_the_sorted_json_of_status_json() -> None:
+    summary, previous = _hostile_day()
+    for day in (summary, previous):
+        assert day.status_text() == json.dumps(day.status_json(), sort_keys=True)
+
+
+def test_one_call_writes_new_days_restates_changed_ones_and_skips_the_rest(
+    instance: dg.DagsterInstance, conn: psycopg.Connection, customers: list[str]
+) -> None:
+    keys = [f"PELOTON|2025-06-1{d}" for d in (5, 6, 7)]
+    for key in keys:
+        run_sources(instance, key)
+    render(instance, keys[0], keys[-1])
+    before = {k: _summary(conn, k) for k in keys}
+    conn.execute("DELETE FROM reporting.daily_customer_summaries WHERE partition_key = %s", (keys[2],))
+    conn.execute(
+        "UPDATE reporting.pipeline_execution_reports SET status = 'failed' "
+        "WHERE partition_key = %s AND pipeline_type = 'shipping_sync'",
+        (keys[1],),
+    )
+    conn.commit()
+    settings = ReportSettingsResource()
+
+    stored = summarize_partitions(conn, keys, settings.run_url, settings.expected_pipelines)
+    conn.commit()
+    after = {k: _summary(conn, k) for k in keys}
+    assert [s.version for s in stored] == [after[k]["version"] for k in keys] == [1, 2, 1]
+    assert [(s.markdown, s.content_hash) for s in stored] == [
+        (after[k]["combined_markdown"], after[k]["content_hash"]) for k in keys
+    ]
+    assert after[keys[0]]["updated_at"] == before[keys[0]]["updated_at"]  # unchanged: not written
+    assert after[keys[1]]["status_json"]["failed"] == ["shipping_sync"]
+    assert after[keys[2]]["id"] != before[keys[2]]["id"]  # a new day: a new row
+    history = conn.execute("SELECT * FROM reporting.daily_customer_summary_history").fetchall()
+    conn.commit()
+    assert [(h["summary_date"], h["version"], h["replaced_by_version"]) for h in history] == [
+        (dt.date(2025, 6, 16), 1, 2)
+    ]
+    assert history[0]["combined_markdown"] == before[keys[1]]["combined_markdown"]
+
+    again = summarize_partitions(conn, keys, settings.run_url, settings.expected_pipelines)
+    conn.commit()
+    assert [s.version for s in again] == [1, 2, 1]
+    assert {k: _summary(conn, k)["updated_at"] for k in keys} == {k: after[k]["updated_at"] for k in keys}
+    count = conn.execute("SELECT count(*) AS n FROM reporting.daily_customer_summary_history").fetchone()
+    assert count == {"n": 1}

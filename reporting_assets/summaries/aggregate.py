@@ -8,9 +8,13 @@ succeeded or was partial; the rest are named as missing or failed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from reporting_assets.partition_keys import CustomerDay
 
@@ -23,8 +27,27 @@ TOTAL_SOURCES = {
 }
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
+class ReportRow(NamedTuple):
+    """One execution report as ``sql/queries/summaries_reports.sql`` returns it.
+
+    ``warnings`` / ``errors`` are the contract's lists; None stands for an empty list.
+    """
+
+    customer_key: str
+    execution_date: dt.date
+    customer_name: str
+    pipeline_type: str
+    execution_id: str
+    status: str
+    run_started_at: dt.datetime | None
+    new: int | None
+    updated: int | None
+    seconds: float | None
+    warnings: list[str] | None
+    errors: list[str] | None
+
+
+class TimelineEntry(NamedTuple):
     started_at: dt.datetime | None
     pipeline_type: str
     status: str
@@ -64,48 +87,66 @@ class DaySummary:
             "errors": len(self.errors),
         }
 
+    def status_text(self) -> str:
+        """``json.dumps(self.status_json(), sort_keys=True)``, built without the generic encoder
+        (what is hashed and stored, once per summary: the encoder was a tenth of the work)."""
+        return (
+            f'{{"complete": {"true" if self.is_complete else "false"}, "errors": {len(self.errors)}, '
+            f'"expected": {_json_list(self.expected)}, "failed": {_json_list(self.failed)}, '
+            f'"missing": {_json_list(self.missing)}, "runs": {self.total_pipelines}, '
+            f'"successful_runs": {self.successful_pipelines}, "warnings": {len(self.warnings)}}}'
+        )
 
-def _latest_per_pipeline(rows: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
-    """Rows arrive ordered by run start; the last one per pipeline is the latest."""
-    latest: dict[str, Mapping[str, Any]] = {}
-    for row in rows:
-        latest[row["pipeline_type"]] = row
-    return latest
+
+def _json_list(items: list[str]) -> str:
+    return _json_list_of(tuple(items))
+
+
+@lru_cache(maxsize=4096)
+def _json_list_of(items: tuple[str, ...]) -> str:
+    """``json.dumps(list(items))``; pipeline name lists repeat, so each is encoded once."""
+    return json.dumps(list(items))
+
+
+_DAY_KEY = itemgetter(0, 1)  # (customer_key, execution_date) of a ReportRow
 
 
 def summarize_day(
     partition: CustomerDay,
     customer_name: str,
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[ReportRow],
     expected: Sequence[str],
 ) -> DaySummary:
-    latest = _latest_per_pipeline(rows)
-    totals = {
-        name: sum(int(latest[p][f] or 0) for p, f in sources if p in latest)
-        for name, sources in TOTAL_SOURCES.items()
-    }
+    """``rows`` are the day's reports in run order: the last one per pipeline is the latest."""
+    latest: dict[str, ReportRow] = {}
+    successful = 0
+    for row in rows:
+        latest[row.pipeline_type] = row
+        if row.status == "success":
+            successful += 1
+    totals: dict[str, int] = {}
+    for name, sources in TOTAL_SOURCES.items():
+        total = 0
+        for pipeline, figure in sources:
+            if pipeline in latest:
+                total += int(getattr(latest[pipeline], figure) or 0)
+        totals[name] = total
     expected_sorted = sorted(expected)
     missing = [p for p in expected_sorted if p not in latest]
-    failed = [p for p in expected_sorted if p in latest and latest[p]["status"] == "failed"]
-    warnings = [(r["pipeline_type"], w) for r in latest.values() for w in (r["warnings"] or [])]
-    errors = [(r["pipeline_type"], e) for r in latest.values() for e in (r["errors"] or [])]
+    failed = [p for p in expected_sorted if p in latest and latest[p].status == "failed"]
+    warnings = [(r.pipeline_type, w) for r in latest.values() if r.warnings for w in r.warnings]
+    errors = [(r.pipeline_type, e) for r in latest.values() if r.errors for e in r.errors]
     return DaySummary(
         partition=partition,
         customer_name=customer_name,
         total_pipelines=len(rows),
-        successful_pipelines=sum(1 for r in rows if r["status"] == "success"),
+        successful_pipelines=successful,
         totals=totals,
         expected=expected_sorted,
         missing=missing,
         failed=failed,
         timeline=[
-            TimelineEntry(
-                r["run_started_at"],
-                r["pipeline_type"],
-                r["status"],
-                float(r["seconds"] or 0),
-                r["execution_id"],
-            )
+            TimelineEntry(r.run_started_at, r.pipeline_type, r.status, float(r.seconds or 0), r.execution_id)
             for r in rows
         ],
         warnings=warnings,
@@ -115,21 +156,27 @@ def summarize_day(
 
 def summarize(
     partitions: Sequence[CustomerDay],
-    rows: Sequence[Mapping[str, Any]],
+    rows: Iterable[ReportRow],
     names: Mapping[str, str],
     expected_by_customer: Mapping[str, Sequence[str]],
     default_expected: Sequence[str] = DEFAULT_EXPECTED_PIPELINES,
 ) -> dict[CustomerDay, DaySummary]:
-    """Summaries for ``partitions`` (and any other (customer, day) present in ``rows``)."""
-    grouped: dict[CustomerDay, list[Mapping[str, Any]]] = {p: [] for p in partitions}
-    for row in rows:
-        grouped.setdefault(CustomerDay(row["customer_key"], row["execution_date"]), []).append(row)
-    return {
-        p: summarize_day(
-            p,
-            names.get(p.customer_key) or next((r["customer_name"] for r in day_rows), p.customer_key),
-            day_rows,
-            expected_by_customer.get(p.customer_key) or default_expected,
+    """Summaries for ``partitions`` (and any other (customer, day) present in ``rows``).
+
+    Within a (customer, day), ``rows`` must be in run order; days may come in any order.
+    """
+    by_key = {(p.customer_key, p.day): p for p in partitions}
+    grouped: dict[tuple[str, dt.date], list[ReportRow]] = {key: [] for key in by_key}
+    for day, day_rows in groupby(rows, key=_DAY_KEY):
+        grouped.setdefault(day, []).extend(day_rows)
+    summaries: dict[CustomerDay, DaySummary] = {}
+    for key, reports in grouped.items():
+        partition = by_key.get(key) or CustomerDay(*key)
+        customer = partition.customer_key
+        summaries[partition] = summarize_day(
+            partition,
+            names.get(customer) or (reports[0].customer_name if reports else customer),
+            reports,
+            expected_by_customer.get(customer) or default_expected,
         )
-        for p, day_rows in grouped.items()
-    }
+    return summaries

@@ -1,9 +1,17 @@
-"""Render a customer's day as markdown (``templates/daily_summary.md.j2``)."""
+"""Render a customer's day as markdown (the ``daily_summary`` macro of ``templates/daily_summary.md.j2``).
+
+Values reach the template already escaped and marked :class:`MarkdownSafe` (labels, badges
+and icons once per process, names and messages through a cache), so the environment's
+``finalize`` passes them through: the output is what escaping each value in the template
+gives. The template is called as a macro of its module: no new render context per summary.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import cache, lru_cache
+from typing import Any
 
 import jinja2
 
@@ -14,7 +22,8 @@ from reporting_assets.execution_reports.render import (
     labels_for,
     thousands,
 )
-from reporting_assets.markdown_text import MarkdownSafe, markdown_environment
+from reporting_assets.markdown_text import MarkdownSafe, markdown_environment, md_escape
+from reporting_assets.partition_keys import CustomerDay
 from reporting_assets.summaries.aggregate import DaySummary
 
 TOTAL_LABELS = {
@@ -23,6 +32,14 @@ TOTAL_LABELS = {
     "manufacturing_updates": "Manufacturing Updates",
     "shipping_updates": "Shipping Updates",
 }
+_TOTAL_LABELS = tuple((name, MarkdownSafe(md_escape(label))) for name, label in TOTAL_LABELS.items())
+_BADGES = {status: MarkdownSafe(badge) for status, badge in STATUS_BADGES.items()}
+_ERROR_ICON = MarkdownSafe(md_escape("❌"))
+_WARNING_ICON = MarkdownSafe(md_escape("⚠️"))
+_COMPLETE = MarkdownSafe("✅ COMPLETE")
+_INCOMPLETE = MarkdownSafe("⚠️ INCOMPLETE")
+_NO_TIME = MarkdownSafe("—")
+_ONE_DAY = dt.timedelta(days=1)
 
 
 @cache
@@ -30,41 +47,102 @@ def environment() -> jinja2.Environment:
     return markdown_environment("reporting_assets.summaries", {"thousands": thousands, "duration": duration})
 
 
-def render_summary(summary: DaySummary, previous: DaySummary | None, run_url: Callable[[str], str]) -> str:
-    """Seed 000's daily summary: totals with change vs the previous day, timeline, problems."""
-    totals = [
+@cache
+def summary_macro() -> Callable[..., str]:
+    """The template's ``daily_summary`` macro (loaded once per process)."""
+    macro: Callable[..., str] = environment().get_template("daily_summary.md.j2").module.daily_summary  # type: ignore[attr-defined]
+    return macro
+
+
+# counts repeat a lot from day to day: their formatted forms are cached
+_count = lru_cache(maxsize=4096, typed=True)(thousands)
+_change = lru_cache(maxsize=8192, typed=True)(count_change)
+
+
+@lru_cache(maxsize=1024)
+def _title(pipeline_type: str) -> MarkdownSafe:
+    return MarkdownSafe(md_escape(labels_for(pipeline_type).title))
+
+
+@lru_cache(maxsize=8192)
+def _escaped_text(text: str) -> MarkdownSafe:
+    return MarkdownSafe(md_escape(text))
+
+
+def _escaped(value: object) -> MarkdownSafe:
+    """What the environment's ``finalize`` prints for ``value`` (cached for strings)."""
+    return _escaped_text(value) if type(value) is str else MarkdownSafe(md_escape(value))
+
+
+def _render(
+    summary: DaySummary,
+    previous: DaySummary | None,
+    link: Callable[[str], MarkdownSafe],
+    macro: Callable[..., str],
+) -> str:
+    before = previous.totals if previous is not None and previous.total_pipelines else None
+    current = summary.totals
+    totals: list[tuple[Any, ...]] = [
         (
             label,
-            thousands(summary.totals[name]),
-            count_change(
-                summary.totals[name], previous.totals[name] if previous and previous.total_pipelines else None
-            ),
+            _count(current[name]),
+            _change(current[name], before[name] if before is not None else None),
         )
-        for name, label in TOTAL_LABELS.items()
+        for name, label in _TOTAL_LABELS
     ]
     timeline = [
         (
-            MarkdownSafe(entry.started_at.strftime("%H:%M")) if entry.started_at else MarkdownSafe("—"),
-            labels_for(entry.pipeline_type).title,
-            MarkdownSafe(STATUS_BADGES[entry.status]),
-            duration(entry.seconds),
-            MarkdownSafe(f"[{entry.run_id[:8]}]({run_url(entry.run_id)})"),
+            MarkdownSafe(f"{started.hour:02d}:{started.minute:02d}") if started else _NO_TIME,
+            _title(pipeline_type),
+            _BADGES[status],
+            duration(seconds),
+            link(run_id),
         )
-        for entry in summary.timeline
+        for started, pipeline_type, status, seconds, run_id in summary.timeline
     ]
-    problems = [(labels_for(p).title, "❌", m) for p, m in summary.errors] + [
-        (labels_for(p).title, "⚠️", m) for p, m in summary.warnings
-    ]
-    return (
-        environment()
-        .get_template("daily_summary.md.j2")
-        .render(
-            s=summary,
-            status=MarkdownSafe("✅ COMPLETE" if summary.is_complete else "⚠️ INCOMPLETE"),
-            missing=[labels_for(p).title for p in summary.missing],
-            failed=[labels_for(p).title for p in summary.failed],
-            totals=totals,
-            timeline=timeline,
-            problems=problems,
-        )
+    problems = [(_title(p), _ERROR_ICON, _escaped(m)) for p, m in summary.errors]
+    if summary.warnings:
+        problems += [(_title(p), _WARNING_ICON, _escaped(m)) for p, m in summary.warnings]
+    return macro(
+        name=_escaped(summary.customer_name),
+        day=MarkdownSafe(summary.partition.day.isoformat()),
+        status=_COMPLETE if summary.is_complete else _INCOMPLETE,
+        missing=[labels_for(p).title for p in summary.missing],
+        failed=[labels_for(p).title for p in summary.failed],
+        runs=summary.total_pipelines,
+        successful=summary.successful_pipelines,
+        totals=totals,
+        timeline=timeline,
+        problems=problems,
     )
+
+
+def _links(run_url: Callable[[str], str]) -> Callable[[str], MarkdownSafe]:
+    """The timeline's run link, once per run id (a run reports several pipelines of a day)."""
+    made: dict[str, MarkdownSafe] = {}
+
+    def link(run_id: str) -> MarkdownSafe:
+        found = made.get(run_id)
+        if found is None:
+            found = made[run_id] = MarkdownSafe(f"[{run_id[:8]}]({run_url(run_id)})")
+        return found
+
+    return link
+
+
+def render_summaries(
+    partitions: Iterable[CustomerDay],
+    summaries: Mapping[CustomerDay, DaySummary],
+    run_url: Callable[[str], str],
+) -> Iterator[str]:
+    """The markdown of each partition's summary (in order), with the change against the day before."""
+    link = _links(run_url)
+    macro = summary_macro()
+    by_day = {(p.customer_key, p.day): s for p, s in summaries.items()}
+    for p in partitions:
+        yield _render(summaries[p], by_day.get((p.customer_key, p.day - _ONE_DAY)), link, macro)
+
+
+def render_summary(summary: DaySummary, previous: DaySummary | None, run_url: Callable[[str], str]) -> str:
+    """Seed 000's daily summary: totals with change vs the previous day, timeline, problems."""
+    return _render(summary, previous, _links(run_url), summary_macro())

@@ -1,37 +1,57 @@
-"""Summarize and store the days of a set of partitions: two queries in, one merge out."""
+"""Summarize and store the days of a set of partitions: one read of the reports, one COPY out.
+
+Reports are read in one query (ranges of consecutive days), aggregated and rendered here. Only
+summaries whose content hash changed are written: a binary COPY into a staging table, row by row
+while the next ones render, then a plain insert when all are new days, or the archive of the
+versions being replaced and the upsert when some are restated. A per-customer advisory lock
+keeps the stored versions (read first) true until the caller commits, so no other run can
+insert or restate those days in between.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from operator import attrgetter
+from typing import Any, NamedTuple
+
+from psycopg import Copy, sql
+from psycopg.types.json import Jsonb
 
 from reporting_assets.customers import display_names
 from reporting_assets.db.connection import Connection
+from reporting_assets.db.first_write import with_conflict_clause
 from reporting_assets.db.queries import query
+from reporting_assets.execution_reports.service import gc_paused
 from reporting_assets.partition_keys import CustomerDay, parse_partition_key
-from reporting_assets.summaries.aggregate import DaySummary, summarize
-from reporting_assets.summaries.render import render_summary
+from reporting_assets.summaries.aggregate import DaySummary, ReportRow, summarize
+from reporting_assets.summaries.render import render_summaries
 
-_STAGE_COLUMNS = (
-    "customer_name",
-    "customer_key",
-    "summary_date",
-    "partition_key",
-    "total_pipelines",
-    "successful_pipelines",
-    "new_orders",
-    "updated_orders",
-    "manufacturing_updates",
-    "shipping_updates",
-    "combined_markdown",
-    "status_json",
-    "is_complete",
-    "missing_pipelines",
-    "content_hash",
+_COPY_COLUMNS = (  # (column, binary COPY type), in the order of _Built.row
+    ("customer_name", "text"),
+    ("customer_key", "text"),
+    ("summary_date", "date"),
+    ("partition_key", "text"),
+    ("total_pipelines", "int4"),
+    ("successful_pipelines", "int4"),
+    ("new_orders", "int4"),
+    ("updated_orders", "int4"),
+    ("manufacturing_updates", "int4"),
+    ("shipping_updates", "int4"),
+    ("combined_markdown", "text"),
+    ("status_json", "jsonb"),
+    ("is_complete", "bool"),
+    ("missing_pipelines", "text[]"),
+    ("content_hash", "text"),
 )
+_ONE_DAY = dt.timedelta(days=1)
+_DAY_ORDER = attrgetter("customer_key", "day")  # sorting by it compares plain tuples
+
+DayKey = tuple[str, dt.date]
 
 
 @dataclass(frozen=True)
@@ -42,24 +62,104 @@ class StoredSummary:
     version: int
 
 
-def _row(summary: DaySummary, markdown: str, content_hash: str) -> list[Any]:
-    return [
-        summary.customer_name,
-        summary.partition.customer_key,
-        summary.partition.day,
-        summary.partition.partition_key,
-        summary.total_pipelines,
-        summary.successful_pipelines,
-        summary.totals["new_orders"],
-        summary.totals["updated_orders"],
-        summary.totals["manufacturing_updates"],
-        summary.totals["shipping_updates"],
-        markdown,
-        json.dumps(summary.status_json(), ensure_ascii=False),
-        summary.is_complete,
-        summary.missing,
-        content_hash,
-    ]
+class _Built(NamedTuple):
+    summary: DaySummary
+    markdown: str
+    status_json: str
+    content_hash: str
+
+    @property
+    def key(self) -> DayKey:
+        return self.summary.partition.customer_key, self.summary.partition.day
+
+    def row(self) -> tuple[Any, ...]:
+        summary, totals = self.summary, self.summary.totals
+        return (
+            summary.customer_name,
+            summary.partition.customer_key,
+            summary.partition.day,
+            summary.partition.partition_key,
+            summary.total_pipelines,
+            summary.successful_pipelines,
+            totals["new_orders"],
+            totals["updated_orders"],
+            totals["manufacturing_updates"],
+            totals["shipping_updates"],
+            self.markdown,
+            Jsonb(self.status_json, dumps=_serialized),
+            summary.is_complete,
+            summary.missing,
+            self.content_hash,
+        )
+
+
+def _serialized(text: str) -> str:
+    """``dumps`` for a JSON value that is already text."""
+    return text
+
+
+@cache
+def _copy_statement() -> sql.Composed:
+    columns = sql.SQL(", ").join(sql.Identifier(name) for name, _ in _COPY_COLUMNS)
+    return sql.SQL(query("summaries_copy")).format(columns=columns)
+
+
+@contextmanager
+def _copy_to_stage(conn: Connection) -> Iterator[Copy]:
+    conn.execute(query("summaries_stage"))
+    with conn.cursor().copy(_copy_statement()) as copy:
+        copy.set_types([kind for _, kind in _COPY_COLUMNS])
+        yield copy
+
+
+def day_ranges(partitions: Sequence[CustomerDay]) -> dict[str, list[Any]]:
+    """Sorted ``partitions`` as runs of consecutive days per customer (query parameters)."""
+    customers: list[str] = []
+    firsts: list[dt.date] = []
+    lasts: list[dt.date] = []
+    for p in partitions:
+        if customers and customers[-1] == p.customer_key and lasts[-1] + _ONE_DAY == p.day:
+            lasts[-1] = p.day
+        else:
+            customers.append(p.customer_key)
+            firsts.append(p.day)
+            lasts.append(p.day)
+    return {"customer_keys": customers, "first_days": firsts, "last_days": lasts}
+
+
+def _report_rows(cursor: Any) -> Callable[[Sequence[Any]], ReportRow]:
+    return ReportRow._make
+
+
+def fetch_reports(conn: Connection, wanted: Sequence[CustomerDay]) -> list[ReportRow]:
+    """The reports of the sorted ``wanted`` days, ordered by customer, day and run."""
+    with conn.cursor(row_factory=_report_rows) as cur:
+        return cur.execute(query("summaries_reports"), day_ranges(wanted)).fetchall()
+
+
+def stored_versions(conn: Connection, partitions: Sequence[CustomerDay]) -> dict[DayKey, tuple[int, str]]:
+    """(version, content hash) of the stored summaries among the sorted ``partitions``."""
+    # planned per call (not prepared): the summaries table grows during a backfill
+    rows = conn.execute(query("summaries_versions"), day_ranges(partitions), prepare=False)
+    return {(r["customer_key"], r["summary_date"]): (r["version"], r["content_hash"]) for r in rows}
+
+
+def _build(summary: DaySummary, markdown: str) -> _Built:
+    status_json = summary.status_text()
+    digest = hashlib.sha256(markdown.encode())
+    digest.update(status_json.encode())
+    return _Built(summary, markdown, status_json, digest.hexdigest())
+
+
+def _store_staged(conn: Connection, restated: bool, customers: list[str]) -> dict[DayKey, int]:
+    """Write the staged summaries; the versions they got."""
+    if not restated:  # only new days: version 1 each
+        conn.execute(query("summaries_insert_new"))
+        return {}
+    # planned per call (not prepared): the summaries table grows during a backfill
+    conn.execute(query("summaries_archive"), {"customer_keys": customers}, prepare=False)
+    upsert = with_conflict_clause("summaries_insert_new", "summaries_on_conflict")
+    return {(r["customer_key"], r["summary_date"]): r["version"] for r in conn.execute(upsert, prepare=False)}
 
 
 def summarize_partitions(
@@ -70,36 +170,30 @@ def summarize_partitions(
 ) -> list[StoredSummary]:
     """Aggregate, render and upsert the summaries of ``partition_keys`` (restatements are versioned)."""
     partitions = [parse_partition_key(k) for k in dict.fromkeys(partition_keys)]
-    wanted = sorted(set(partitions) | {p.previous_day() for p in partitions})
-    rows = conn.execute(
-        query("summaries_reports"),
-        {"customer_keys": [p.customer_key for p in wanted], "days": [p.day for p in wanted]},
-    ).fetchall()
+    wanted = sorted({*partitions, *(p.previous_day() for p in partitions)}, key=_DAY_ORDER)
     customers = sorted({p.customer_key for p in partitions})
     expected = {
         r["customer_key"]: r["pipelines"]
         for r in conn.execute(query("summaries_expected"), {"customer_keys": customers})
     }
-    summaries = summarize(wanted, rows, display_names(conn, customers), expected, default_expected)
-    built: list[tuple[DaySummary, str, str]] = []
-    for partition in partitions:
-        summary = summaries[partition]
-        markdown = render_summary(summary, summaries.get(partition.previous_day()), run_url)
-        digest = hashlib.sha256(markdown.encode())
-        digest.update(json.dumps(summary.status_json(), sort_keys=True).encode())
-        built.append((summary, markdown, digest.hexdigest()))
-    with conn.transaction():
-        conn.execute(query("summaries_stage"))
-        with conn.cursor().copy(f"COPY summaries_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
-            for summary, markdown, content_hash in built:
-                copy.write_row(_row(summary, markdown, content_hash))
-        conn.execute(query("summaries_archive"))
-        conn.execute(query("summaries_merge"))
-    versions = {
-        CustomerDay(r["customer_key"], r["summary_date"]): r["version"]
-        for r in conn.execute(
-            query("summaries_versions"),
-            {"customer_keys": [p.customer_key for p in partitions], "days": [p.day for p in partitions]},
-        )
-    }
-    return [StoredSummary(s, md, h, versions[s.partition]) for s, md, h in built]
+    names = display_names(conn, customers)
+    conn.execute(query("summaries_lock"), {"customer_keys": customers})
+    stored = stored_versions(conn, sorted(partitions, key=_DAY_ORDER))
+    versions = {key: version for key, (version, _) in stored.items()}
+    built: list[_Built] = []
+    staged = restated = False
+    with gc_paused(), conn.transaction():
+        summaries = summarize(wanted, fetch_reports(conn, wanted), names, expected, default_expected)
+        markdowns = render_summaries(partitions, summaries, run_url)
+        with _copy_to_stage(conn) as copy:
+            for partition, markdown in zip(partitions, markdowns, strict=True):
+                item = _build(summaries[partition], markdown)
+                built.append(item)
+                previous = stored.get(item.key)
+                if previous is None or previous[1] != item.content_hash:
+                    copy.write_row(item.row())  # sent while the next summaries render
+                    versions[item.key] = 1 if previous is None else previous[0] + 1
+                    staged, restated = True, restated or previous is not None
+        if staged:
+            versions.update(_store_staged(conn, restated, customers))
+    return [StoredSummary(b.summary, b.markdown, b.content_hash, versions[b.key]) for b in built]

@@ -1,12 +1,5 @@
--- Upsert staged summaries; a changed summary gets the next version (the old one was archived).
-INSERT INTO reporting.daily_customer_summaries AS s
-    (customer_name, customer_key, summary_date, partition_key, total_pipelines,
-     successful_pipelines, new_orders, updated_orders, manufacturing_updates, shipping_updates,
-     combined_markdown, status_json, is_complete, missing_pipelines, content_hash)
-SELECT customer_name, customer_key, summary_date, partition_key, total_pipelines,
-       successful_pipelines, new_orders, updated_orders, manufacturing_updates, shipping_updates,
-       combined_markdown, status_json, is_complete, missing_pipelines, content_hash
-FROM summaries_stage
+-- Appended to summaries_insert_new for the upsert: a changed summary gets the next version (the
+-- old one was archived by summaries_archive); an unchanged one is left alone.
 ON CONFLICT (customer_key, summary_date) DO UPDATE SET
     customer_name = EXCLUDED.customer_name,
     partition_key = EXCLUDED.partition_key,

@@ -1,0 +1,2 @@
+-- Binary COPY into the staging table; {columns} are composed with psycopg.sql.Identifier.
+COPY summaries_stage ({columns}) FROM STDIN (FORMAT BINARY)
