@@ -37,6 +37,7 @@ import json
 import math
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -360,6 +361,23 @@ def bench_floor(url: str, project_rows: list[Any], items: list[Any]) -> dict[str
     return {"seconds": seconds, "identical_markdown": identical, "stored": stored, "leaves": len(leaves)}
 
 
+def reset_reporting_tables(url: str) -> None:
+    """Empty what A wrote, so a repeat measures the same first write again (not timed)."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "TRUNCATE reporting.report_lineage, reporting.workflow_execution_partitions, "
+            "reporting.workflow_executions, reporting.pipeline_execution_reports, reporting.customers "
+            "RESTART IDENTITY CASCADE"
+        )
+
+
+def median_seconds(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Per stage, the median over the repeats (a shared machine's bursts skew single runs)."""
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
 def row_bytes(project_rows: list[Any]) -> dict[str, float]:
     n = max(len(project_rows), 1)
     md = sum(len(r.markdown_content.encode()) for r in project_rows)
@@ -530,6 +548,7 @@ def summarize(
             "reports": n,
             "customers": meta["customers"],
             "days": args.days,
+            "repeats": args.repeat,
             "pipelines": PIPELINE_COUNT,
             "partitions": a["partitions"],
             "cpus": os.cpu_count(),
@@ -582,7 +601,8 @@ def table(r: dict[str, Any]) -> str:
     lines = [
         f"render_store benchmark: {n:,} reports = {cfg['customers']} customers x {cfg['days']} days x "
         f"{cfg['pipelines']} pipelines ({cfg['partitions']:,} partitions), {cfg['cpus']} CPUs, "
-        f"PostgreSQL {cfg['postgres']} (embedded), Python {cfg['python']}",
+        f"PostgreSQL {cfg['postgres']} (embedded), Python {cfg['python']}; A and B: median of "
+        f"{cfg['repeats']} interleaved repeat(s)",
         "",
         f"{'':<58}{'seconds':>9}{'reports/s':>12}",
         f"A. Project path (render_partitions + lineage; rendering on {cfg['render_workers']} "
@@ -649,11 +669,17 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="render processes for A, as ReportSettingsResource.render_processes (default 0: one per core)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="A and B pairs, interleaved; stages are the median of the repeats (default 3)",
+    )
     parser.add_argument("--skip-dagster", action="store_true", help="skip C (Dagster range runs)")
     parser.add_argument("--json-only", action="store_true", help="print only the JSON (progress to stderr)")
     args = parser.parse_args(argv)
-    if args.reports < 1 or args.days < 1 or args.customers < 1:
-        parser.error("--reports, --days and --customers must be positive")
+    if min(args.reports, args.days, args.customers, args.repeat) < 1:
+        parser.error("--reports, --days, --customers and --repeat must be positive")
     if args.json_only:
         progress_to_stderr()
     warnings.simplefilter("ignore")  # Dagster beta/preview notes, platformdirs' runtime-dir fallback
@@ -690,17 +716,27 @@ def main(argv: list[str] | None = None) -> int:
         events, infos, customers = make_source_events(args.reports, days)
         generation = time.perf_counter() - t0
 
-        progress(f"[A] project path: render_partitions + lineage over {len(events):,} reports")
-        a = bench_project(url_ab, events, infos, customers, args.processes)
-        st = a["stages"]
-        progress("      " + ", ".join(f"{k} {st[k]:.2f}s" for k in STAGES))
-        progress("[B] floor: bare Jinja2 render + COPY of the same report and lineage rows")
-        b = bench_floor(url_ab, a["rows"], a["items"])
-        fs = b["seconds"]
-        progress(
-            f"      render {fs['render']:.2f}s, copy reports {fs['copy_reports']:.2f}s, "
-            f"copy lineage {fs['copy_lineage']:.2f}s ({b['leaves']:,} rows)"
-        )
+        a_runs: list[dict[str, Any]] = []
+        b_runs: list[dict[str, Any]] = []
+        for repeat in range(args.repeat):
+            if repeat:
+                reset_reporting_tables(url_ab)
+            label = f" (repeat {repeat + 1}/{args.repeat})" if args.repeat > 1 else ""
+            progress(f"[A] project path: render_partitions + lineage over {len(events):,} reports{label}")
+            a = bench_project(url_ab, events, infos, customers, args.processes)
+            st = a["stages"]
+            progress("      " + ", ".join(f"{k} {st[k]:.2f}s" for k in STAGES))
+            progress(f"[B] floor: bare Jinja2 render + COPY of the same report and lineage rows{label}")
+            b = bench_floor(url_ab, a["rows"], a["items"])
+            fs = b["seconds"]
+            progress(
+                f"      render {fs['render']:.2f}s, copy reports {fs['copy_reports']:.2f}s, "
+                f"copy lineage {fs['copy_lineage']:.2f}s ({b['leaves']:,} rows)"
+            )
+            a_runs.append(a)
+            b_runs.append(b)
+        a = {**a_runs[-1], "stages": median_seconds([x["stages"] for x in a_runs])}
+        b = {**b_runs[-1], "seconds": median_seconds([x["seconds"] for x in b_runs])}
 
         c = None
         if not args.skip_dagster:
