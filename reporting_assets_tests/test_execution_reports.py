@@ -8,6 +8,7 @@ import pytest
 
 from reporting_assets.lineage.verify import verify
 from reporting_assets_tests.helpers import (
+    QUIET,
     latest_materialization_metadata,
     render,
     report_rows,
@@ -235,3 +236,41 @@ def test_lineage_written_over_several_connections_equals_one_connection(
     again = table_snapshot(conn)["lineage"]
     assert [r[:-1] for r in again] == [r[:-1] for r in one]  # all but updated_at
     assert lineage_connections(99, 0) == 1 and lineage_connections(100, 3) == 3
+
+
+def test_forked_rendering_stores_exactly_what_one_process_stores(
+    instance: dg.DagsterInstance,
+    conn: psycopg.Connection,
+    customers: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A range run rendering in forked workers (here forced for a small batch) produces the same
+    bytes as in the run's own process: the re-render changes no row (same content hashes)."""
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+    from reporting_assets import parallel
+    from reporting_assets.definitions import defs
+
+    days = ("2025-06-14", DAY1, DAY2, DAY3)
+    for day in days:
+        run_sources(instance, f"GREYSON|{day}")
+    job = defs.resolve_job_def("render_reports")
+
+    def render_range(processes: int) -> None:
+        run_config = {**QUIET, "resources": {"report_settings": {"config": {"render_processes": processes}}}}
+        job.execute_in_process(
+            instance=instance,
+            run_config=run_config,
+            tags={
+                ASSET_PARTITION_RANGE_START_TAG: f"GREYSON|{days[0]}",
+                ASSET_PARTITION_RANGE_END_TAG: f"GREYSON|{days[-1]}",
+            },
+        )
+
+    render_range(1)
+    before = table_snapshot(conn)
+    assert len(before["reports"]) == 12
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_ITEMS", 1)
+    assert parallel.worker_count(12, 2) == 2
+    render_range(2)
+    assert table_snapshot(conn) == before
