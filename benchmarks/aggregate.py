@@ -15,12 +15,15 @@ One run measures, on a throw-away embedded PostgreSQL:
   counts and warning/error counts, fetched to the client. A plain GROUP BY (every row, no
   latest rule) is timed too, as a lower bound.
 
-The script checks that the totals the project stored equal the floor's.
+B and A run ``--repeat`` times (default 3), interleaved, so a burst of load on a shared machine
+hits both; the summaries A wrote are emptied between repeats (not timed) so each repeat is the
+same first write, and the medians count. The script checks that the totals the project stored
+equal the floor's.
 
 Usage (from the repo root)::
 
-    /tmp/venv/bin/python benchmarks/aggregate.py                   # 1,000,000 rows
-    /tmp/venv/bin/python benchmarks/aggregate.py --rows 50000      # quick check
+    /tmp/venv/bin/python benchmarks/aggregate.py                          # 1,000,000 rows
+    /tmp/venv/bin/python benchmarks/aggregate.py --rows 50000 --repeat 1  # quick check
 
 Project modules are imported inside functions, after ``main`` has silenced warnings.
 """
@@ -33,6 +36,7 @@ import json
 import math
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -501,6 +505,15 @@ def bench_project(url: str, loaded: dict[str, Any], chunk_days: int) -> dict[str
     }
 
 
+def empty_summaries(url: str) -> None:
+    """Empty what A wrote, so a repeat measures the same first write again (not timed)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("TRUNCATE reporting.daily_customer_summaries, reporting.daily_customer_summary_history")
+        conn.execute("VACUUM ANALYZE reporting.daily_customer_summaries")
+
+
 # --------------------------------------------------------------------------------------------
 # B. The floor, and the check
 # --------------------------------------------------------------------------------------------
@@ -563,12 +576,14 @@ def summarize_result(
             "chunks": a["chunks"],
             "chunk_partitions": a["chunk_partitions"],
             "stage_seconds": a["stages"],
+            "repeat_seconds": a["repeats"],
         },
         "floor": {
             "latest_per_pipeline_seconds": b["latest"]["seconds"],
             "latest_per_pipeline_groups": b["latest"]["groups"],
             "plain_group_by_seconds": b["plain"]["seconds"],
             "plain_group_by_groups": b["plain"]["groups"],
+            "repeat_seconds": b["repeats"],
         },
         "check": check,
         "ratios": {
@@ -598,7 +613,8 @@ def table(r: dict[str, Any]) -> str:
         f"aggregate benchmark: {n:,} execution-report rows = {cfg['customers']} customers x up to "
         f"{cfg['days']} days x {len(PIPELINES)} pipelines (every {RERUN_EVERY}th re-run), "
         f"{cfg['partitions']:,} partitions, table {cfg['table_bytes'] / 2**20:,.0f} MiB, {cfg['cpus']} CPUs, "
-        f"PostgreSQL {cfg['postgres']}, load {cfg['load_before']} -> {cfg['load_after']}",
+        f"PostgreSQL {cfg['postgres']}, load {cfg['load_before']} -> {cfg['load_after']}; "
+        f"A and B: median of {cfg['repeats']} interleaved repeat(s) (stage medians need not add up)",
         "",
         f"{'':<62}{'seconds':>9}{'rows/s':>12}{'share':>7}",
         f"A. Project path: summarize_partitions, {p['chunks']} chunks of <= {p['chunk_partitions']} "
@@ -620,6 +636,8 @@ def table(r: dict[str, Any]) -> str:
         f"{'met' if ra['within_target'] else 'NOT met'}); "
         f"/ plain GROUP BY: {ra['project_over_plain_group_by']:.1f}x; "
         f"project's SQL reads alone / floor: {ra['project_sql_only_over_floor']:.2f}x",
+        f"   repeats: project {', '.join(f'{x:.1f}' for x in p['repeat_seconds'])} s; floor "
+        f"{', '.join(format(x['latest'], '.2f') for x in f['repeat_seconds'])} s",
         f"   totals check: {ck['stored_summaries']:,} stored summaries vs "
         f"{ck['floor_groups']:,} floor groups, "
         f"{ck['mismatches']} mismatches",
@@ -645,10 +663,16 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="partitions per summarize_partitions call (default 0: all of one customer's days)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="B and A pairs, interleaved; times are the median of the repeats (default 3)",
+    )
     parser.add_argument("--json-only", action="store_true", help="print only the JSON (progress to stderr)")
     args = parser.parse_args(argv)
-    if args.rows < 1 or args.days < 1 or args.chunk_days < 0:
-        parser.error("--rows and --days must be positive, --chunk-days >= 0")
+    if args.rows < 1 or args.days < 1 or args.chunk_days < 0 or args.repeat < 1:
+        parser.error("--rows, --days and --repeat must be positive, --chunk-days >= 0")
     if args.json_only:
         progress_to_stderr()
     warnings.simplefilter("ignore")
@@ -682,13 +706,42 @@ def main(argv: list[str] | None = None) -> int:
             f"{loaded['table_bytes'] / 2**20:,.0f} MiB in {loaded['seconds']:.1f}s"
         )
 
-        progress("[B] floor: latest-per-pipeline GROUP BY, then plain GROUP BY (cache warmed first)")
-        b = bench_floor(url)
-        progress(f"      latest {b['latest']['seconds']:.2f}s, plain {b['plain']['seconds']:.2f}s")
-
-        progress(f"[A] project path: summarize_partitions over {loaded['partitions']:,} partitions")
-        a = bench_project(url, loaded, args.chunk_days)
-        progress("      " + ", ".join(f"{k} {v:.1f}s" for k, v in a["stages"].items()))
+        a_runs: list[dict[str, Any]] = []
+        b_runs: list[dict[str, Any]] = []
+        for repeat in range(args.repeat):
+            label = f" (repeat {repeat + 1}/{args.repeat})" if args.repeat > 1 else ""
+            progress(
+                f"[B] floor{label}: latest-per-pipeline GROUP BY, then plain GROUP BY (cache warmed first)"
+            )
+            b_runs.append(bench_floor(url))
+            floor = b_runs[-1]
+            progress(
+                f"      latest {floor['latest']['seconds']:.2f}s, plain {floor['plain']['seconds']:.2f}s"
+            )
+            if repeat:
+                empty_summaries(url)
+            progress(
+                f"[A] project path{label}: summarize_partitions over {loaded['partitions']:,} partitions"
+            )
+            a_runs.append(bench_project(url, loaded, args.chunk_days))
+            progress("      " + ", ".join(f"{k} {v:.1f}s" for k, v in a_runs[-1]["stages"].items()))
+        a = {
+            **a_runs[-1],
+            "seconds": statistics.median(run["seconds"] for run in a_runs),
+            "stages": {s: statistics.median(run["stages"][s] for run in a_runs) for s in STAGES},
+            "repeats": [run["seconds"] for run in a_runs],
+        }
+        b = {
+            **b_runs[-1],
+            **{
+                name: {
+                    **b_runs[-1][name],
+                    "seconds": statistics.median(run[name]["seconds"] for run in b_runs),
+                }
+                for name in ("latest", "plain")
+            },
+            "repeats": [{name: run[name]["seconds"] for name in ("latest", "plain")} for run in b_runs],
+        }
 
         check = check_totals(url, b["latest_rows"])
         meta = {
@@ -705,6 +758,7 @@ def main(argv: list[str] | None = None) -> int:
             "postgres": pg_version,
             "load_before": load_before,
             "load_after": load(),
+            "repeats": args.repeat,
         }
         result = summarize_result(meta, a, b, check)
         RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
