@@ -169,24 +169,23 @@ def plan_reports(
     )
 
 
-def iter_reports(plan: ReportPlan, processes: int = 0) -> Iterator[Built]:
-    """Every report of the plan, chunk by chunk as the chunks are rendered: on every core
-    (forked workers) for large batches."""
+def iter_chunks(plan: ReportPlan, processes: int = 0) -> Iterator[list[Built]]:
+    """The plan's reports, chunk by chunk as the chunks are rendered: on every core (forked
+    workers) for large batches."""
     workers = worker_count(plan.report_count, processes)
     chunks = plan.chunks(chunk_count(workers))
-    for part in imap_forked(lambda i: plan.build_chunk(chunks[i]), len(chunks), workers):
-        yield from part
+    yield from imap_forked(lambda i: plan.build_chunk(chunks[i]), len(chunks), workers)
 
 
 def render_and_store(conn: Connection, plan: ReportPlan, processes: int = 0) -> RenderOutcome:
-    """Render the plan's reports and upsert them in one transaction; rows are copied to the
-    server while the workers render the next chunks."""
+    """Render the plan's reports and upsert them in one transaction; each chunk is copied and
+    written while the workers render the next ones."""
     built: list[Built] = []
 
-    def staged() -> Iterator[tuple[object, ...]]:
-        for item in iter_reports(plan, processes):
-            built.append(item)
-            yield item.staged
+    def staged() -> Iterator[list[tuple[object, ...]]]:
+        for chunk in iter_chunks(plan, processes):
+            built.extend(chunk)
+            yield [item.staged for item in chunk]
 
     with gc_paused():
         store_staged(conn, staged())

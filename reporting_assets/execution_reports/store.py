@@ -46,26 +46,32 @@ def stage_values(row: ReportRow) -> tuple[object, ...]:
 
 def store_reports(conn: Connection, rows: Iterable[ReportRow]) -> None:
     """Upsert ``rows`` in one transaction (all or nothing; unchanged rows stay untouched)."""
-    store_staged(conn, (stage_values(row) for row in rows))
+    store_staged(conn, [[stage_values(row) for row in rows]])
 
 
-def store_staged(conn: Connection, values: Iterable[tuple[object, ...]]) -> None:
-    """Upsert rows given as :func:`stage_values` in one transaction.
+def store_staged(conn: Connection, batches: Iterable[Sequence[tuple[object, ...]]]) -> None:
+    """Upsert batches of rows given as :func:`stage_values`, all in one transaction.
 
-    ``values`` may be a generator: each row is sent to the server as soon as it is produced.
+    ``batches`` may be a generator: each batch is copied and written as soon as it is produced,
+    so the server works while the next batch renders and little is left after the last one.
     """
+    copy_sql = f"COPY reports_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN"
+    upsert = with_conflict_clause("reports_insert_new", "reports_on_conflict")
     with conn.transaction():
         conn.execute(query("reports_stage"))
-        copy_sql = f"COPY reports_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN"
-        with conn.cursor().copy(copy_sql) as copy:
-            for value in values:
-                copy.write_row(value)
-        insert_or_upsert(
-            conn,
-            exists=query("reports_exist_for_stage"),
-            insert=query("reports_insert_new"),
-            upsert=lambda: conn.execute(with_conflict_clause("reports_insert_new", "reports_on_conflict")),
-        )
+        for batch in batches:
+            if not batch:
+                continue
+            with conn.cursor().copy(copy_sql) as copy:
+                for value in batch:
+                    copy.write_row(value)
+            insert_or_upsert(
+                conn,
+                exists=query("reports_exist_for_stage"),
+                insert=query("reports_insert_new"),
+                upsert=lambda: conn.execute(upsert),
+            )
+            conn.execute(query("reports_stage_clear"))
 
 
 def first_generated(conn: Connection, partition_keys: Sequence[str]) -> dict[ReportIdentity, dt.datetime]:

@@ -1,0 +1,1 @@
+TRUNCATE reports_stage
