@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import dagster as dg
@@ -24,7 +22,7 @@ from reporting_assets.execution_reports.build import (
 from reporting_assets.execution_reports.events import fetch_source_events, run_infos
 from reporting_assets.execution_reports.source_event import SourceEvent
 from reporting_assets.execution_reports.store import first_generated, stage_values, store_staged
-from reporting_assets.parallel import chunk_count, imap_forked, worker_count
+from reporting_assets.parallel import chunk_count, gc_paused, imap_forked, worker_count
 from reporting_assets.partition_keys import parse_partition_key
 
 
@@ -32,19 +30,6 @@ from reporting_assets.partition_keys import parse_partition_key
 class RenderOutcome:
     rows: list[ReportRow]
     problems: list[str]
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Validation and rendering allocate many small acyclic objects; the cyclic collector
-    scanning them cost two thirds of validation time in benchmarks/render_store.py."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from reporting_assets.customers import display_names
 from reporting_assets.db.connection import Connection
 from reporting_assets.db.first_write import with_conflict_clause
 from reporting_assets.db.queries import query
-from reporting_assets.execution_reports.service import gc_paused
+from reporting_assets.parallel import gc_paused
 from reporting_assets.partition_keys import CustomerDay, parse_partition_key
 from reporting_assets.summaries.aggregate import DaySummary, ReportRow, summarize
 from reporting_assets.summaries.render import render_summaries
