@@ -9,6 +9,7 @@ except values already marked :class:`MarkdownSafe` by the project's own filters.
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,12 @@ def finalize(value: Any) -> str:
     if isinstance(value, MarkdownSafe):
         return value
     return md_escape(value)
+
+
+def link_target(value: str) -> MarkdownSafe:
+    """A link destination that cannot break out of ``(...)``: spaces, parentheses, ``<>``,
+    ``[]``, ``|`` and backslashes are percent-encoded (a plain URL stays as it is)."""
+    return MarkdownSafe(urllib.parse.quote(value, safe=":/?&=#%@+,;~!$'*-._"))
 
 
 def code_block_safe(text: str) -> MarkdownSafe:

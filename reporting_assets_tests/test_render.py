@@ -207,6 +207,14 @@ def test_first_run_without_previous_day() -> None:
     assert "*Dagster Run: not recorded*" in markdown
 
 
+def test_a_hostile_run_link_cannot_break_out_of_the_footer_link() -> None:
+    hostile = "http://ui/runs/a) [x](javascript:alert(1)"
+    markdown = render(order_sync_report(), previous=None, run_url=hostile, generated_at=None)
+    footer = "*Dagster Run: [View Details](http://ui/runs/a%29%20%5Bx%5D%28javascript:alert%281%29)*"
+    assert footer in markdown
+    assert "[x](javascript" not in markdown
+
+
 # --- change phrases ----------------------------------------------------------------------------
 
 

@@ -260,7 +260,7 @@ EXPECTED_MARKDOWN = (
     "|------------|----------|--------|----------|-----|\n"
     "| 06:05 | Order Sync | ✅ SUCCESS | 457 ms | [01234567](http://localhost:3000/runs/0123456789abcdef) |\n"
     "| — | Shipping Sync | ❌ FAILED | 1.3 minutes | "
-    "[run|with](http://localhost:3000/runs/run|with]brackets) |\n"
+    "[run\\|with](http://localhost:3000/runs/run%7Cwith%5Dbrackets) |\n"
     "| 23:59 | X Custom | ⚠️ PARTIAL | 12.0 seconds | [r3](http://localhost:3000/runs/r3) |\n"
     "\n"
     "## ⚠️ Warnings and Errors\n"

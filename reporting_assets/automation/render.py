@@ -4,7 +4,6 @@ plain text for the console."""
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -13,7 +12,7 @@ import jinja2
 
 from reporting_assets.automation.report import AutomationReport, overall
 from reporting_assets.automation.window import ReportWindow, iso, parse_report_time
-from reporting_assets.markdown_text import MarkdownSafe, markdown_environment
+from reporting_assets.markdown_text import MarkdownSafe, link_target, markdown_environment
 
 DATA_LABELS = {"lineage": "lineage", "dagster_event_log": "event log (fallback)"}
 
@@ -40,12 +39,6 @@ def seconds(value: float | None) -> MarkdownSafe:
     return MarkdownSafe(f"{value / 60:.1f} min")
 
 
-def url(value: str) -> MarkdownSafe:
-    """A link destination that cannot break out of ``(...)``: spaces, parentheses, ``<>``
-    and backslashes are percent-encoded."""
-    return MarkdownSafe(urllib.parse.quote(value, safe=":/?&=#%@+,;~!$'*-._"))
-
-
 def data_label(value: str) -> str:
     return DATA_LABELS.get(value, value)
 
@@ -59,7 +52,7 @@ def environment() -> jinja2.Environment:
             "number": number,
             "thousands": thousands,
             "seconds": seconds,
-            "url": url,
+            "url": link_target,
             "data_label": data_label,
         },
     )

@@ -14,7 +14,7 @@ from functools import cache
 import jinja2
 
 from reporting_assets.contract import RunReport
-from reporting_assets.markdown_text import MarkdownSafe, code_block_safe, markdown_environment
+from reporting_assets.markdown_text import MarkdownSafe, code_block_safe, link_target, markdown_environment
 
 DEFAULT_LIST_LENGTH = 10
 ORDER_CATEGORIES = {"new_order": "✅ New Orders Added", "order_updated": "📝 Orders Updated"}
@@ -184,7 +184,7 @@ def render_report(
         order_sections=order_sections,
         other_changes=other_changes,
         performance=performance_json(report),
-        run_url=MarkdownSafe(run_url) if run_url else None,
+        run_url=link_target(run_url) if run_url else None,
         generated_at=MarkdownSafe(generated_at.strftime("%Y-%m-%d %H:%M:%S")) if generated_at else None,
     )
 

@@ -22,7 +22,7 @@ from reporting_assets.execution_reports.render import (
     labels_for,
     thousands,
 )
-from reporting_assets.markdown_text import MarkdownSafe, markdown_environment, md_escape
+from reporting_assets.markdown_text import MarkdownSafe, link_target, markdown_environment, md_escape
 from reporting_assets.partition_keys import CustomerDay
 from reporting_assets.summaries.aggregate import DaySummary
 
@@ -124,7 +124,7 @@ def _links(run_url: Callable[[str], str]) -> Callable[[str], MarkdownSafe]:
     def link(run_id: str) -> MarkdownSafe:
         found = made.get(run_id)
         if found is None:
-            found = made[run_id] = MarkdownSafe(f"[{run_id[:8]}]({run_url(run_id)})")
+            found = made[run_id] = MarkdownSafe(f"[{md_escape(run_id[:8])}]({link_target(run_url(run_id))})")
         return found
 
     return link
