@@ -5,9 +5,12 @@ Scripts run as ``python benchmarks/<name>.py``, so this folder is on ``sys.path`
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -77,3 +80,47 @@ def step_seconds(instance: Any, run_id: str) -> float:
         if r.event_log_entry.dagster_event_type == DagsterEventType.STEP_SUCCESS
     ]
     return max(ends) - min(starts) if starts and ends else float("nan")
+
+
+@contextmanager
+def throwaway_server(prefix: str) -> Iterator[tuple[Path, str]]:
+    """A temp folder and an embedded PostgreSQL in ``<folder>/pg``: yields (folder, server URL).
+
+    The URL variables a script sets for the project are restored afterwards, the server is
+    stopped and the folder removed, whatever happens. Project imports wait until ``main`` has
+    silenced warnings.
+    """
+    from reporting_assets.db.embedded import ensure_embedded_server, stop_embedded_server
+    from reporting_assets.db.urls import DAGSTER_DATABASE_URL_ENV, DATABASE_URL_ENV
+
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(root, 0o755)  # the embedded server runs as user 'pgserver' when we are root
+    saved_env = {k: os.environ.get(k) for k in (DATABASE_URL_ENV, DAGSTER_DATABASE_URL_ENV)}
+    try:
+        progress(f"[setup] starting embedded PostgreSQL in {root / 'pg'} (load {load()})")
+        yield root, ensure_embedded_server(root / "pg")
+    finally:
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        try:
+            stop_embedded_server(root / "pg")
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def publish(result: dict[str, Any], table_text: str, path: Path, json_only: bool) -> None:
+    """Write the result JSON to ``path``; print it (``--json-only``) or the table, then it."""
+    text = json.dumps(result, indent=2, default=str)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n", encoding="utf-8")
+    if json_only:
+        print(text, flush=True)
+    else:
+        progress("")
+        progress(table_text)
+        progress("")
+        progress(text)
+        progress(f"\n(JSON written to {path})")

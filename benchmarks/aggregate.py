@@ -35,10 +35,8 @@ import datetime as dt
 import json
 import math
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -46,7 +44,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from _common import load, progress, progress_to_stderr, rate, source_state, timed
+from _common import load, progress, progress_to_stderr, publish, rate, source_state, throwaway_server, timed
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "aggregate.json"
 FIRST_DAY = dt.date(2025, 1, 1)  # the partitions' start date
@@ -677,16 +675,11 @@ def main(argv: list[str] | None = None) -> int:
         progress_to_stderr()
     warnings.simplefilter("ignore")
 
-    from reporting_assets.db.embedded import ensure_embedded_server, stop_embedded_server
     from reporting_assets.db.migrations import migrate
     from reporting_assets.db.urls import ensure_databases, with_database
 
     load_before = load()
-    root = Path(tempfile.mkdtemp(prefix="aggregate_bench_"))
-    os.chmod(root, 0o755)  # the embedded server runs as user 'pgserver' when we are root
-    try:
-        progress(f"[setup] starting embedded PostgreSQL in {root} (load {load_before})")
-        server_url = ensure_embedded_server(root)
+    with throwaway_server("aggregate_bench_") as (_root, server_url):
         ensure_databases(server_url, [REPORTING_DB])
         url = with_database(server_url, REPORTING_DB)
         migrate(url)
@@ -761,21 +754,7 @@ def main(argv: list[str] | None = None) -> int:
             "repeats": args.repeat,
         }
         result = summarize_result(meta, a, b, check)
-        RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS_PATH.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
-        if args.json_only:
-            print(json.dumps(result, indent=2, default=str), flush=True)
-        else:
-            progress("")
-            progress(table(result))
-            progress("")
-            progress(json.dumps(result, indent=2, default=str))
-            progress(f"\n(JSON written to {RESULTS_PATH})")
-    finally:
-        try:
-            stop_embedded_server(root)
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
+        publish(result, table(result), RESULTS_PATH, args.json_only)
     return 0
 
 

@@ -40,20 +40,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
-import json
 import logging
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import progress, progress_to_stderr
+from _common import progress, progress_to_stderr, publish, throwaway_server
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "automation.json"
 REPORT_TIME = dt.datetime(2025, 7, 10, 21, 0, tzinfo=dt.UTC)
@@ -345,15 +341,10 @@ def main(argv: list[str] | None = None) -> int:
         progress_to_stderr()
     warnings.simplefilter("ignore")
 
-    from reporting_assets.db.embedded import ensure_embedded_server, stop_embedded_server
     from reporting_assets.db.migrations import migrate
     from reporting_assets.db.urls import ensure_databases, with_database
 
-    root = Path(tempfile.mkdtemp(prefix="automation_bench_"))
-    os.chmod(root, 0o755)  # the embedded server runs as user 'pgserver' when we are root
-    try:
-        progress(f"[setup] starting embedded PostgreSQL in {root}")
-        server_url = ensure_embedded_server(root)
+    with throwaway_server("automation_bench_") as (_root, server_url):
         ensure_databases(server_url, [DATABASE])
         url = with_database(server_url, DATABASE)
         migrate(url)
@@ -385,21 +376,7 @@ def main(argv: list[str] | None = None) -> int:
             "target_ratio": TARGET_RATIO,
             "batch_logging": d,
         }
-        RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS_PATH.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
-        if args.json_only:
-            print(json.dumps(result, indent=2, default=str), flush=True)
-        else:
-            progress("")
-            progress(table(result))
-            progress("")
-            progress(json.dumps(result, indent=2, default=str))
-            progress(f"\n(JSON written to {RESULTS_PATH})")
-    finally:
-        try:
-            stop_embedded_server(root)
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
+        publish(result, table(result), RESULTS_PATH, args.json_only)
     return 0
 
 

@@ -30,16 +30,14 @@ import datetime as dt
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
-from _common import progress, progress_to_stderr
+from _common import progress, progress_to_stderr, publish, throwaway_server
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "exports.json"
 DATABASE = "bench_exports"
@@ -292,17 +290,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.json_only:
         progress_to_stderr()
 
-    from reporting_assets.db.embedded import ensure_embedded_server, stop_embedded_server
     from reporting_assets.db.migrations import migrate
     from reporting_assets.db.urls import ensure_databases, with_database
 
-    root = Path(tempfile.mkdtemp(prefix="exports_bench_"))
-    os.chmod(root, 0o755)  # the embedded server runs as user 'pgserver' when we are root
-    storage = root / "files"
-    storage.mkdir()
-    try:
-        progress(f"[setup] starting embedded PostgreSQL in {root}")
-        server_url = ensure_embedded_server(root / "pg")
+    with throwaway_server("exports_bench_") as (root, server_url):
+        storage = root / "files"
+        storage.mkdir()
         ensure_databases(server_url, [DATABASE])
         url = with_database(server_url, DATABASE)
         migrate(url)
@@ -361,21 +354,7 @@ def main(argv: list[str] | None = None) -> int:
                 "rss_ok": max(csv_rss, xlsx_rss) < RSS_TARGET_MB,
             },
         }
-        RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS_PATH.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-        if args.json_only:
-            print(json.dumps(result, indent=2), flush=True)
-        else:
-            progress("")
-            progress(table(result))
-            progress("")
-            progress(json.dumps(result, indent=2))
-            progress(f"\n(JSON written to {RESULTS_PATH})")
-    finally:
-        try:
-            stop_embedded_server(root / "pg")
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
+        publish(result, table(result), RESULTS_PATH, args.json_only)
     return 0
 
 

@@ -36,10 +36,8 @@ import datetime as dt
 import json
 import math
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 import warnings
@@ -48,7 +46,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from _common import progress, progress_to_stderr, rate, step_seconds, timed
+from _common import progress, progress_to_stderr, publish, rate, step_seconds, throwaway_server, timed
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "render_store.json"
 END_DATE = dt.date(2025, 6, 17)  # the demo's last day: inside the partitions, enough board history
@@ -684,7 +682,6 @@ def main(argv: list[str] | None = None) -> int:
         progress_to_stderr()
     warnings.simplefilter("ignore")  # Dagster beta/preview notes, platformdirs' runtime-dir fallback
 
-    from reporting_assets.db.embedded import ensure_embedded_server, stop_embedded_server
     from reporting_assets.db.migrations import migrate
     from reporting_assets.db.urls import (
         DAGSTER_DATABASE_URL_ENV,
@@ -694,12 +691,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     days = days_ending(END_DATE, args.days)
-    root = Path(tempfile.mkdtemp(prefix="render_store_bench_"))
-    os.chmod(root, 0o755)  # the embedded server runs as user 'pgserver' when we are root
-    saved_env = {k: os.environ.get(k) for k in (DATABASE_URL_ENV, DAGSTER_DATABASE_URL_ENV)}
-    try:
-        progress(f"[setup] starting embedded PostgreSQL in {root}")
-        server_url = ensure_embedded_server(root)
+    with throwaway_server("render_store_bench_") as (root, server_url):
         ensure_databases(server_url, [REPORTING_DB_AB, REPORTING_DB_C, DAGSTER_DB_C])
         os.environ[DATABASE_URL_ENV] = with_database(server_url, REPORTING_DB_C)
         os.environ[DAGSTER_DATABASE_URL_ENV] = with_database(server_url, DAGSTER_DB_C)
@@ -745,26 +737,7 @@ def main(argv: list[str] | None = None) -> int:
 
         meta = {"customers": len(customers), "postgres": pg_version, "generation_seconds": generation}
         result = summarize(args, meta, a, b, c)
-        RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS_PATH.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
-        if args.json_only:
-            print(json.dumps(result, indent=2, default=str), flush=True)
-        else:
-            progress("")
-            progress(table(result))
-            progress("")
-            progress(json.dumps(result, indent=2, default=str))
-            progress(f"\n(JSON written to {RESULTS_PATH})")
-    finally:
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        try:
-            stop_embedded_server(root)
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
+        publish(result, table(result), RESULTS_PATH, args.json_only)
     return 0
 
 

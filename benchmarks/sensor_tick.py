@@ -34,19 +34,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import logging
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
-from _common import load, progress, progress_to_stderr, source_state
+from _common import load, progress, progress_to_stderr, publish, source_state, throwaway_server
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "sensor_tick.json"
 REPORTING_DB = "bench_sensor_reporting"
@@ -303,7 +300,6 @@ def main(argv: list[str] | None = None) -> int:
         progress_to_stderr()
     warnings.simplefilter("ignore")
 
-    from reporting_assets.db.embedded import ensure_embedded_server, stop_embedded_server
     from reporting_assets.db.migrations import migrate
     from reporting_assets.db.urls import (
         DAGSTER_DATABASE_URL_ENV,
@@ -313,12 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     load_before = load()
-    root = Path(tempfile.mkdtemp(prefix="sensor_tick_bench_"))
-    os.chmod(root, 0o755)  # the embedded server runs as user 'pgserver' when we are root
-    saved_env = {k: os.environ.get(k) for k in (DATABASE_URL_ENV, DAGSTER_DATABASE_URL_ENV)}
-    try:
-        progress(f"[setup] starting embedded PostgreSQL in {root} (load {load_before})")
-        server_url = ensure_embedded_server(root)
+    with throwaway_server("sensor_tick_bench_") as (root, server_url):
         ensure_databases(server_url, [REPORTING_DB, DAGSTER_DB])
         url = with_database(server_url, REPORTING_DB)
         os.environ[DATABASE_URL_ENV] = url
@@ -384,26 +375,7 @@ def main(argv: list[str] | None = None) -> int:
             "load_after": load(),
         }
         result = summarize(meta, results["small"], results["large"])
-        RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS_PATH.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
-        if args.json_only:
-            print(json.dumps(result, indent=2, default=str), flush=True)
-        else:
-            progress("")
-            progress(table(result))
-            progress("")
-            progress(json.dumps(result, indent=2, default=str))
-            progress(f"\n(JSON written to {RESULTS_PATH})")
-    finally:
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        try:
-            stop_embedded_server(root)
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
+        publish(result, table(result), RESULTS_PATH, args.json_only)
     return 0
 
 

@@ -39,19 +39,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import progress, progress_to_stderr
+from _common import progress, progress_to_stderr, publish, throwaway_server
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "sync_session.json"
 SAMPLE_DAY = dt.date(2025, 6, 17)
@@ -230,7 +227,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from reporting_assets import logging_ids
     from reporting_assets.customers import add_customer
-    from reporting_assets.db.embedded import ensure_embedded_server, stop_embedded_server
     from reporting_assets.db.migrations import migrate
     from reporting_assets.db.urls import ensure_databases, with_database
     from reporting_assets.sync import engine
@@ -238,11 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     from reporting_assets.sync.engine import SyncRequest
     from reporting_assets.sync.order_list import load_sample_orders
 
-    root = Path(tempfile.mkdtemp(prefix="sync_session_bench_"))
-    os.chmod(root, 0o755)  # the embedded server runs as user 'pgserver' when we are root
-    try:
+    with throwaway_server("sync_session_bench_") as (root, server_url):
         progress(f"[setup] embedded PostgreSQL in {root}")
-        server_url = ensure_embedded_server(root)
         ensure_databases(server_url, [DATABASE])
         url = with_database(server_url, DATABASE)
         migrate(url)
@@ -360,21 +353,7 @@ def main(argv: list[str] | None = None) -> int:
             "target_percent": TARGET_PERCENT,
             "passed": 100 * direct_total / off_min < TARGET_PERCENT,
         }
-        RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS_PATH.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-        if args.json_only:
-            print(json.dumps(result, indent=2), flush=True)
-        else:
-            progress("")
-            progress(table(result))
-            progress("")
-            progress(json.dumps({k: v for k, v in result.items() if k not in ("on", "off")}, indent=2))
-            progress(f"\n(JSON written to {RESULTS_PATH})")
-    finally:
-        try:
-            stop_embedded_server(root)
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
+        publish(result, table(result), RESULTS_PATH, args.json_only)
     return 0
 
 
