@@ -9,7 +9,7 @@ without emitting anything are not counted: that needs the lineage (``execution_r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import dagster as dg
@@ -17,24 +17,9 @@ import dagster as dg
 from reporting_assets.automation.metrics import ObservedAction
 from reporting_assets.automation.window import ReportWindow
 from reporting_assets.contract import RUN_REPORT_METADATA_KEY
+from reporting_assets.execution_reports.events import all_records, metadata_value
 
-_PAGE = 1_000
 _EPSILON = 1e-6  # after_timestamp is exclusive; the window's start is inclusive
-
-
-def _records(fetch: Any, filter_: dg.AssetRecordsFilter) -> Iterator[Any]:
-    cursor = None
-    while True:
-        result = fetch(filter_, limit=_PAGE, cursor=cursor, ascending=True)
-        yield from result.records
-        if not result.has_more:
-            return
-        cursor = result.cursor
-
-
-def _value(metadata: Mapping[str, Any], key: str) -> Any:
-    entry = metadata.get(key)
-    return getattr(entry, "value", entry)
 
 
 def event_log_actions(
@@ -62,7 +47,7 @@ def event_log_actions(
             ("observation", instance.fetch_observations),
             ("materialization", instance.fetch_materializations),
         ):
-            for record in _records(fetch, filter_):
+            for record in all_records(fetch, filter_):
                 event = record.event_log_entry
                 asset_event = event.asset_materialization or event.asset_observation
                 if asset_event is None:
@@ -70,8 +55,12 @@ def event_log_actions(
                 metadata = dict(asset_event.metadata)
                 if kind == "observation" and RUN_REPORT_METADATA_KEY not in metadata:
                     continue
-                status = "failed" if kind == "observation" else str(_value(metadata, "status") or "success")
-                seconds = _value(metadata, "seconds")
+                status = (
+                    "failed"
+                    if kind == "observation"
+                    else str(metadata_value(metadata, "status") or "success")
+                )
+                seconds = metadata_value(metadata, "seconds")
                 by_identity[(event.run_id, asset_event.partition)] = ObservedAction(
                     source=source,
                     run_id=event.run_id,

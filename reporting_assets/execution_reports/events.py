@@ -8,7 +8,7 @@ before emitting anything. Cost is a few indexed queries per source asset, whatev
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import dagster as dg
@@ -22,7 +22,9 @@ _PAGE = 1_000
 _PARTITION_TAG = "dagster/partition"
 
 
-def _records(fetch: Any, filter_: dg.AssetRecordsFilter) -> Iterable[Any]:
+def all_records(fetch: Any, filter_: dg.AssetRecordsFilter) -> Iterable[Any]:
+    """Every record ``fetch`` (``instance.fetch_materializations``/``_observations``) returns
+    for ``filter_``, oldest first, page by page."""
     cursor = None
     while True:
         result = fetch(filter_, limit=_PAGE, cursor=cursor, ascending=True)
@@ -32,8 +34,9 @@ def _records(fetch: Any, filter_: dg.AssetRecordsFilter) -> Iterable[Any]:
         cursor = result.cursor
 
 
-def _contract_value(metadata: dict[str, Any]) -> Any:
-    entry = metadata.get(RUN_REPORT_METADATA_KEY)
+def metadata_value(metadata: Mapping[str, Any], key: str) -> Any:
+    """The plain value of a metadata entry (``MetadataValue`` or raw), or None."""
+    entry = metadata.get(key)
     return None if entry is None else getattr(entry, "value", entry)
 
 
@@ -55,7 +58,7 @@ def fetch_source_events(
             ("observation", instance.fetch_observations),
             ("materialization", instance.fetch_materializations),
         ):
-            for record in _records(fetch, filter_):
+            for record in all_records(fetch, filter_):
                 event = record.event_log_entry
                 asset_event = event.asset_materialization or event.asset_observation
                 if asset_event is None or asset_event.partition is None:
@@ -70,7 +73,7 @@ def fetch_source_events(
                     kind=kind,  # type: ignore[arg-type]
                     storage_id=record.storage_id,
                     timestamp=event.timestamp,
-                    raw_contract=_contract_value(metadata),
+                    raw_contract=metadata_value(metadata, RUN_REPORT_METADATA_KEY),
                 )
     for event in _silent_failures(instance, source_keys, partition_keys, found):
         found[(event.run_id, event.pipeline_type, event.partition_key)] = event
