@@ -55,25 +55,6 @@ PARTIAL_EVERY = 29  # partial runs (an error listed)
 FAILED_EVERY = 97  # failed runs (error contract, zero counts)
 TARGET_RATIO = 2.0
 STAGES = ("fetch_sql", "names_expected_sql", "aggregate", "render", "store_sql", "other_python")
-COPY_COLUMNS = (
-    "customer_name",
-    "customer_key",
-    "execution_date",
-    "pipeline_type",
-    "execution_id",
-    "external_execution_id",
-    "partition_key",
-    "status",
-    "source_event",
-    "event_storage_id",
-    "run_started_at",
-    "markdown_content",
-    "summary_json",
-    "metrics_json",
-    "contract_json",
-    "content_hash",
-    "generated_at",
-)
 
 # The floor: latest report per pipeline (the project's ordering), then one GROUP BY.
 FLOOR_LATEST_SQL = """
@@ -312,6 +293,7 @@ def load_rows(url: str, rows: int, days: int) -> dict[str, Any]:
 
     from reporting_assets.customers import add_customer
     from reporting_assets.db.connection import connect
+    from reporting_assets.execution_reports.store import REPORT_COLUMNS
 
     per_customer: dict[str, set[int]] = {}
     started = time.perf_counter()
@@ -319,7 +301,7 @@ def load_rows(url: str, rows: int, days: int) -> dict[str, Any]:
     buffer: list[str] = []
     with psycopg.connect(url) as conn:
         with conn.cursor().copy(
-            f"COPY reporting.pipeline_execution_reports ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+            f"COPY reporting.pipeline_execution_reports ({', '.join(REPORT_COLUMNS)}) FROM STDIN"
         ) as cp:
             for i, (line, (customer, di)) in enumerate(generate_rows(rows, days), 1):
                 per_customer.setdefault(customer, set()).add(di)

@@ -10,7 +10,7 @@ from reporting_assets.db.first_write import insert_or_upsert, with_conflict_clau
 from reporting_assets.db.queries import query
 from reporting_assets.execution_reports.build import ReportIdentity, ReportRow
 
-_STAGE_COLUMNS = (
+REPORT_COLUMNS = (  # what a stored report fills, in COPY order (benchmarks/aggregate.py writes it too)
     "customer_name",
     "customer_key",
     "execution_date",
@@ -40,7 +40,7 @@ def _strip_nul(value: object) -> object:
 def stage_values(row: ReportRow) -> tuple[object, ...]:
     """The row as the staging table's COPY takes it (built where the row is rendered)."""
     return tuple(
-        row.json_texts[c] if c in _JSON_COLUMNS else _strip_nul(getattr(row, c)) for c in _STAGE_COLUMNS
+        row.json_texts[c] if c in _JSON_COLUMNS else _strip_nul(getattr(row, c)) for c in REPORT_COLUMNS
     )
 
 
@@ -55,7 +55,7 @@ def store_staged(conn: Connection, batches: Iterable[Sequence[tuple[object, ...]
     ``batches`` may be a generator: each batch is copied and written as soon as it is produced,
     so the server works while the next batch renders and little is left after the last one.
     """
-    copy_sql = f"COPY reports_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN"
+    copy_sql = f"COPY reports_stage ({', '.join(REPORT_COLUMNS)}) FROM STDIN"
     upsert = with_conflict_clause("reports_insert_new", "reports_on_conflict")
     with conn.transaction():
         conn.execute(query("reports_stage"))
