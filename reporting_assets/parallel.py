@@ -33,9 +33,14 @@ def fork_available() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
+def cores(processes: int = 0) -> int:
+    """``processes`` when set, else one per core (the meaning of a ``render_processes`` of 0)."""
+    return processes if processes > 0 else (os.cpu_count() or 1)
+
+
 def worker_count(items: int, processes: int = 0) -> int:
     """Workers for ``items``: ``processes`` (0 = one per core), 1 when the batch is small."""
-    wanted = processes if processes > 0 else (os.cpu_count() or 1)
+    wanted = cores(processes)
     if items < PARALLEL_MIN_ITEMS or wanted < 2 or not fork_available():
         return 1
     return min(wanted, items)

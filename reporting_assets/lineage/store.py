@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any
 from reporting_assets.db.connection import Connection
 from reporting_assets.db.first_write import insert_or_upsert, with_conflict_clause
 from reporting_assets.db.queries import query
+from reporting_assets.parallel import cores
 
 PARALLEL_MIN_PARTITIONS = 100
 """Below this a second connection costs more than it saves."""
@@ -118,4 +118,4 @@ def lineage_connections(partitions: int, processes: int = 0) -> int:
     large batches, else one."""
     if partitions < PARALLEL_MIN_PARTITIONS:
         return 1
-    return processes if processes > 0 else (os.cpu_count() or 1)
+    return cores(processes)
