@@ -116,7 +116,7 @@ class ReportPlan:
         return built
 
     def report_inputs(self) -> list[ReportInput]:
-        """Every report's input, in output order (what :func:`build_reports` renders)."""
+        """Every report's input, in output order (what :func:`render_and_store` renders)."""
         return [item for _, item in sorted(self.chunk_inputs(self.partition_keys), key=lambda x: x[0])]
 
 

@@ -1,4 +1,5 @@
-"""Store rendered reports: one COPY into a staging table, one set-based upsert."""
+"""Store rendered reports: COPY into a staging table chunk by chunk, then a plain insert (or the
+upsert when rows exist), all in one transaction."""
 
 from __future__ import annotations
 
@@ -42,11 +43,6 @@ def stage_values(row: ReportRow) -> tuple[object, ...]:
     return tuple(
         row.json_texts[c] if c in _JSON_COLUMNS else _strip_nul(getattr(row, c)) for c in REPORT_COLUMNS
     )
-
-
-def store_reports(conn: Connection, rows: Iterable[ReportRow]) -> None:
-    """Upsert ``rows`` in one transaction (all or nothing; unchanged rows stay untouched)."""
-    store_staged(conn, [[stage_values(row) for row in rows]])
 
 
 def store_staged(conn: Connection, batches: Iterable[Sequence[tuple[object, ...]]]) -> None:
