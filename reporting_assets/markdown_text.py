@@ -18,6 +18,12 @@ import jinja2
 _INLINE_SPECIALS = re.compile(r"([\\`*_\[\]<>|~&!{}])")
 _FENCE = re.compile(r"`{3,}")
 _LINE_START_SPECIALS = re.compile(r"^(\s*)([#+\-=>]|\d+[.)])")
+# Text md_escape leaves as it is: words of no special character, single spaces between them,
+# no line-start special (checked in C; most names and ids take this path).
+_PLAIN_TEXT = re.compile(r"(?![#+\-=>]|\d+[.)])[^\s\\`*_\[\]<>|~&!{}]+(?: [^\s\\`*_\[\]<>|~&!{}]+)*")
+_LINK_SAFE = ":/?&=#%@+,;~!$'*-._"
+# A link destination urllib.parse.quote(value, safe=_LINK_SAFE) leaves as it is.
+_PLAIN_LINK = re.compile(r"[A-Za-z0-9" + re.escape(_LINK_SAFE) + r"]*")
 
 
 class MarkdownSafe(str):
@@ -26,7 +32,10 @@ class MarkdownSafe(str):
 
 def md_escape(value: Any) -> str:
     """Backslash-escape markdown/HTML syntax and flatten newlines so text stays one inline run."""
-    text = " ".join(str(value).split()) if value is not None else ""
+    text = str(value) if value is not None else ""
+    if _PLAIN_TEXT.fullmatch(text):
+        return text
+    text = " ".join(text.split())
     text = _INLINE_SPECIALS.sub(r"\\\1", text)
     return _LINE_START_SPECIALS.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
 
@@ -40,7 +49,9 @@ def finalize(value: Any) -> str:
 def link_target(value: str) -> MarkdownSafe:
     """A link destination that cannot break out of ``(...)``: spaces, parentheses, ``<>``,
     ``[]``, ``|`` and backslashes are percent-encoded (a plain URL stays as it is)."""
-    return MarkdownSafe(urllib.parse.quote(value, safe=":/?&=#%@+,;~!$'*-._"))
+    if _PLAIN_LINK.fullmatch(value):
+        return MarkdownSafe(value)
+    return MarkdownSafe(urllib.parse.quote(value, safe=_LINK_SAFE))
 
 
 def code_block_safe(text: str) -> MarkdownSafe:

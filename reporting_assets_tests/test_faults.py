@@ -225,11 +225,13 @@ def test_database_going_away_mid_run_loses_and_duplicates_nothing(
 
 
 def _wait_for_blocked_upsert(admin: psycopg.Connection, table: str = "pipeline_execution_reports") -> int:
+    """The backend whose INSERT or COPY into ``reporting.<table>`` waits for a lock."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         row = admin.execute(
-            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
-            (f"%INSERT INTO reporting.{table} %",),
+            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND (query LIKE %s OR query LIKE %s)",
+            (f"%INSERT INTO reporting.{table} %", f'%COPY "reporting"."{table}" %'),
         ).fetchone()
         if row:
             return int(row[0])

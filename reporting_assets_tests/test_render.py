@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import re
+import urllib.parse
 
 import pytest
 
@@ -19,6 +21,7 @@ from reporting_assets.contract import (
     ShippingSummary,
 )
 from reporting_assets.execution_reports.render import count_change, render_report, time_change
+from reporting_assets.markdown_text import link_target, md_escape
 from reporting_assets_tests.conftest import GOLDEN_DIR
 
 GOLDEN = GOLDEN_DIR / "order_sync_report.md"
@@ -364,3 +367,32 @@ def test_external_execution_id_line_only_when_present() -> None:
         < header.index("**External Execution ID**")
         < header.index("**Status**")
     )
+
+
+def _md_escape_reference(value: object) -> str:
+    """md_escape without its fast path: collapse whitespace, escape inline and line-start syntax."""
+    text = " ".join(str(value).split())
+    text = re.sub(r"([\\`*_\[\]<>|~&!{}])", r"\\\1", text)
+    return re.sub(r"^(\s*)([#+\-=>]|\d+[.)])", lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def _tricky_texts() -> list[str]:
+    """Every string of up to 3 characters over an alphabet of markdown syntax, whitespace,
+    digits and letters, plus longer mixes."""
+    alphabet = ["a", "Z", "1", "9", " ", "  ", "\t", "\n", "\u00a0", "#", "-", "+", "=", ">", ".", ")",
+                "*", "_", "[", "`", "|", "\\", "<", "&", "é", "ü"]  # fmt: skip
+    texts = ["".join(p) for n in range(4) for p in itertools.product(alphabet, repeat=n)]
+    return [*texts, "ACTIVELY BLACK", "12. item", "run-00001-0001-0", " padded ", "a  b", "1) x", "x 1) y"]
+
+
+def test_md_escape_fast_path_gives_what_full_escaping_gives() -> None:
+    for text in _tricky_texts():
+        assert md_escape(text) == _md_escape_reference(text), repr(text)
+    assert md_escape(None) == ""
+    assert md_escape(1234) == "1234"
+
+
+def test_link_target_fast_path_gives_what_percent_encoding_gives() -> None:
+    safe = ":/?&=#%@+,;~!$'*-._"
+    for text in [*_tricky_texts(), "http://localhost:3000/runs/3f2a9c1e", "http://h/runs/a b(c)"]:
+        assert link_target(text) == urllib.parse.quote(text, safe=safe), repr(text)

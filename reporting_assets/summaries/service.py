@@ -1,11 +1,11 @@
 """Summarize and store the days of a set of partitions: one read of the reports, one COPY out.
 
 Reports are read in one query (ranges of consecutive days), aggregated and rendered here. Only
-summaries whose content hash changed are written: a binary COPY into a staging table, row by row
-while the next ones render, then a plain insert when all are new days, or the archive of the
-versions being replaced and the upsert when some are restated. A per-customer advisory lock
-keeps the stored versions (read first) true until the caller commits, so no other run can
-insert or restate those days in between.
+summaries whose content hash changed are written. Days without a summary yet stream into the
+table through one binary COPY while the next ones render; restated days are staged, the
+versions they replace archived, then upserted. A per-customer advisory lock keeps the stored
+versions (read first) true until the caller commits, so no other run can insert or restate
+those days in between.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import cache
 from operator import attrgetter
@@ -24,13 +24,14 @@ from psycopg.types.json import Jsonb
 
 from reporting_assets.customers import display_names
 from reporting_assets.db.connection import Connection
-from reporting_assets.db.first_write import with_conflict_clause
 from reporting_assets.db.queries import query
 from reporting_assets.parallel import gc_paused
 from reporting_assets.partition_keys import CustomerDay, parse_partition_key
 from reporting_assets.summaries.aggregate import DaySummary, ReportRow, summarize
 from reporting_assets.summaries.render import render_summaries
 
+_SUMMARIES_TABLE = ("reporting", "daily_customer_summaries")  # names for sql.Identifier
+_STAGE_TABLE = ("summaries_stage",)
 _COPY_COLUMNS = (  # (column, binary COPY type), in the order of _Built.row
     ("customer_name", "text"),
     ("customer_key", "text"),
@@ -99,15 +100,14 @@ def _serialized(text: str) -> str:
 
 
 @cache
-def _copy_statement() -> sql.Composed:
+def _copy_statement(table: tuple[str, ...]) -> sql.Composed:
     columns = sql.SQL(", ").join(sql.Identifier(name) for name, _ in _COPY_COLUMNS)
-    return sql.SQL(query("summaries_copy")).format(columns=columns)
+    return sql.SQL(query("summaries_copy")).format(table=sql.Identifier(*table), columns=columns)
 
 
 @contextmanager
-def _copy_to_stage(conn: Connection) -> Iterator[Copy]:
-    conn.execute(query("summaries_stage"))
-    with conn.cursor().copy(_copy_statement()) as copy:
+def _copy_into(conn: Connection, table: tuple[str, ...]) -> Iterator[Copy]:
+    with conn.cursor().copy(_copy_statement(table)) as copy:
         copy.set_types([kind for _, kind in _COPY_COLUMNS])
         yield copy
 
@@ -151,15 +151,16 @@ def _build(summary: DaySummary, markdown: str) -> _Built:
     return _Built(summary, markdown, status_json, digest.hexdigest())
 
 
-def _store_staged(conn: Connection, restated: bool, customers: list[str]) -> dict[DayKey, int]:
-    """Write the staged summaries; the versions they got."""
-    if not restated:  # only new days: version 1 each
-        conn.execute(query("summaries_insert_new"))
-        return {}
+def _restate(conn: Connection, restated: Sequence[_Built], customers: list[str]) -> dict[DayKey, int]:
+    """Archive the stored versions of ``restated`` days and write the new ones; their versions."""
+    conn.execute(query("summaries_stage"))
+    with _copy_into(conn, _STAGE_TABLE) as copy:
+        for item in restated:
+            copy.write_row(item.row())
     # planned per call (not prepared): the summaries table grows during a backfill
     conn.execute(query("summaries_archive"), {"customer_keys": customers}, prepare=False)
-    upsert = with_conflict_clause("summaries_insert_new", "summaries_on_conflict")
-    return {(r["customer_key"], r["summary_date"]): r["version"] for r in conn.execute(upsert, prepare=False)}
+    rows = conn.execute(query("summaries_restate"), prepare=False)
+    return {(r["customer_key"], r["summary_date"]): r["version"] for r in rows}
 
 
 def summarize_partitions(
@@ -181,19 +182,24 @@ def summarize_partitions(
     stored = stored_versions(conn, sorted(partitions, key=_DAY_ORDER))
     versions = {key: version for key, (version, _) in stored.items()}
     built: list[_Built] = []
-    staged = restated = False
+    restated: list[_Built] = []
     with gc_paused(), conn.transaction():
         summaries = summarize(wanted, fetch_reports(conn, wanted), names, expected, default_expected)
         markdowns = render_summaries(partitions, summaries, run_url)
-        with _copy_to_stage(conn) as copy:
+        with ExitStack() as copying:
+            new_days = None
+            if any((p.customer_key, p.day) not in stored for p in partitions):
+                new_days = copying.enter_context(_copy_into(conn, _SUMMARIES_TABLE))
             for partition, markdown in zip(partitions, markdowns, strict=True):
                 item = _build(summaries[partition], markdown)
                 built.append(item)
                 previous = stored.get(item.key)
-                if previous is None or previous[1] != item.content_hash:
-                    copy.write_row(item.row())  # sent while the next summaries render
-                    versions[item.key] = 1 if previous is None else previous[0] + 1
-                    staged, restated = True, restated or previous is not None
-        if staged:
-            versions.update(_store_staged(conn, restated, customers))
+                if previous is None:
+                    assert new_days is not None, "the COPY is open whenever a day has no summary yet"
+                    new_days.write_row(item.row())  # sent while the next summaries render
+                    versions[item.key] = 1
+                elif previous[1] != item.content_hash:
+                    restated.append(item)
+        if restated:
+            versions.update(_restate(conn, restated, customers))
     return [StoredSummary(b.summary, b.markdown, b.content_hash, versions[b.key]) for b in built]
