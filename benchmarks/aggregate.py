@@ -34,6 +34,7 @@ import argparse
 import datetime as dt
 import json
 import math
+import multiprocessing
 import os
 import statistics
 import sys
@@ -84,6 +85,12 @@ SELECT customer_key, execution_date,
 FROM ranked
 GROUP BY customer_key, execution_date
 """
+
+# The same, with the warning and error counts read from summary_json (the contract's list
+# lengths, stored small) instead of the compressed contract_json: same figures, less to read.
+FLOOR_COUNTS_SQL = FLOOR_LATEST_SQL.replace(
+    "jsonb_array_length(contract_json -> 'warnings')", "(summary_json ->> 'warning_count')::integer"
+).replace("jsonb_array_length(contract_json -> 'errors')", "(summary_json ->> 'error_count')::integer")
 
 # Lower bound: every row counts (no latest-per-pipeline rule).
 FLOOR_PLAIN_SQL = """
@@ -403,19 +410,26 @@ class TimedCursor:
         self._stages["store_sql"] = self._stages.get("store_sql", 0.0) + time.perf_counter() - started
 
 
-def bench_project(url: str, loaded: dict[str, Any], chunk_days: int) -> dict[str, Any]:
+def chunks_of(loaded: dict[str, Any], chunk_days: int) -> list[list[str]]:
+    """The partition keys of each summarize_partitions call: one customer's days (or K of them)."""
+    chunks: list[list[str]] = []
+    for customer, day_indexes in loaded["per_customer"].items():
+        keys = [f"{customer}|{(FIRST_DAY + dt.timedelta(days=d)).isoformat()}" for d in day_indexes]
+        size = chunk_days or len(keys)
+        chunks += [keys[i : i + size] for i in range(0, len(keys), size)]
+    return chunks
+
+
+def summarize_chunks(url: str, chunks: list[list[str]], report: Any = None) -> tuple[int, dict[str, float]]:
+    """summarize_partitions over ``chunks`` on one connection, a commit after each (one batched
+    run per chunk); the summaries stored and the seconds per stage. ``report(done, summaries)``
+    is called after each chunk."""
     from reporting_assets.db.connection import connect
     from reporting_assets.db.queries import query
     from reporting_assets.resources import ReportSettingsResource
     from reporting_assets.summaries import service
 
     settings = ReportSettingsResource()
-    chunks: list[list[str]] = []
-    for customer, day_indexes in loaded["per_customer"].items():
-        keys = [f"{customer}|{(FIRST_DAY + dt.timedelta(days=d)).isoformat()}" for d in day_indexes]
-        size = chunk_days or len(keys)
-        chunks += [keys[i : i + size] for i in range(0, len(keys), size)]
-
     stages: dict[str, float] = {}
     real = {name: getattr(service, name) for name in ("summarize", "render_summaries", "display_names")}
 
@@ -450,7 +464,6 @@ def bench_project(url: str, loaded: dict[str, Any], chunk_days: int) -> dict[str
     service.render_summaries = wrap_iter("render_summaries", "render")  # type: ignore[assignment]
     service.display_names = wrap("display_names", "names_expected_sql")  # type: ignore[assignment]
     summaries = 0
-    step = max(1, len(chunks) // 10)
     try:
         with connect(url, doing="summarizing") as raw:
             conn = TimedConnection(raw, stages, query("summaries_reports"), (query("summaries_expected"),))
@@ -465,23 +478,54 @@ def bench_project(url: str, loaded: dict[str, Any], chunk_days: int) -> dict[str
                 with timed(stages, "store_sql"):
                     raw.commit()  # one batched run per chunk: its own transaction
                 summaries += len(stored)
-                if i % step == 0 or i == len(chunks):
-                    elapsed = time.perf_counter() - started
-                    progress(
-                        f"      [{i:>5}/{len(chunks)}] chunks, {summaries:,} summaries, {elapsed:.1f}s "
-                        f"({rate(summaries, elapsed):,.0f} summaries/s)"
-                    )
+                if report is not None:
+                    report(i, summaries)
             total = time.perf_counter() - started
     finally:
         for name, fn in real.items():
             setattr(service, name, fn)
     stages["other_python"] = total - sum(stages.get(s, 0.0) for s in STAGES if s != "other_python")
+    return summaries, {s: stages.get(s, 0.0) for s in STAGES}
+
+
+def _summarize_share(task: tuple[str, list[list[str]]]) -> tuple[int, dict[str, float]]:
+    return summarize_chunks(*task)
+
+
+def bench_project(url: str, chunks: list[list[str]], workers: int) -> dict[str, Any]:
+    """A: every chunk through summarize_partitions, ``workers`` processes at a time (each with its
+    own connection), the way the run coordinator runs a backfill's per-customer range runs."""
+    step = max(1, len(chunks) // 10)
+    started = time.perf_counter()
+
+    def report(done: int, summaries: int) -> None:
+        if workers > 1 or done % step == 0 or done == len(chunks):
+            elapsed = time.perf_counter() - started
+            progress(
+                f"      [{done:>5}/{len(chunks)}] chunks, {summaries:,} summaries, {elapsed:.1f}s "
+                f"({rate(summaries, elapsed):,.0f} summaries/s)"
+            )
+
+    if workers == 1:
+        summaries, stages = summarize_chunks(url, chunks, report)
+    else:
+        # shares of about 1/(5 x workers) of the chunks, handed out as workers free up
+        share = max(1, len(chunks) // (5 * workers))
+        tasks = [(url, chunks[i : i + share]) for i in range(0, len(chunks), share)]
+        summaries, done = 0, 0
+        stages = dict.fromkeys(STAGES, 0.0)
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for count, part in pool.imap_unordered(_summarize_share, tasks):
+                summaries, done = summaries + count, min(len(chunks), done + share)
+                stages = {k: stages[k] + part[k] for k in STAGES}  # summed over the workers
+                report(done, summaries)
     return {
-        "seconds": total,
+        "seconds": time.perf_counter() - started,
+        "workers": workers,
         "chunks": len(chunks),
         "chunk_partitions": max(len(c) for c in chunks),
         "summaries": summaries,
-        "stages": {s: stages.get(s, 0.0) for s in STAGES},
+        "stages": stages,
     }
 
 
@@ -505,12 +549,18 @@ def bench_floor(url: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with psycopg.connect(url) as conn:
         conn.execute("SELECT count(*) FROM reporting.pipeline_execution_reports").fetchone()  # warm the cache
-        for name, sql in (("latest", FLOOR_LATEST_SQL), ("plain", FLOOR_PLAIN_SQL)):
+        for name, sql in (
+            ("latest", FLOOR_LATEST_SQL),
+            ("counts", FLOOR_COUNTS_SQL),
+            ("plain", FLOOR_PLAIN_SQL),
+        ):
             started = time.perf_counter()
             rows = conn.execute(sql).fetchall()  # type: ignore[call-overload]
             out[name] = {"seconds": time.perf_counter() - started, "groups": len(rows)}
             if name == "latest":
                 out["latest_rows"] = {(r[0], r[1]): r[2:] for r in rows}
+            elif name == "counts":  # the same figures, or it is no floor
+                out["counts_agree"] = {(r[0], r[1]): r[2:] for r in rows} == out["latest_rows"]
     return out
 
 
@@ -544,42 +594,66 @@ def check_totals(url: str, floor_rows: dict[tuple[str, dt.date], tuple[Any, ...]
 
 
 def summarize_result(
-    meta: dict[str, Any], a: dict[str, Any], b: dict[str, Any], check: dict[str, Any]
+    meta: dict[str, Any], a: dict[str, Any], a1: dict[str, Any], b: dict[str, Any], check: dict[str, Any]
 ) -> dict[str, Any]:
+    floors = {name: b[name]["seconds"] for name in ("latest", "counts", "plain")}
+
+    def project(run: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "seconds": run["seconds"],
+            "workers": run["workers"],
+            "summaries": run["summaries"],
+            "summaries_per_second": rate(run["summaries"], run["seconds"]),
+            "rows_per_second": rate(meta["rows"], run["seconds"]),
+            "chunks": run["chunks"],
+            "chunk_partitions": run["chunk_partitions"],
+            "stage_seconds": run["stages"],
+            "repeat_seconds": run["repeats"],
+        }
+
     return {
         "config": meta,
-        "project": {
-            "seconds": a["seconds"],
-            "summaries": a["summaries"],
-            "summaries_per_second": rate(a["summaries"], a["seconds"]),
-            "rows_per_second": rate(meta["rows"], a["seconds"]),
-            "chunks": a["chunks"],
-            "chunk_partitions": a["chunk_partitions"],
-            "stage_seconds": a["stages"],
-            "repeat_seconds": a["repeats"],
-        },
+        "project": project(a),
+        "project_one_process": project(a1),
         "floor": {
-            "latest_per_pipeline_seconds": b["latest"]["seconds"],
+            "latest_per_pipeline_seconds": floors["latest"],
             "latest_per_pipeline_groups": b["latest"]["groups"],
-            "plain_group_by_seconds": b["plain"]["seconds"],
+            "latest_from_summary_counts_seconds": floors["counts"],
+            "summary_counts_give_the_same_figures": b["counts_agree"],
+            "plain_group_by_seconds": floors["plain"],
             "plain_group_by_groups": b["plain"]["groups"],
             "repeat_seconds": b["repeats"],
         },
         "check": check,
         "ratios": {
-            "project_over_floor": a["seconds"] / b["latest"]["seconds"],
-            "project_over_plain_group_by": a["seconds"] / b["plain"]["seconds"],
-            "project_sql_only_over_floor": (a["stages"]["fetch_sql"] + a["stages"]["names_expected_sql"])
-            / b["latest"]["seconds"],
+            "project_over_floor": a["seconds"] / floors["latest"],
+            "project_over_counts_floor": a["seconds"] / floors["counts"],
+            "project_over_plain_group_by": a["seconds"] / floors["plain"],
+            "one_process_over_floor": a1["seconds"] / floors["latest"],
+            "one_process_over_counts_floor": a1["seconds"] / floors["counts"],
+            "project_sql_only_over_floor": (a1["stages"]["fetch_sql"] + a1["stages"]["names_expected_sql"])
+            / floors["latest"],
             "target": TARGET_RATIO,
-            "within_target": a["seconds"] / b["latest"]["seconds"] <= TARGET_RATIO,
+            "within_target": a["seconds"] / floors["latest"] <= TARGET_RATIO,
+            "within_target_counts_floor": a["seconds"] / floors["counts"] <= TARGET_RATIO,
         },
     }
 
 
+def _verdict(ratio: float) -> str:
+    return f"{ratio:.1f}x ({'met' if ratio <= TARGET_RATIO else 'NOT met'})"
+
+
 def table(r: dict[str, Any]) -> str:
-    cfg, p, f, ra, ck = r["config"], r["project"], r["floor"], r["ratios"], r["check"]
-    st = p["stage_seconds"]
+    cfg, p, p1, f, ra, ck = (
+        r["config"],
+        r["project"],
+        r["project_one_process"],
+        r["floor"],
+        r["ratios"],
+        r["check"],
+    )
+    st = p1["stage_seconds"]
     n = cfg["rows"]
     labels = {
         "fetch_sql": "summaries_reports query (server + transfer)",
@@ -594,33 +668,42 @@ def table(r: dict[str, Any]) -> str:
         f"{cfg['days']} days x {len(PIPELINES)} pipelines (every {RERUN_EVERY}th re-run), "
         f"{cfg['partitions']:,} partitions, table {cfg['table_bytes'] / 2**20:,.0f} MiB, {cfg['cpus']} CPUs, "
         f"PostgreSQL {cfg['postgres']}, load {cfg['load_before']} -> {cfg['load_after']}; "
-        f"A and B: median of {cfg['repeats']} interleaved repeat(s) (stage medians need not add up)",
+        f"every figure: median of {cfg['repeats']} interleaved repeat(s) (stage medians need not add up)",
         "",
         f"{'':<62}{'seconds':>9}{'rows/s':>12}{'share':>7}",
-        f"A. Project path: summarize_partitions, {p['chunks']} chunks of <= {p['chunk_partitions']} "
-        "partitions "
-        "(one customer's days)",
-    ]
-    for stage in STAGES:
-        lines.append(f"   {labels[stage]:<59}{st[stage]:>9.2f}{'':>12}{st[stage] / p['seconds']:>7.0%}")
-    lines += [
+        f"A. Project path: summarize_partitions, {p['chunks']} calls of <= {p['chunk_partitions']} "
+        "partitions (one customer's days: one batched range run each)",
+        f"   {p['workers']} runs at a time (the run coordinator runs a backfill's range runs concurrently)",
         f"   {'total (' + format(p['summaries'], ',') + ' summaries stored)':<59}{p['seconds']:>9.2f}"
         f"{p['rows_per_second']:>12,.0f}",
+        "   one run at a time, by stage:",
+    ]
+    for stage in STAGES:
+        lines.append(f"   {labels[stage]:<59}{st[stage]:>9.2f}{'':>12}{st[stage] / p1['seconds']:>7.0%}")
+    lines += [
+        f"   {'total, one run at a time':<59}{p1['seconds']:>9.2f}{p1['rows_per_second']:>12,.0f}",
         "B. Floor: one SQL statement, fetched to the client",
         f"   {'latest per pipeline (row_number) + GROUP BY customer, day':<59}"
         f"{f['latest_per_pipeline_seconds']:>9.2f}{rate(n, f['latest_per_pipeline_seconds']):>12,.0f}",
+        f"   {'  the same, warning/error counts from summary_json':<59}"
+        f"{f['latest_from_summary_counts_seconds']:>9.2f}"
+        f"{rate(n, f['latest_from_summary_counts_seconds']):>12,.0f}",
         f"   {'plain GROUP BY customer, day (no latest rule)':<59}"
         f"{f['plain_group_by_seconds']:>9.2f}{rate(n, f['plain_group_by_seconds']):>12,.0f}",
         "",
-        f"   project / floor (latest rule): {ra['project_over_floor']:.1f}x  (target <= {ra['target']:.0f}x: "
-        f"{'met' if ra['within_target'] else 'NOT met'}); "
-        f"/ plain GROUP BY: {ra['project_over_plain_group_by']:.1f}x; "
-        f"project's SQL reads alone / floor: {ra['project_sql_only_over_floor']:.2f}x",
-        f"   repeats: project {', '.join(f'{x:.1f}' for x in p['repeat_seconds'])} s; floor "
+        f"   project / floor: {_verdict(ra['project_over_floor'])}; / floor with summary counts: "
+        f"{_verdict(ra['project_over_counts_floor'])}  (target <= {ra['target']:.0f}x)",
+        f"   one run at a time / floor: {ra['one_process_over_floor']:.1f}x; / floor with summary counts: "
+        f"{ra['one_process_over_counts_floor']:.1f}x; / plain GROUP BY (project): "
+        f"{ra['project_over_plain_group_by']:.1f}x; project's SQL reads alone / floor: "
+        f"{ra['project_sql_only_over_floor']:.2f}x",
+        f"   repeats: project {', '.join(f'{x:.1f}' for x in p['repeat_seconds'])} s; one at a time "
+        f"{', '.join(f'{x:.1f}' for x in p1['repeat_seconds'])} s; floor "
         f"{', '.join(format(x['latest'], '.2f') for x in f['repeat_seconds'])} s",
         f"   totals check: {ck['stored_summaries']:,} stored summaries vs "
         f"{ck['floor_groups']:,} floor groups, "
-        f"{ck['mismatches']} mismatches",
+        f"{ck['mismatches']} mismatches; the two floors give the same figures: "
+        f"{'yes' if f['summary_counts_give_the_same_figures'] else 'NO'}",
         f"   setup, not timed: COPY {cfg['setup']['copy_seconds']:.1f}s + VACUUM ANALYZE "
         f"{cfg['setup']['vacuum_analyze_seconds']:.1f}s",
     ]
@@ -649,10 +732,18 @@ def main(argv: list[str] | None = None) -> int:
         default=3,
         help="B and A pairs, interleaved; times are the median of the repeats (default 3)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="summarize_partitions calls running at a time, each in its own process and "
+        "connection, like concurrent range runs of a backfill (default: one per core); "
+        "one at a time is measured beside it",
+    )
     parser.add_argument("--json-only", action="store_true", help="print only the JSON (progress to stderr)")
     args = parser.parse_args(argv)
-    if args.rows < 1 or args.days < 1 or args.chunk_days < 0 or args.repeat < 1:
-        parser.error("--rows, --days and --repeat must be positive, --chunk-days >= 0")
+    if args.rows < 1 or args.days < 1 or args.chunk_days < 0 or args.repeat < 1 or args.workers < 1:
+        parser.error("--rows, --days, --repeat and --workers must be positive, --chunk-days >= 0")
     if args.json_only:
         progress_to_stderr()
     warnings.simplefilter("ignore")
@@ -681,31 +772,39 @@ def main(argv: list[str] | None = None) -> int:
             f"{loaded['table_bytes'] / 2**20:,.0f} MiB in {loaded['seconds']:.1f}s"
         )
 
-        a_runs: list[dict[str, Any]] = []
+        chunks = chunks_of(loaded, args.chunk_days)
+        runs: dict[int, list[dict[str, Any]]] = {1: [], args.workers: []}
         b_runs: list[dict[str, Any]] = []
         for repeat in range(args.repeat):
             label = f" (repeat {repeat + 1}/{args.repeat})" if args.repeat > 1 else ""
-            progress(
-                f"[B] floor{label}: latest-per-pipeline GROUP BY, then plain GROUP BY (cache warmed first)"
-            )
+            progress(f"[B] floor{label}: latest-per-pipeline GROUP BY (two ways), plain GROUP BY")
             b_runs.append(bench_floor(url))
             floor = b_runs[-1]
             progress(
-                f"      latest {floor['latest']['seconds']:.2f}s, plain {floor['plain']['seconds']:.2f}s"
+                f"      latest {floor['latest']['seconds']:.2f}s, with summary counts "
+                f"{floor['counts']['seconds']:.2f}s, plain {floor['plain']['seconds']:.2f}s"
             )
-            if repeat:
+            for workers in runs:  # one at a time first, the headline last (its rows are checked)
                 empty_summaries(url)
-            progress(
-                f"[A] project path{label}: summarize_partitions over {loaded['partitions']:,} partitions"
-            )
-            a_runs.append(bench_project(url, loaded, args.chunk_days))
-            progress("      " + ", ".join(f"{k} {v:.1f}s" for k, v in a_runs[-1]["stages"].items()))
-        a = {
-            **a_runs[-1],
-            "seconds": statistics.median(run["seconds"] for run in a_runs),
-            "stages": {s: statistics.median(run["stages"][s] for run in a_runs) for s in STAGES},
-            "repeats": [run["seconds"] for run in a_runs],
-        }
+                progress(
+                    f"[A] project path{label}, {workers} run(s) at a time: summarize_partitions over "
+                    f"{loaded['partitions']:,} partitions"
+                )
+                runs[workers].append(bench_project(url, chunks, workers))
+                progress(
+                    "      " + ", ".join(f"{k} {v:.1f}s" for k, v in runs[workers][-1]["stages"].items())
+                )
+
+        def median_run(repeats: list[dict[str, Any]]) -> dict[str, Any]:
+            return {
+                **repeats[-1],
+                "seconds": statistics.median(run["seconds"] for run in repeats),
+                "stages": {s: statistics.median(run["stages"][s] for run in repeats) for s in STAGES},
+                "repeats": [run["seconds"] for run in repeats],
+            }
+
+        a, a1 = median_run(runs[args.workers]), median_run(runs[1])
+        floors = ("latest", "counts", "plain")
         b = {
             **b_runs[-1],
             **{
@@ -713,9 +812,10 @@ def main(argv: list[str] | None = None) -> int:
                     **b_runs[-1][name],
                     "seconds": statistics.median(run[name]["seconds"] for run in b_runs),
                 }
-                for name in ("latest", "plain")
+                for name in floors
             },
-            "repeats": [{name: run[name]["seconds"] for name in ("latest", "plain")} for run in b_runs],
+            "counts_agree": all(run["counts_agree"] for run in b_runs),
+            "repeats": [{name: run[name]["seconds"] for name in floors} for run in b_runs],
         }
 
         check = check_totals(url, b["latest_rows"])
@@ -734,8 +834,9 @@ def main(argv: list[str] | None = None) -> int:
             "load_before": load_before,
             "load_after": load(),
             "repeats": args.repeat,
+            "workers": args.workers,
         }
-        result = summarize_result(meta, a, b, check)
+        result = summarize_result(meta, a, a1, b, check)
         publish(result, table(result), RESULTS_PATH, args.json_only)
     return 0
 

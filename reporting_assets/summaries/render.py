@@ -39,6 +39,7 @@ _WARNING_ICON = MarkdownSafe(md_escape("⚠️"))
 _COMPLETE = MarkdownSafe("✅ COMPLETE")
 _INCOMPLETE = MarkdownSafe("⚠️ INCOMPLETE")
 _NO_TIME = MarkdownSafe("—")
+_CLOCK = tuple(MarkdownSafe(f"{h:02d}:{m:02d}") for h in range(24) for m in range(60))  # by minute of day
 _ONE_DAY = dt.timedelta(days=1)
 
 
@@ -92,7 +93,7 @@ def _render(
     ]
     timeline = [
         (
-            MarkdownSafe(f"{started.hour:02d}:{started.minute:02d}") if started else _NO_TIME,
+            _CLOCK[started.hour * 60 + started.minute] if started else _NO_TIME,
             _title(pipeline_type),
             _BADGES[status],
             duration(seconds),

@@ -132,8 +132,9 @@ def _report_rows(cursor: Any) -> Callable[[Sequence[Any]], ReportRow]:
 
 
 def fetch_reports(conn: Connection, wanted: Sequence[CustomerDay]) -> list[ReportRow]:
-    """The reports of the sorted ``wanted`` days, ordered by customer, day and run."""
-    with conn.cursor(row_factory=_report_rows) as cur:
+    """The reports of the sorted ``wanted`` days, ordered by customer, day and run (in binary:
+    dates, timestamps and numbers arrive without text parsing on either side)."""
+    with conn.cursor(row_factory=_report_rows, binary=True) as cur:
         return cur.execute(query("summaries_reports"), day_ranges(wanted)).fetchall()
 
 
