@@ -9,16 +9,18 @@ One run measures, on a throw-away embedded PostgreSQL:
   over customers x days x the 3 pipelines, with some pipelines re-run on a day;
 - A. the project path: ``summaries.service.summarize_partitions`` over every partition, in
   chunks of one customer's days (what one batched range run per customer does), committing
-  after each chunk;
+  after each chunk; ``--workers`` calls at a time in forked processes with their own
+  connections (a backfill's range runs run concurrently), and one at a time beside it;
 - B. the floor: one SQL statement over the same table: latest report per (customer, day,
   pipeline) by the project's ordering, then GROUP BY customer and day with the same totals, run
-  counts and warning/error counts, fetched to the client. A plain GROUP BY (every row, no
-  latest rule) is timed too, as a lower bound.
+  counts and warning/error counts, fetched to the client; again with the warning/error counts
+  read from summary_json (same figures, less to read). A plain GROUP BY (every row, no latest
+  rule) is timed too, as a lower bound.
 
-B and A run ``--repeat`` times (default 3), interleaved, so a burst of load on a shared machine
-hits both; the summaries A wrote are emptied between repeats (not timed) so each repeat is the
-same first write, and the medians count. The script checks that the totals the project stored
-equal the floor's.
+B and the A's run ``--repeat`` times (default 3), interleaved, so a burst of load on a shared
+machine hits all; the summaries an A wrote are emptied before the next (not timed) so each is
+the same first write, and the medians count. The script checks that the totals the project
+stored equal the floor's.
 
 Usage (from the repo root)::
 

@@ -296,13 +296,22 @@ def send_run(
     database_url: str,
     smtp: SmtpResource,
     run_config: dict[str, Any],
+    tags: dict[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
     return send_daily_summary_emails.execute_in_process(
         instance=instance,
         run_config={**run_config, **QUIET},
         resources={"smtp": smtp, "postgres": PostgresResource(database_url=database_url)},
         raise_on_error=False,
+        tags=tags,
     )
+
+
+def run_request(
+    request: dg.RunRequest, instance: dg.DagsterInstance, database_url: str, smtp: SmtpResource
+) -> dg.ExecuteInProcessResult:
+    """Run what a sensor requested, with its config and tags (as the daemon would)."""
+    return send_run(instance, database_url, smtp, dict(request.run_config), dict(request.tags))
 
 
 def evaluate(
@@ -532,6 +541,71 @@ def test_rejected_recipient_fails_alone_and_a_retry_sends_only_to_it(
     ]
     bad = ledger(conn, subject)[("daily_summary", "bad@greyson.example")]
     assert (bad.status, bad.attempts, bad.last_error) == ("sent", 2, None)
+
+
+def test_sensor_retries_failed_recipients_in_a_new_run_after_the_delay_a_bounded_number_of_times(
+    customers: list[str],
+    conn: Connection,
+    instance: dg.DagsterInstance,
+    database_url: str,
+    smtp_server: SmtpServer,
+) -> None:
+    add_recipient(conn, "GREYSON", "good@greyson.example")
+    add_recipient(conn, "GREYSON", "bad@greyson.example")
+    content_hash = insert_summary(conn, "GREYSON", YESTERDAY)
+    subject = f"daily_summary:GREYSON|{YESTERDAY.isoformat()}"
+    smtp_server.handler.reject["bad@greyson.example"] = "550 5.1.1 <bad@greyson.example>: mailbox unavailable"
+    smtp = smtp_server.resource()
+
+    def fail_earlier(minutes: int) -> dt.datetime:
+        """Move the failed delivery back in time (as if the failure happened ``minutes`` ago)."""
+        row = conn.execute(
+            "UPDATE reporting.deliveries SET updated_at = now() - make_interval(mins => %s) "
+            "WHERE subject_key = %s AND status = 'failed' RETURNING updated_at",
+            (minutes, subject),
+        ).fetchone()
+        conn.commit()
+        assert row is not None
+        return row["updated_at"]
+
+    first = evaluate(instance, database_url, retry_runs=1)
+    (request,) = first.run_requests or []
+    assert request.run_key == key_of("GREYSON", YESTERDAY, content_hash)
+    assert not run_request(request, instance, database_url, smtp).success  # bad@ is refused
+
+    # before the delay: nothing to run, the tick says when the retry comes
+    waiting = evaluate(instance, database_url, first.cursor, retry_runs=1)
+    assert not waiting.run_requests
+    assert waiting.cursor == first.cursor
+
+    failed_at = fail_earlier(31)
+    retry = evaluate(instance, database_url, first.cursor, retry_runs=1)
+    (retry_request,) = retry.run_requests or []
+    assert (
+        retry_request.run_key
+        == f"{key_of('GREYSON', YESTERDAY, content_hash)}:retry@{failed_at.timestamp():.6f}"
+    )
+    assert retry_request.tags["reporting/email_retry_of"] == f"GREYSON|{YESTERDAY.isoformat()}@v1"
+    again = evaluate(instance, database_url, first.cursor, retry_runs=1)  # same failure: same key
+    assert [r.run_key for r in again.run_requests or []] == [retry_request.run_key]
+
+    assert not run_request(retry_request, instance, database_url, smtp).success  # still refused
+    assert [m.rcpt_tos for m in smtp_server.handler.messages] == [["good@greyson.example"]]  # good@ once
+    fail_earlier(31)
+    used_up = evaluate(instance, database_url, first.cursor, retry_runs=1)
+    assert not used_up.run_requests  # its one retry run is spent: a person re-executes
+
+    smtp_server.handler.reject.clear()  # the mailbox was fixed; allow one more automatic retry
+    last = evaluate(instance, database_url, first.cursor, retry_runs=2)
+    (last_request,) = last.run_requests or []
+    assert run_request(last_request, instance, database_url, smtp).success
+    assert [m.rcpt_tos for m in smtp_server.handler.messages] == [
+        ["good@greyson.example"],
+        ["bad@greyson.example"],
+    ]
+    bad = ledger(conn, subject)[("daily_summary", "bad@greyson.example")]
+    assert (bad.status, bad.attempts) == ("sent", 3)
+    assert not evaluate(instance, database_url, first.cursor, retry_runs=2).run_requests
 
 
 def test_transient_smtp_failures_are_retried_with_backoff_within_the_run(

@@ -37,6 +37,20 @@ class SummaryEmailSettingsResource(dg.ConfigurableResource):
         description="The sensor looks at summaries of the last N days and summaries restated in the "
         "last N days (older days are not emailed automatically).",
     )
+    retry_after_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=24 * 60,
+        description="Minutes after a recipient's email failed (after the run's own retries) before "
+        "the sensor launches a run that tries the failed recipients again.",
+    )
+    retry_runs: int = Field(
+        default=3,
+        ge=0,
+        le=20,
+        description="Automatic retry runs per summary version; after them (or with 0), failed "
+        "recipients wait for someone to re-execute the run.",
+    )
 
     @field_validator("deadline_time_utc")
     @classmethod

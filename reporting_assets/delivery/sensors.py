@@ -1,6 +1,7 @@
 """``daily_summary_email_sensor``: request a ``send_daily_summary_emails`` run for each
 customer's day once its summary is ready to email (complete, or past the deadline), once per
-content version.
+content version; and, when recipients of that version failed, a retry run for them after a
+delay (a bounded number of times).
 
 Cost does not grow with history: one indexed query over summaries of the last
 ``lookback_days`` days or restated in that time, each with its count of active recipients and
@@ -12,7 +13,7 @@ evaluation request nothing at all.
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from reporting_assets.resources import PostgresResource
 
 SENSOR_NAME = "daily_summary_email_sensor"
 CURSOR_VERSION = 1
+RETRY_OF_TAG = "reporting/email_retry_of"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class PlannedRun:
     content_hash: str
     version: int
     reason: str
+    retry_of_failure_at: dt.datetime | None = None
+    """Set on a retry run: when the failure it retries happened."""
 
     @property
     def partition_key(self) -> str:
@@ -44,18 +48,29 @@ class PlannedRun:
 
     @property
     def run_key(self) -> str:
-        return f"{SUBJECT_PREFIX}{self.partition_key}:{self.content_hash}"
+        key = f"{SUBJECT_PREFIX}{self.partition_key}:{self.content_hash}"
+        if self.retry_of_failure_at is not None:
+            key += f":retry@{self.retry_of_failure_at.timestamp():.6f}"
+        return key
 
     def run_request(self) -> dg.RunRequest:
+        tags = {
+            "reporting/customer": self.customer_key,
+            "reporting/summary_date": self.summary_date.isoformat(),
+            "reporting/summary_version": str(self.version),
+        }
+        if self.retry_of_failure_at is not None:
+            tags[RETRY_OF_TAG] = retry_tag(self.partition_key, self.version)
         return dg.RunRequest(
             run_key=self.run_key,
             run_config=run_config_for(self.customer_key, self.summary_date, self.content_hash),
-            tags={
-                "reporting/customer": self.customer_key,
-                "reporting/summary_date": self.summary_date.isoformat(),
-                "reporting/summary_version": str(self.version),
-            },
+            tags=tags,
         )
+
+
+def retry_tag(partition_key: str, version: int) -> str:
+    """The ``reporting/email_retry_of`` tag of retry runs for one summary version."""
+    return f"{partition_key}@v{version}"
 
 
 @dataclass
@@ -92,14 +107,60 @@ def _reason(row: Mapping[str, Any]) -> str:
     return incomplete_reason([str(p) for p in row["missing_pipelines"] or []], failed_names)
 
 
+def _plan_retry(
+    conn: Connection,
+    row: Mapping[str, Any],
+    *,
+    now: dt.datetime,
+    settings: SummaryEmailSettingsResource,
+    retry_runs_made: Callable[[str], int],
+    plan: SensorPlan,
+) -> None:
+    """A run for the failed recipients of an emailed version, once the delay has passed."""
+    day: dt.date = row["summary_date"]
+    partition = f"{row['customer_key']}|{day.isoformat()}"
+    content_hash = row["content_hash"].strip()
+    failures = conn.execute(
+        query("delivery_summary_failures"),
+        {"subject_key": f"{SUBJECT_PREFIX}{partition}", "content_hash": content_hash},
+    ).fetchone()
+    if failures is None or not failures["failed"] or failures["sending"]:
+        return  # nothing failed (e.g. a recipient added later), or a run is sending right now
+    made = retry_runs_made(retry_tag(partition, row["version"]))
+    failed = f"{partition}: {failures['failed']} recipient(s) failed"
+    if made >= settings.retry_runs:
+        plan.notes.append(
+            f"{failed} and {made} automatic retry run(s) are used up; re-execute "
+            "send_daily_summary_emails once the cause is fixed (only failed recipients are sent)"
+        )
+        return
+    last_failure: dt.datetime = failures["last_failure_at"]
+    due = last_failure + dt.timedelta(minutes=settings.retry_after_minutes)
+    if now < due:
+        plan.notes.append(f"{failed}; retry {made + 1} of {settings.retry_runs} at {due:%Y-%m-%d %H:%M} UTC")
+        return
+    plan.runs.append(
+        PlannedRun(
+            row["customer_key"],
+            day,
+            content_hash,
+            row["version"],
+            f"retry {made + 1} of {settings.retry_runs} for {failures['failed']} failed recipient(s)",
+            retry_of_failure_at=last_failure,
+        )
+    )
+
+
 def plan_summary_emails(
     conn: Connection,
     *,
     now: dt.datetime,
     settings: SummaryEmailSettingsResource,
     requested: Mapping[str, str],
+    retry_runs_made: Callable[[str], int] = lambda tag: 0,
 ) -> SensorPlan:
-    """Which summaries to email now (plain function; the sensor wraps it)."""
+    """Which summaries to email now, and which failed recipients to retry (plain function; the
+    sensor wraps it). ``retry_runs_made(tag)`` counts the runs tagged ``reporting/email_retry_of``."""
     since = now - dt.timedelta(days=settings.lookback_days)
     rows = conn.execute(
         query("delivery_summary_candidates"),
@@ -112,6 +173,8 @@ def plan_summary_emails(
         content_hash = row["content_hash"].strip()
         if requested.get(partition) == content_hash:
             plan.requested[partition] = content_hash
+            if row["delivered_recipients"] < row["active_recipients"]:
+                _plan_retry(conn, row, now=now, settings=settings, retry_runs_made=retry_runs_made, plan=plan)
             continue
         if row["active_recipients"] and row["delivered_recipients"] >= row["active_recipients"]:
             plan.requested[partition] = content_hash  # every recipient already has this version
@@ -141,7 +204,8 @@ def plan_summary_emails(
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=60,
     description="Emails each customer's daily summary once it is complete, or at the deadline "
-    "(default 06:00 UTC next day) even if incomplete; a restated summary gets one correction.",
+    "(default 06:00 UTC next day) even if incomplete; a restated summary gets one correction; "
+    "failed recipients are retried by a new run after retry_after_minutes, up to retry_runs times.",
 )
 def daily_summary_email_sensor(
     context: dg.SensorEvaluationContext,
@@ -151,7 +215,13 @@ def daily_summary_email_sensor(
     now = dt.datetime.now(dt.UTC)
     with postgres.connection(doing="checking daily summaries to email") as conn:
         plan = plan_summary_emails(
-            conn, now=now, settings=summary_email, requested=parse_cursor(context.cursor)
+            conn,
+            now=now,
+            settings=summary_email,
+            requested=parse_cursor(context.cursor),
+            retry_runs_made=lambda tag: context.instance.get_runs_count(
+                dg.RunsFilter(tags={RETRY_OF_TAG: tag})
+            ),
         )
     log = get_logger(__name__, context.log)
     for note in plan.notes:
