@@ -19,8 +19,9 @@ from functools import cache
 from operator import attrgetter
 from typing import Any, NamedTuple
 
+import orjson
 from psycopg import Copy, sql
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Jsonb, set_json_loads
 
 from reporting_assets.customers import display_names
 from reporting_assets.db.connection import Connection
@@ -133,8 +134,10 @@ def _report_rows(cursor: Any) -> Callable[[Sequence[Any]], ReportRow]:
 
 def fetch_reports(conn: Connection, wanted: Sequence[CustomerDay]) -> list[ReportRow]:
     """The reports of the sorted ``wanted`` days, ordered by customer, day and run (in binary:
-    dates, timestamps and numbers arrive without text parsing on either side)."""
+    dates, timestamps and numbers arrive without text parsing on either side; the warning and
+    error lists are parsed by orjson)."""
     with conn.cursor(row_factory=_report_rows, binary=True) as cur:
+        set_json_loads(orjson.loads, cur)
         return cur.execute(query("summaries_reports"), day_ranges(wanted)).fetchall()
 
 
