@@ -130,7 +130,7 @@ def _plan_retry(
     failed = f"{partition}: {failures['failed']} recipient(s) failed"
     if made >= settings.retry_runs:
         plan.notes.append(
-            f"{failed} and {made} automatic retry run(s) are used up; re-execute "
+            f"{failed}; no automatic retry left ({made} of {settings.retry_runs} made): re-execute "
             "send_daily_summary_emails once the cause is fixed (only failed recipients are sent)"
         )
         return
@@ -157,7 +157,7 @@ def plan_summary_emails(
     now: dt.datetime,
     settings: SummaryEmailSettingsResource,
     requested: Mapping[str, str],
-    retry_runs_made: Callable[[str], int] = lambda tag: 0,
+    retry_runs_made: Callable[[str], int],
 ) -> SensorPlan:
     """Which summaries to email now, and which failed recipients to retry (plain function; the
     sensor wraps it). ``retry_runs_made(tag)`` counts the runs tagged ``reporting/email_retry_of``."""
