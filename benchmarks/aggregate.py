@@ -732,7 +732,7 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat",
         type=int,
         default=3,
-        help="B and A pairs, interleaved; times are the median of the repeats (default 3)",
+        help="rounds of B and the A's, interleaved; times are the median of the rounds (default 3)",
     )
     parser.add_argument(
         "--workers",
