@@ -443,6 +443,25 @@ def test_incomplete_summary_waits_for_the_deadline_then_goes_out_marked_incomple
     assert [r.run_key for r in early.run_requests or []] == [key_of("PELOTON", TODAY, today_hash)]
 
 
+def test_a_complete_summary_of_today_waits_for_the_day_to_end(
+    customers: list[str],
+    conn: Connection,
+    instance: dg.DagsterInstance,
+    database_url: str,
+) -> None:
+    """Runs later in the day would restate it, each sending a correction (the samples run hourly)."""
+    add_recipient(conn, "PELOTON", "ops@peloton.example")
+    today_hash = insert_summary(conn, "PELOTON", TODAY)
+    yesterday_hash = insert_summary(conn, "PELOTON", YESTERDAY)
+
+    waiting = evaluate(instance, database_url)
+    assert [r.run_key for r in waiting.run_requests or []] == [key_of("PELOTON", YESTERDAY, yesterday_hash)]
+    assert f"PELOTON|{TODAY.isoformat()}" not in json.loads(waiting.cursor or "")["requested"]
+
+    at_once = evaluate(instance, database_url, waiting.cursor, wait_for_day_end=False)
+    assert [r.run_key for r in at_once.run_requests or []] == [key_of("PELOTON", TODAY, today_hash)]
+
+
 def test_restated_summary_sends_one_short_correction_naming_what_changed(
     customers: list[str],
     conn: Connection,

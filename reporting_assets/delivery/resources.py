@@ -21,8 +21,8 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 class SummaryEmailSettingsResource(dg.ConfigurableResource):
-    """When daily summary emails go out: as soon as the day's summary is complete, or at the
-    deadline even if it is not (default 06:00 UTC the next day)."""
+    """When daily summary emails go out: once the day is over and its summary is complete, or at
+    the deadline even if it is not (default 06:00 UTC the next day)."""
 
     deadline_time_utc: str = Field(
         default="06:00", description="HH:MM (UTC) after which an incomplete summary is sent anyway."
@@ -36,6 +36,11 @@ class SummaryEmailSettingsResource(dg.ConfigurableResource):
         le=60,
         description="The sensor looks at summaries of the last N days and summaries restated in the "
         "last N days (older days are not emailed automatically).",
+    )
+    wait_for_day_end: bool = Field(
+        default=True,
+        description="Email a complete summary only once its UTC day is over: runs later in the "
+        "day would each restate it and send a correction (the sample pipelines run hourly).",
     )
     retry_after_minutes: int = Field(
         default=30,

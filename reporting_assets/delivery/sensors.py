@@ -1,6 +1,6 @@
 """``daily_summary_email_sensor``: request a ``send_daily_summary_emails`` run for each
-customer's day once its summary is ready to email (complete, or past the deadline), once per
-content version; and, when recipients of that version failed, a retry run for them after a
+customer's day once its summary is ready to email (complete and the day over, or past the
+deadline), once per content version; and, when recipients of that version failed, a retry run for them after a
 delay (a bounded number of times).
 
 Cost does not grow with history: one indexed query over summaries of the last
@@ -187,6 +187,12 @@ def plan_summary_emails(
                 f"{deadline:%Y-%m-%d %H:%M} UTC or until it is complete"
             )
             continue
+        day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        if settings.wait_for_day_end and now < min(day_end, deadline):
+            plan.notes.append(
+                f"{partition}: complete, waiting for the day to end ({day_end:%Y-%m-%d %H:%M} UTC)"
+            )
+            continue
         plan.requested[partition] = content_hash
         if not row["active_recipients"]:
             plan.notes.append(f"{partition}: ready but the customer has no active summary recipients")
@@ -203,9 +209,10 @@ def plan_summary_emails(
     job=send_daily_summary_emails,
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=60,
-    description="Emails each customer's daily summary once it is complete, or at the deadline "
-    "(default 06:00 UTC next day) even if incomplete; a restated summary gets one correction; "
-    "failed recipients are retried by a new run after retry_after_minutes, up to retry_runs times.",
+    description="Emails each customer's daily summary once its day is over and it is complete, or "
+    "at the deadline (default 06:00 UTC next day) even if incomplete; a restated summary gets one "
+    "correction; failed recipients are retried by a new run after retry_after_minutes, up to "
+    "retry_runs times.",
 )
 def daily_summary_email_sensor(
     context: dg.SensorEvaluationContext,
