@@ -4,8 +4,8 @@ deadline), once per content version; and, when recipients of that version failed
 delay (a bounded number of times).
 
 Cost does not grow with history: one indexed query over summaries of the last
-``lookback_days`` days or restated in that time, each with its count of active recipients and
-of recipients that already have this exact content. The run key
+``lookback_days`` days or restated in that time, each with its count of active recipients, of
+recipients that already have this exact content, and of its failed deliveries. The run key
 ``daily_summary:{customer|date}:{content_hash}`` makes a repeated request a no-op in the
 daemon; the cursor (requested version per recent summary, pruned to the window) makes a second
 evaluation request nothing at all.
@@ -108,7 +108,6 @@ def _reason(row: Mapping[str, Any]) -> str:
 
 
 def _plan_retry(
-    conn: Connection,
     row: Mapping[str, Any],
     *,
     now: dt.datetime,
@@ -117,24 +116,19 @@ def _plan_retry(
     plan: SensorPlan,
 ) -> None:
     """A run for the failed recipients of an emailed version, once the delay has passed."""
+    if not row["failed_deliveries"] or row["sending_deliveries"]:
+        return  # nothing failed (e.g. a recipient added later), or a run is sending right now
     day: dt.date = row["summary_date"]
     partition = f"{row['customer_key']}|{day.isoformat()}"
-    content_hash = row["content_hash"].strip()
-    failures = conn.execute(
-        query("delivery_summary_failures"),
-        {"subject_key": f"{SUBJECT_PREFIX}{partition}", "content_hash": content_hash},
-    ).fetchone()
-    if failures is None or not failures["failed"] or failures["sending"]:
-        return  # nothing failed (e.g. a recipient added later), or a run is sending right now
     made = retry_runs_made(retry_tag(partition, row["version"]))
-    failed = f"{partition}: {failures['failed']} recipient(s) failed"
+    failed = f"{partition}: {row['failed_deliveries']} recipient(s) failed"
     if made >= settings.retry_runs:
         plan.notes.append(
             f"{failed}; no automatic retry left ({made} of {settings.retry_runs} made): re-execute "
             "send_daily_summary_emails once the cause is fixed (only failed recipients are sent)"
         )
         return
-    last_failure: dt.datetime = failures["last_failure_at"]
+    last_failure: dt.datetime = row["last_failure_at"]
     due = last_failure + dt.timedelta(minutes=settings.retry_after_minutes)
     if now < due:
         plan.notes.append(f"{failed}; retry {made + 1} of {settings.retry_runs} at {due:%Y-%m-%d %H:%M} UTC")
@@ -143,9 +137,9 @@ def _plan_retry(
         PlannedRun(
             row["customer_key"],
             day,
-            content_hash,
+            row["content_hash"].strip(),
             row["version"],
-            f"retry {made + 1} of {settings.retry_runs} for {failures['failed']} failed recipient(s)",
+            f"retry {made + 1} of {settings.retry_runs} for {row['failed_deliveries']} failed recipient(s)",
             retry_of_failure_at=last_failure,
         )
     )
@@ -174,7 +168,7 @@ def plan_summary_emails(
         if requested.get(partition) == content_hash:
             plan.requested[partition] = content_hash
             if row["delivered_recipients"] < row["active_recipients"]:
-                _plan_retry(conn, row, now=now, settings=settings, retry_runs_made=retry_runs_made, plan=plan)
+                _plan_retry(row, now=now, settings=settings, retry_runs_made=retry_runs_made, plan=plan)
             continue
         if row["active_recipients"] and row["delivered_recipients"] >= row["active_recipients"]:
             plan.requested[partition] = content_hash  # every recipient already has this version
