@@ -352,6 +352,15 @@ def key_of(customer: str, day: dt.date, content_hash: str) -> str:
     return f"daily_summary:{customer}|{day.isoformat()}:{content_hash}"
 
 
+def greyson_with_a_refused_mailbox(conn: Connection, smtp_server: SmtpServer) -> str:
+    """GREYSON's summary of yesterday for good@ and bad@, whose mailbox the server refuses
+    (550, permanent); the summary's content hash."""
+    add_recipient(conn, "GREYSON", "good@greyson.example")
+    add_recipient(conn, "GREYSON", "bad@greyson.example")
+    smtp_server.handler.reject["bad@greyson.example"] = "550 5.1.1 <bad@greyson.example>: mailbox unavailable"
+    return insert_summary(conn, "GREYSON", YESTERDAY)
+
+
 # --- tests ----------------------------------------------------------------------------------
 
 
@@ -527,11 +536,8 @@ def test_rejected_recipient_fails_alone_and_a_retry_sends_only_to_it(
     database_url: str,
     smtp_server: SmtpServer,
 ) -> None:
-    add_recipient(conn, "GREYSON", "good@greyson.example")
-    add_recipient(conn, "GREYSON", "bad@greyson.example")
-    content_hash = insert_summary(conn, "GREYSON", YESTERDAY)
+    content_hash = greyson_with_a_refused_mailbox(conn, smtp_server)
     before = summary_row(conn, "GREYSON", YESTERDAY)
-    smtp_server.handler.reject["bad@greyson.example"] = "550 5.1.1 <bad@greyson.example>: mailbox unavailable"
     config = run_config_for("GREYSON", YESTERDAY, content_hash)
 
     run = send_run(instance, database_url, smtp_server.resource(), config)
@@ -569,11 +575,8 @@ def test_sensor_retries_failed_recipients_in_a_new_run_after_the_delay_a_bounded
     database_url: str,
     smtp_server: SmtpServer,
 ) -> None:
-    add_recipient(conn, "GREYSON", "good@greyson.example")
-    add_recipient(conn, "GREYSON", "bad@greyson.example")
-    content_hash = insert_summary(conn, "GREYSON", YESTERDAY)
+    content_hash = greyson_with_a_refused_mailbox(conn, smtp_server)
     subject = f"daily_summary:GREYSON|{YESTERDAY.isoformat()}"
-    smtp_server.handler.reject["bad@greyson.example"] = "550 5.1.1 <bad@greyson.example>: mailbox unavailable"
     smtp = smtp_server.resource()
 
     def fail_earlier(minutes: int) -> dt.datetime:
