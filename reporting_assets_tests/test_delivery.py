@@ -714,6 +714,61 @@ def test_a_delivery_left_sending_by_a_dead_run_is_reported_not_resent_too_early(
     assert ledger(conn, subject)[("daily_summary", "cfo@peloton.example")].status == "sending"
 
 
+def test_sensor_retries_a_delivery_abandoned_by_a_dead_run_once_it_is_stale(
+    customers: list[str],
+    conn: Connection,
+    instance: dg.DagsterInstance,
+    database_url: str,
+    smtp_server: SmtpServer,
+) -> None:
+    add_recipient(conn, "PELOTON", "ops@peloton.example")
+    add_recipient(conn, "PELOTON", "cfo@peloton.example")
+    content_hash = insert_summary(conn, "PELOTON", YESTERDAY)
+    subject = f"daily_summary:PELOTON|{YESTERDAY.isoformat()}"
+    smtp = smtp_server.resource()
+
+    def claimed_minutes_ago(minutes: int) -> dt.datetime:
+        row = conn.execute(
+            "UPDATE reporting.deliveries SET updated_at = now() - make_interval(mins => %s) "
+            "WHERE subject_key = %s AND status = 'sending' RETURNING updated_at",
+            (minutes, subject),
+        ).fetchone()
+        conn.commit()
+        assert row is not None
+        return row["updated_at"]
+
+    first = evaluate(instance, database_url)
+    (request,) = first.run_requests or []
+    # another run claimed cfo@ and died before the ledger heard back from the SMTP server
+    assert claim(conn, DeliveryKey("daily_summary", subject, "email", "cfo@peloton.example", content_hash))
+    conn.commit()
+    assert "cfo@peloton.example (daily_summary): left 'sending'" in failure_message(
+        run_request(request, instance, database_url, smtp)
+    )
+
+    assert not evaluate(instance, database_url, first.cursor).run_requests  # maybe still sending
+    claimed_minutes_ago(16)  # stale: counts as failed, retried retry_after_minutes after the claim
+    assert not evaluate(instance, database_url, first.cursor).run_requests
+    abandoned_at = claimed_minutes_ago(31)
+    retry = evaluate(instance, database_url, first.cursor)
+    (retry_request,) = retry.run_requests or []
+    assert (
+        retry_request.run_key
+        == f"{key_of('PELOTON', YESTERDAY, content_hash)}:retry@{abandoned_at.timestamp():.6f}"
+    )
+
+    assert run_request(retry_request, instance, database_url, smtp).success
+    assert [m.rcpt_tos for m in smtp_server.handler.messages] == [
+        ["ops@peloton.example"],
+        ["cfo@peloton.example"],
+    ]
+    assert {k[1]: d.status for k, d in ledger(conn, subject).items()} == {
+        "ops@peloton.example": "sent",
+        "cfo@peloton.example": "sent",
+    }
+    assert not evaluate(instance, database_url, first.cursor).run_requests
+
+
 def test_a_server_that_never_answers_times_out() -> None:
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))

@@ -5,7 +5,9 @@ delay (a bounded number of times).
 
 Cost does not grow with history: one indexed query over summaries of the last
 ``lookback_days`` days or restated in that time, each with its count of active recipients, of
-recipients that already have this exact content, and of its failed deliveries. The run key
+recipients that already have this exact content, and of its failed deliveries (a delivery
+left 'sending' longer than the ledger's stale interval by a run that died counts as failed, so
+it is retried like one). The run key
 ``daily_summary:{customer|date}:{content_hash}`` makes a repeated request a no-op in the
 daemon; the cursor (requested version per recent summary, pruned to the window) makes a second
 evaluation request nothing at all.
@@ -22,6 +24,7 @@ import dagster as dg
 from reporting_assets.db.connection import Connection
 from reporting_assets.db.queries import query
 from reporting_assets.delivery.jobs import run_config_for, send_daily_summary_emails
+from reporting_assets.delivery.ledger import DEFAULT_STALE_AFTER
 from reporting_assets.delivery.resources import SummaryEmailSettingsResource
 from reporting_assets.delivery.summaries import SUBJECT_PREFIX, incomplete_reason
 from reporting_assets.logging_ids import get_logger
@@ -122,6 +125,10 @@ def _plan_retry(
     partition = f"{row['customer_key']}|{day.isoformat()}"
     made = retry_runs_made(retry_tag(partition, row["version"]))
     failed = f"{partition}: {row['failed_deliveries']} recipient(s) failed"
+    if row["abandoned_deliveries"]:
+        failed += (
+            f" ({row['abandoned_deliveries']} left 'sending' by a run that stopped; they may have gone out)"
+        )
     if made >= settings.retry_runs:
         plan.notes.append(
             f"{failed}; no automatic retry left ({made} of {settings.retry_runs} made): re-execute "
@@ -158,7 +165,12 @@ def plan_summary_emails(
     since = now - dt.timedelta(days=settings.lookback_days)
     rows = conn.execute(
         query("delivery_summary_candidates"),
-        {"subject_prefix": SUBJECT_PREFIX, "since_date": since.date(), "since": since},
+        {
+            "subject_prefix": SUBJECT_PREFIX,
+            "since_date": since.date(),
+            "since": since,
+            "stale_after": DEFAULT_STALE_AFTER,
+        },
     ).fetchall()
     plan = SensorPlan()
     for row in rows:
@@ -205,8 +217,8 @@ def plan_summary_emails(
     minimum_interval_seconds=60,
     description="Emails each customer's daily summary once its day is over and it is complete, or "
     "at the deadline (default 06:00 UTC next day) even if incomplete; a restated summary gets one "
-    "correction; failed recipients are retried by a new run after retry_after_minutes, up to "
-    "retry_runs times.",
+    "correction; failed recipients (and deliveries a stopped run left 'sending' for 15 minutes) are "
+    "retried by a new run after retry_after_minutes, up to retry_runs times.",
 )
 def daily_summary_email_sensor(
     context: dg.SensorEvaluationContext,
