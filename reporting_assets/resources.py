@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any, Literal
 
 import dagster as dg
 from pydantic import Field
@@ -11,6 +13,21 @@ from pydantic import Field
 from reporting_assets.db.connection import Connection, connect
 from reporting_assets.db.migrations import migrate
 from reporting_assets.db.urls import resolve_urls
+
+
+def env_var_config(
+    fields: Sequence[tuple[str, str, Literal["str", "int"]]], environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Resource config ``{field: dg.EnvVar(variable)}`` (``EnvVar.int`` for "int") for each
+    ``(field, variable, kind)`` whose variable is set: an EnvVar of an unset variable fails the
+    code location, so unset ones keep the resource's defaults. Values resolve when a run starts
+    and the UI shows the variable's name, never its value (passwords, keys)."""
+    env = os.environ if environ is None else environ
+    return {
+        field: dg.EnvVar.int(variable) if kind == "int" else dg.EnvVar(variable)
+        for field, variable, kind in fields
+        if env.get(variable, "").strip()
+    }
 
 
 class PostgresResource(dg.ConfigurableResource):

@@ -7,13 +7,13 @@ import datetime as dt
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
 
 import dagster as dg
 from pydantic import Field, field_validator
 
 from reporting_assets.delivery.errors import DeliveryError
 from reporting_assets.delivery.smtp import ENV_PREFIX, SmtpResource
+from reporting_assets.resources import env_var_config
 
 _HH_MM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _TRUE = {"1", "true", "yes", "on"}
@@ -96,18 +96,17 @@ def smtp_resource_from_env(environ: Mapping[str, str] | None = None) -> SmtpReso
     when the code location loads (Dagster has no boolean/float EnvVar).
     """
     env = os.environ if environ is None else environ
-    config: dict[str, Any] = {}
-    for field, kind in (
-        ("host", "str"),
-        ("port", "int"),
-        ("username", "str"),
-        ("password", "str"),
-        ("sender", "str"),
-        ("max_attempts", "int"),
-    ):
-        name = f"{ENV_PREFIX}{field.upper()}"
-        if env.get(name, "").strip():
-            config[field] = dg.EnvVar.int(name) if kind == "int" else dg.EnvVar(name)
+    config = env_var_config(
+        [
+            ("host", f"{ENV_PREFIX}HOST", "str"),
+            ("port", f"{ENV_PREFIX}PORT", "int"),
+            ("username", f"{ENV_PREFIX}USERNAME", "str"),
+            ("password", f"{ENV_PREFIX}PASSWORD", "str"),
+            ("sender", f"{ENV_PREFIX}SENDER", "str"),
+            ("max_attempts", f"{ENV_PREFIX}MAX_ATTEMPTS", "int"),
+        ],
+        env,
+    )
     if env.get(f"{ENV_PREFIX}STARTTLS", "").strip():
         config["starttls"] = _flag(f"{ENV_PREFIX}STARTTLS", env[f"{ENV_PREFIX}STARTTLS"])
     for field, name in (

@@ -12,7 +12,6 @@ access denied). Credentials never appear in messages or ``repr``.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from pydantic import Field
 
 from reporting_assets.delivery.errors import DeliveryAttemptError
 from reporting_assets.exports.errors import StorageError
+from reporting_assets.resources import env_var_config
 
 ENV_PREFIX = "REPORTING_S3_"
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -117,20 +117,18 @@ def s3_resource_from_env(environ: Mapping[str, str] | None = None) -> S3Resource
     """An S3Resource configured from the ``REPORTING_S3_*`` variables that are set (as
     ``dg.EnvVar``s, resolved at run time and shown by name only); unset ones keep the defaults,
     because an EnvVar of an unset variable fails the whole code location."""
-    env = os.environ if environ is None else environ
-    config: dict[str, Any] = {}
-    for name, kind in (
-        ("endpoint_url", "str"),
-        ("region_name", "str"),
-        ("bucket", "str"),
-        ("prefix", "str"),
-        ("access_key_id", "str"),
-        ("secret_access_key", "str"),
-        ("presign_expiry_seconds", "int"),
-    ):
-        var = f"{ENV_PREFIX}{name.upper()}"
-        if env.get(var, "").strip():
-            config[name] = dg.EnvVar.int(var) if kind == "int" else dg.EnvVar(var)
+    config = env_var_config(
+        [
+            ("endpoint_url", f"{ENV_PREFIX}ENDPOINT_URL", "str"),
+            ("region_name", f"{ENV_PREFIX}REGION_NAME", "str"),
+            ("bucket", f"{ENV_PREFIX}BUCKET", "str"),
+            ("prefix", f"{ENV_PREFIX}PREFIX", "str"),
+            ("access_key_id", f"{ENV_PREFIX}ACCESS_KEY_ID", "str"),
+            ("secret_access_key", f"{ENV_PREFIX}SECRET_ACCESS_KEY", "str"),
+            ("presign_expiry_seconds", f"{ENV_PREFIX}PRESIGN_EXPIRY_SECONDS", "int"),
+        ],
+        environ,
+    )
     return S3Resource(**config)
 
 

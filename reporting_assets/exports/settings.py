@@ -11,13 +11,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 from pydantic import Field
 
 from reporting_assets.db.urls import data_dir
 from reporting_assets.exports.dsl import DEFAULT_MAX_ROW_LIMIT
+from reporting_assets.resources import env_var_config
 
 ENV_PREFIX = "REPORTING_EXPORTS_"
 HARD_MAX_ROW_LIMIT = 10_000_000
@@ -97,15 +97,14 @@ class ExportSettingsResource(dg.ConfigurableResource):
 def export_settings_resource_from_env(environ: Mapping[str, str] | None = None) -> ExportSettingsResource:
     """``REPORTING_EXPORTS_DIR`` / ``_MAX_ROW_LIMIT`` / ``_RETENTION_DAYS`` when set (EnvVars,
     resolved at run time); the defaults otherwise."""
-    env = os.environ if environ is None else environ
-    config: dict[str, Any] = {}
-    for name, var, kind in (
-        ("storage_dir", f"{ENV_PREFIX}DIR", "str"),
-        ("max_row_limit", f"{ENV_PREFIX}MAX_ROW_LIMIT", "int"),
-        ("retention_days", f"{ENV_PREFIX}RETENTION_DAYS", "int"),
-    ):
-        if env.get(var, "").strip():
-            config[name] = dg.EnvVar.int(var) if kind == "int" else dg.EnvVar(var)
+    config = env_var_config(
+        [
+            ("storage_dir", f"{ENV_PREFIX}DIR", "str"),
+            ("max_row_limit", f"{ENV_PREFIX}MAX_ROW_LIMIT", "int"),
+            ("retention_days", f"{ENV_PREFIX}RETENTION_DAYS", "int"),
+        ],
+        environ,
+    )
     return ExportSettingsResource(**config)
 
 
