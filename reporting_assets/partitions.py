@@ -6,6 +6,9 @@ Days are UTC days; today's partition exists so runs can land during the day.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Sequence
+
 import dagster as dg
 
 from reporting_assets.partition_keys import CustomerDay, parse_partition_key
@@ -20,4 +23,22 @@ customer_day_partitions = dg.MultiPartitionsDefinition(
 )
 
 
-__all__ = ["CustomerDay", "customer_day_partitions", "parse_partition_key"]
+def every_customer_requests(
+    instance: dg.DagsterInstance,
+    day: dt.date,
+    run_key: Callable[[str], str],
+    asset_selection: Sequence[dg.AssetKey] | None = None,
+) -> list[dg.RunRequest]:
+    """One run per registered customer for its partition of ``day`` (schedules fan out this
+    way); ``run_key(customer)`` names each run so a tick evaluated twice launches it once."""
+    return [
+        dg.RunRequest(
+            partition_key=CustomerDay(customer, day).partition_key,
+            asset_selection=asset_selection,
+            run_key=run_key(customer),
+        )
+        for customer in sorted(instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME))
+    ]
+
+
+__all__ = ["CustomerDay", "customer_day_partitions", "every_customer_requests", "parse_partition_key"]

@@ -8,8 +8,7 @@ import datetime as dt
 
 import dagster as dg
 
-from reporting_assets.partition_keys import CustomerDay
-from reporting_assets.partitions import CUSTOMERS_PARTITIONS_NAME
+from reporting_assets.partitions import every_customer_requests
 from reporting_assets.sources.assets import sample_pipelines_job
 
 SAMPLE_PIPELINES_CRON = "5 * * * *"
@@ -25,13 +24,7 @@ SAMPLE_PIPELINES_CRON = "5 * * * *"
 )
 def sample_pipelines_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest] | dg.SkipReason:
     scheduled = (context.scheduled_execution_time or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    customers = sorted(context.instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME))
-    if not customers:
-        return dg.SkipReason("No customers registered: run `reporting-assets customers add NAME`")
-    return [
-        dg.RunRequest(
-            partition_key=CustomerDay(customer, scheduled.date()).partition_key,
-            run_key=f"sample:{customer}|{scheduled:%Y-%m-%dT%H:%M}",
-        )
-        for customer in customers
-    ]
+    requests = every_customer_requests(
+        context.instance, scheduled.date(), lambda customer: f"sample:{customer}|{scheduled:%Y-%m-%dT%H:%M}"
+    )
+    return requests or dg.SkipReason("No customers registered: run `reporting-assets customers add NAME`")

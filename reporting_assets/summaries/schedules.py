@@ -5,8 +5,7 @@ import datetime as dt
 import dagster as dg
 
 from reporting_assets.execution_reports.assets import REPORT_ASSET_KEYS, render_reports_job
-from reporting_assets.partition_keys import CustomerDay
-from reporting_assets.partitions import CUSTOMERS_PARTITIONS_NAME
+from reporting_assets.partitions import every_customer_requests
 
 DEFAULT_SUMMARY_CRON = "30 0 * * *"  # 00:30 UTC: yesterday's runs are in
 
@@ -14,14 +13,9 @@ DEFAULT_SUMMARY_CRON = "30 0 * * *"  # 00:30 UTC: yesterday's runs are in
 def yesterday_requests(instance: dg.DagsterInstance, scheduled: dt.datetime) -> list[dg.RunRequest]:
     """One run per customer re-rendering yesterday's reports, lineage and summary."""
     day = scheduled.astimezone(dt.UTC).date() - dt.timedelta(days=1)
-    return [
-        dg.RunRequest(
-            partition_key=CustomerDay(customer, day).partition_key,
-            asset_selection=REPORT_ASSET_KEYS,
-            run_key=f"daily:{customer}|{day.isoformat()}",
-        )
-        for customer in sorted(instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME))
-    ]
+    return every_customer_requests(
+        instance, day, lambda customer: f"daily:{customer}|{day.isoformat()}", REPORT_ASSET_KEYS
+    )
 
 
 def build_daily_summaries_schedule(cron: str = DEFAULT_SUMMARY_CRON) -> dg.ScheduleDefinition:
@@ -38,6 +32,6 @@ def build_daily_summaries_schedule(cron: str = DEFAULT_SUMMARY_CRON) -> dg.Sched
     ) -> list[dg.RunRequest] | dg.SkipReason:
         scheduled = context.scheduled_execution_time or dt.datetime.now(dt.UTC)
         requests = yesterday_requests(context.instance, scheduled)
-        return requests or dg.SkipReason("No customers registered yet")
+        return requests or dg.SkipReason("No customers registered: run `reporting-assets customers add NAME`")
 
     return daily_summaries_schedule
