@@ -58,6 +58,7 @@ REGISTRY: dict[str, str] = {
     "reporting_assets.delivery.jobs": "dj",
     "reporting_assets.delivery.sensors": "ds",
     "reporting_assets.execution_reports.assets": "ea",
+    "reporting_assets.execution_reports.sensors": "es",
     "reporting_assets.exports.dagster_defs": "ed",
     "reporting_assets.sync.assets": "sa",
     "reporting_assets.sync.cli": "cl",

@@ -7,7 +7,7 @@ Days are UTC days; today's partition exists so runs can land during the day.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import dagster as dg
 
@@ -21,6 +21,24 @@ days_partitions = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START_DATE,
 customer_day_partitions = dg.MultiPartitionsDefinition(
     {"date": days_partitions, "customer": customers_partitions}
 )
+
+
+def split_valid_partition_keys(
+    instance: dg.DagsterInstance, partition_keys: Iterable[str]
+) -> tuple[list[str], list[str]]:
+    """``partition_keys`` as (valid, invalid) for ``customer_day_partitions`` (sorted): a key
+    whose customer was removed from the dynamic partitions, or that is no customer-day key at
+    all, would fail a whole sensor tick if requested."""
+    valid: list[str] = []
+    invalid: list[str] = []
+    with dg.partition_loading_context(dynamic_partitions_store=instance):
+        for key in sorted(set(partition_keys)):
+            try:
+                known = customer_day_partitions.has_partition_key(key)
+            except dg.DagsterUnknownPartitionError:
+                known = False
+            (valid if known else invalid).append(key)
+    return valid, invalid
 
 
 def every_customer_requests(
@@ -41,4 +59,10 @@ def every_customer_requests(
     ]
 
 
-__all__ = ["CustomerDay", "customer_day_partitions", "every_customer_requests", "parse_partition_key"]
+__all__ = [
+    "CustomerDay",
+    "customer_day_partitions",
+    "every_customer_requests",
+    "parse_partition_key",
+    "split_valid_partition_keys",
+]

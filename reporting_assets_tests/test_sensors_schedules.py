@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import dagster as dg
 import psycopg
+import pytest
 
+from reporting_assets.db.urls import DATABASE_URL_ENV
 from reporting_assets.definitions import defs
 from reporting_assets.execution_reports.assets import REPORT_ASSET_KEYS
 from reporting_assets.execution_reports.sensors import (
@@ -18,7 +21,7 @@ from reporting_assets.execution_reports.sensors import (
 )
 from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 from reporting_assets.summaries.schedules import build_daily_summaries_schedule
-from reporting_assets_tests.helpers import render, report_rows, run_sources
+from reporting_assets_tests.helpers import QUIET, render, report_rows, run_sources
 
 TODAY = dt.datetime.now(dt.UTC).date()
 
@@ -152,6 +155,75 @@ def test_failed_run_that_emitted_nothing_is_requested_by_the_run_status_sensor(
     assert request.partition_key == f"GREYSON|{TODAY}"
     assert request.run_key == f"reports:GREYSON|{TODAY}@failure:{failed.run_id}"
     assert failed_source_run_sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def _status_sensor_verdict(instance: dg.DagsterInstance, run_id: str) -> dg.RunRequest | dg.SkipReason:
+    """What the failure sensor answers for the failed run ``run_id``."""
+    run = instance.get_run_by_id(run_id)
+    assert run is not None and run.status == dg.DagsterRunStatus.FAILURE
+    failure_event = next(
+        e
+        for e in instance.all_logs(run_id)
+        if e.dagster_event and e.dagster_event.event_type_value == "PIPELINE_FAILURE"
+    )
+    context = dg.build_run_status_sensor_context(
+        sensor_name=failed_source_run_sensor.name,
+        dagster_instance=instance,
+        dagster_run=run,
+        dagster_event=failure_event.dagster_event,
+        repository_def=defs.get_repository_def(),
+    )
+    verdict = failed_source_run_sensor(context)
+    assert isinstance(verdict, dg.RunRequest | dg.SkipReason)
+    return verdict
+
+
+def test_failure_sensor_skips_other_partitioned_jobs_and_removed_customers(
+    instance: dg.DagsterInstance, customers: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as env:
+        env.setenv(DATABASE_URL_ENV, "postgresql://nobody@127.0.0.1:9/x")
+        trends = defs.resolve_job_def("customer_trends_job").execute_in_process(
+            instance=instance,
+            partition_key=str(TODAY - dt.timedelta(days=1)),
+            run_config=QUIET,
+            raise_on_error=False,
+        )
+    # a daily-partitioned job of another family: its key is no customer-day key
+    verdict = _status_sensor_verdict(instance, trends.run_id)
+    assert isinstance(verdict, dg.SkipReason)
+    assert "did not plan any source pipeline" in (verdict.skip_message or "")
+
+    source = run_sources(instance, f"GREYSON|{TODAY}", ops={"shipping_sync": {"simulate": "failure"}})
+    assert isinstance(_status_sensor_verdict(instance, source.run_id), dg.RunRequest)
+    instance.delete_dynamic_partition("customers", "GREYSON")
+    removed = _status_sensor_verdict(instance, source.run_id)
+    assert isinstance(removed, dg.SkipReason)
+    assert "reporting-assets customers add" in (removed.skip_message or "")
+
+
+def test_source_runs_of_a_removed_customer_are_skipped_and_the_cursor_moves_on(
+    instance: dg.DagsterInstance, customers: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    def tick(cursor: str | None) -> dg.SensorResult:
+        # evaluate_tick validates the requests' partitions the way the daemon does
+        context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
+        with dg.partition_loading_context(dynamic_partitions_store=instance):
+            result = source_runs_sensor.evaluate_tick(context)
+        return dg.SensorResult(run_requests=result.run_requests, cursor=result.cursor)
+
+    start = tick(None).cursor
+    run_sources(instance, f"GREYSON|{TODAY}")
+    instance.delete_dynamic_partition("customers", "GREYSON")
+    run_sources(instance, f"PELOTON|{TODAY}")
+    with caplog.at_level(logging.WARNING):
+        result = tick(start)
+    (request,) = result.run_requests or []
+    assert request.partition_key == f"PELOTON|{TODAY}"
+    # past GREYSON's events too: PELOTON's newest source event (in its run key) is the cursor
+    assert request.run_key == f"reports:PELOTON|{TODAY}@{result.cursor}"
+    assert f"Not rendering GREYSON|{TODAY}: not a partition" in caplog.text
+    assert not tick(result.cursor).run_requests
 
 
 def test_schedule_requests_yesterday_for_every_customer(

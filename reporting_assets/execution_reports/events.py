@@ -96,7 +96,7 @@ def _silent_failures(
     wanted = set(source_keys)
     for run in runs:
         partition = run.tags.get(_PARTITION_TAG)
-        selected = _planned_assets(instance, run) & wanted
+        selected = planned_assets(instance, run) & wanted
         missing = [k for k in selected if (run.run_id, k.to_user_string(), partition) not in found]
         if not missing or partition is None:
             continue
@@ -116,7 +116,7 @@ def _silent_failures(
             )
 
 
-def _planned_assets(instance: dg.DagsterInstance, run: dg.DagsterRun) -> set[dg.AssetKey]:
+def planned_assets(instance: dg.DagsterInstance, run: dg.DagsterRun) -> set[dg.AssetKey]:
     """The assets a run set out to materialize (its selection, else its execution plan)."""
     if run.asset_selection:
         return set(run.asset_selection)

@@ -19,7 +19,10 @@ from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGra
 from dagster._core.definitions.events import AssetKeyPartitionKey
 
 from reporting_assets.execution_reports.assets import REPORT_ASSET_KEYS, render_reports_job
+from reporting_assets.execution_reports.events import planned_assets
+from reporting_assets.logging_ids import get_logger
 from reporting_assets.partition_keys import parse_partition_key
+from reporting_assets.partitions import split_valid_partition_keys
 from reporting_assets.sources.assets import REPORTED_SOURCE_KEYS
 
 PAGE_SIZE = 1_000
@@ -98,6 +101,17 @@ def source_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         latest = context.instance.event_log_storage.get_maximum_record_id() or 0
         return dg.SensorResult(skip_reason=f"Cursor initialised at event {latest}", cursor=str(latest))
     touched, cursor = touched_partitions(context.instance, int(context.cursor), REPORTED_SOURCE_KEYS)
+    valid, invalid = split_valid_partition_keys(context.instance, touched)
+    if invalid:
+        # requesting them would fail the tick for good (the cursor could never pass them)
+        get_logger(__name__, context.log).warning(
+            "es-001",
+            "Not rendering %s: not a partition of the report assets (a customer removed from the "
+            "'customers' partitions?); `reporting-assets customers add NAME` brings one back, then "
+            "re-run its source pipelines",
+            ", ".join(invalid),
+        )
+        touched = {p: touched[p] for p in valid}
     today = dt.datetime.now(dt.UTC).date()
     graph = context.repository_def.asset_graph if context.repository_def else None
     requests = report_requests(touched, today, graph)
@@ -106,16 +120,20 @@ def source_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     return dg.SensorResult(run_requests=requests, cursor=str(cursor))
 
 
-def _source_run_partition(run: dg.DagsterRun) -> str | None:
+def source_run_partition(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str | dg.SkipReason:
+    """The report partition of a single-partition run that set out to materialize a source
+    pipeline, or why the run is not one (any job of any code location ends up here)."""
     partition = run.tags.get(_PARTITION_TAG)
-    selection = set(run.asset_selection or ())
-    if (
-        partition
-        and (not selection or selection & set(REPORTED_SOURCE_KEYS))
-        and run.job_name != render_reports_job.name
-    ):
-        return partition
-    return None
+    if partition is None or run.job_name == render_reports_job.name:
+        return dg.SkipReason(f"Run {run.run_id} is not a single-partition source run")
+    if not planned_assets(instance, run) & set(REPORTED_SOURCE_KEYS):
+        return dg.SkipReason(f"Run {run.run_id} ({run.job_name}) did not plan any source pipeline")
+    if not split_valid_partition_keys(instance, [partition])[0]:
+        return dg.SkipReason(
+            f"Run {run.run_id}: {partition!r} is not a partition of the report assets (customer "
+            "removed?); `reporting-assets customers add NAME` brings it back"
+        )
+    return partition
 
 
 def _build_status_sensor(status: dg.DagsterRunStatus, name: str) -> dg.SensorDefinition:
@@ -129,9 +147,9 @@ def _build_status_sensor(status: dg.DagsterRunStatus, name: str) -> dg.SensorDef
         "failed run gets a report even when it emitted nothing.",
     )
     def sensor(context: dg.RunStatusSensorContext) -> dg.RunRequest | dg.SkipReason:
-        partition = _source_run_partition(context.dagster_run)
-        if partition is None:
-            return dg.SkipReason(f"Run {context.dagster_run.run_id} is not a single-partition source run")
+        partition = source_run_partition(context.instance, context.dagster_run)
+        if isinstance(partition, dg.SkipReason):
+            return partition
         return dg.RunRequest(
             partition_key=partition,
             asset_selection=REPORT_ASSET_KEYS,
