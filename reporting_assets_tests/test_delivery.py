@@ -41,10 +41,12 @@ from reporting_assets.delivery.ledger import (
     claim,
     deliver_once,
     for_subject,
+    record_pending,
     sent_before,
 )
 from reporting_assets.delivery.recipients import add_recipient
 from reporting_assets.delivery.render import markdown_to_html
+from reporting_assets.delivery.sensors import EmailRuns, parse_cursor, plan_summary_emails
 from reporting_assets.delivery.smtp import SmtpSettings, send_message
 from reporting_assets.resources import PostgresResource
 
@@ -767,6 +769,81 @@ def test_sensor_retries_a_delivery_abandoned_by_a_dead_run_once_it_is_stale(
         "cfo@peloton.example": "sent",
     }
     assert not evaluate(instance, database_url, first.cursor).run_requests
+
+
+def test_sensor_retries_an_email_run_that_stopped_before_the_ledger_or_left_recipients_pending(
+    customers: list[str],
+    conn: Connection,
+    instance: dg.DagsterInstance,
+    database_url: str,
+    smtp_server: SmtpServer,
+) -> None:
+    add_recipient(conn, "PELOTON", "a@peloton.example")
+    add_recipient(conn, "PELOTON", "b@peloton.example")
+    add_recipient(conn, "GREYSON", "c@greyson.example")
+    peloton = insert_summary(conn, "PELOTON", YESTERDAY)
+    greyson = insert_summary(conn, "GREYSON", YESTERDAY)
+    smtp = smtp_server.resource()
+    first = evaluate(instance, database_url)
+    requests = {r.tags["reporting/customer"]: r for r in first.run_requests or []}
+    assert sorted(requests) == ["GREYSON", "PELOTON"]
+
+    # GREYSON's run fails before it reaches the ledger (the database is unreachable)
+    stopped = send_run(
+        instance,
+        "postgresql://nobody@127.0.0.1:9/x",
+        smtp,
+        dict(requests["GREYSON"].run_config),
+        dict(requests["GREYSON"].tags),
+    )
+    assert not stopped.success
+    # PELOTON's run recorded both recipients, sent a@ and died: b@ stays 'pending'
+    subject = f"daily_summary:PELOTON|{YESTERDAY.isoformat()}"
+    keys = [DeliveryKey("daily_summary", subject, "email", f"{r}@peloton.example", peloton) for r in "ab"]
+    record_pending(conn, keys)
+    conn.commit()
+    deliver_once(conn, keys[0], lambda: Sent(message_id="<a@peloton.example>"))
+    conn.commit()
+
+    def plan_at(now: dt.datetime) -> tuple[list[str], list[str]]:
+        plan = plan_summary_emails(
+            conn,
+            now=now,
+            settings=SummaryEmailSettingsResource(),
+            requested=parse_cursor(first.cursor),
+            runs=EmailRuns(instance),
+        )
+        conn.commit()
+        return [r.run_key for r in plan.runs], plan.notes
+
+    now = dt.datetime.now(dt.UTC)
+    runs, notes = plan_at(now)
+    assert runs == []  # the pending row is fresh (a run may still be on it); GREYSON waits the delay
+    assert [n.split(";")[0] for n in notes] == [
+        f"GREYSON|{YESTERDAY.isoformat()}: the email run stopped before 1 recipient(s) got it"
+    ]
+    conn.execute(
+        "UPDATE reporting.deliveries SET updated_at = now() - interval '31 minutes' WHERE status = 'pending'"
+    )
+    conn.commit()
+    record = instance.get_run_record_by_id(stopped.run_id)
+    assert record is not None and record.end_time is not None
+    runs, notes = plan_at(now + dt.timedelta(minutes=31))
+    assert sorted(k.split(":retry@")[0] for k in runs) == [
+        f"daily_summary:GREYSON|{YESTERDAY.isoformat()}:{greyson}",
+        f"daily_summary:PELOTON|{YESTERDAY.isoformat()}:{peloton}",
+    ]
+    assert f"retry@{record.end_time:.6f}" in next(k for k in runs if "GREYSON" in k)
+
+    retried = evaluate(instance, database_url, first.cursor)  # the sensor itself: b@ is due now
+    (pending_retry,) = retried.run_requests or []
+    assert pending_retry.tags["reporting/customer"] == "PELOTON"
+    assert run_request(pending_retry, instance, database_url, smtp).success
+    assert [m.rcpt_tos for m in smtp_server.handler.messages] == [["b@peloton.example"]]  # not a@ again
+    assert {k[1]: d.status for k, d in ledger(conn, subject).items()} == {
+        "a@peloton.example": "sent",
+        "b@peloton.example": "sent",
+    }
 
 
 def test_a_server_that_never_answers_times_out() -> None:

@@ -15,7 +15,7 @@ evaluation request nothing at all.
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,7 @@ from reporting_assets.resources import PostgresResource
 SENSOR_NAME = "daily_summary_email_sensor"
 CURSOR_VERSION = 1
 RETRY_OF_TAG = "reporting/email_retry_of"
+VERSION_TAG = "reporting/email_version"
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,9 @@ class PlannedRun:
             "reporting/summary_date": self.summary_date.isoformat(),
             "reporting/summary_version": str(self.version),
         }
+        tags[VERSION_TAG] = version_tag(self.partition_key, self.version)
         if self.retry_of_failure_at is not None:
-            tags[RETRY_OF_TAG] = retry_tag(self.partition_key, self.version)
+            tags[RETRY_OF_TAG] = version_tag(self.partition_key, self.version)
         return dg.RunRequest(
             run_key=self.run_key,
             run_config=run_config_for(self.customer_key, self.summary_date, self.content_hash),
@@ -71,9 +73,32 @@ class PlannedRun:
         )
 
 
-def retry_tag(partition_key: str, version: int) -> str:
-    """The ``reporting/email_retry_of`` tag of retry runs for one summary version."""
+def version_tag(partition_key: str, version: int) -> str:
+    """The value of the ``reporting/email_version`` tag (every email run of one summary version)
+    and of ``reporting/email_retry_of`` (its retry runs)."""
     return f"{partition_key}@v{version}"
+
+
+_FAILED_RUN = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+
+
+@dataclass(frozen=True)
+class EmailRuns:
+    """What the Dagster instance knows about the email runs of a summary version, by tag."""
+
+    instance: dg.DagsterInstance
+
+    def retries_made(self, tag: str) -> int:
+        return self.instance.get_runs_count(dg.RunsFilter(tags={RETRY_OF_TAG: tag}))
+
+    def failed_at(self, tag: str) -> dt.datetime | None:
+        """When the version's latest run ended, if it failed or was canceled (it may have died
+        before the ledger heard of any recipient)."""
+        records = self.instance.get_run_records(dg.RunsFilter(tags={VERSION_TAG: tag}), limit=1)
+        if not records or records[0].dagster_run.status not in _FAILED_RUN:
+            return None
+        ended = records[0].end_time
+        return dt.datetime.fromtimestamp(ended, dt.UTC) if ended is not None else None
 
 
 @dataclass
@@ -115,30 +140,41 @@ def _plan_retry(
     *,
     now: dt.datetime,
     settings: SummaryEmailSettingsResource,
-    retry_runs_made: Callable[[str], int],
+    runs: EmailRuns,
     plan: SensorPlan,
 ) -> None:
-    """A run for the failed recipients of an emailed version, once the delay has passed."""
-    if not row["failed_deliveries"] or row["sending_deliveries"]:
-        return  # nothing failed (e.g. a recipient added later), or a run is sending right now
+    """A run for the recipients of an emailed version that did not get it because deliveries
+    failed, or a run stopped (mid-send, or before it reached the ledger), once the delay passed."""
+    if row["sending_deliveries"]:
+        return  # a run is sending right now
     day: dt.date = row["summary_date"]
     partition = f"{row['customer_key']}|{day.isoformat()}"
-    made = retry_runs_made(retry_tag(partition, row["version"]))
-    failed = f"{partition}: {row['failed_deliveries']} recipient(s) failed"
-    if row["abandoned_deliveries"]:
-        failed += (
-            f" ({row['abandoned_deliveries']} left 'sending' by a run that stopped; they may have gone out)"
+    tag = version_tag(partition, row["version"])
+    if row["failed_deliveries"]:
+        last_failure: dt.datetime | None = row["last_failure_at"]
+        why = f"{row['failed_deliveries']} recipient(s) failed"
+        if row["abandoned_deliveries"]:
+            why += f" ({row['abandoned_deliveries']} left unfinished by a run that stopped)"
+    else:
+        last_failure = runs.failed_at(tag)
+        why = (
+            f"the email run stopped before {row['active_recipients'] - row['delivered_recipients']} "
+            "recipient(s) got it"
         )
+    if last_failure is None:
+        return  # nothing failed: e.g. a recipient added after the email went out
+    made = runs.retries_made(tag)
     if made >= settings.retry_runs:
         plan.notes.append(
-            f"{failed}; no automatic retry left ({made} of {settings.retry_runs} made): re-execute "
-            "send_daily_summary_emails once the cause is fixed (only failed recipients are sent)"
+            f"{partition}: {why}; no automatic retry left ({made} of {settings.retry_runs} made): "
+            "re-execute send_daily_summary_emails once the cause is fixed (only those recipients are sent)"
         )
         return
-    last_failure: dt.datetime = row["last_failure_at"]
     due = last_failure + dt.timedelta(minutes=settings.retry_after_minutes)
     if now < due:
-        plan.notes.append(f"{failed}; retry {made + 1} of {settings.retry_runs} at {due:%Y-%m-%d %H:%M} UTC")
+        plan.notes.append(
+            f"{partition}: {why}; retry {made + 1} of {settings.retry_runs} at {due:%Y-%m-%d %H:%M} UTC"
+        )
         return
     plan.runs.append(
         PlannedRun(
@@ -146,7 +182,7 @@ def _plan_retry(
             day,
             row["content_hash"].strip(),
             row["version"],
-            f"retry {made + 1} of {settings.retry_runs} for {row['failed_deliveries']} failed recipient(s)",
+            f"retry {made + 1} of {settings.retry_runs} ({why})",
             retry_of_failure_at=last_failure,
         )
     )
@@ -158,10 +194,10 @@ def plan_summary_emails(
     now: dt.datetime,
     settings: SummaryEmailSettingsResource,
     requested: Mapping[str, str],
-    retry_runs_made: Callable[[str], int],
+    runs: EmailRuns,
 ) -> SensorPlan:
     """Which summaries to email now, and which failed recipients to retry (plain function; the
-    sensor wraps it). ``retry_runs_made(tag)`` counts the runs tagged ``reporting/email_retry_of``."""
+    sensor wraps it)."""
     since = now - dt.timedelta(days=settings.lookback_days)
     rows = conn.execute(
         query("delivery_summary_candidates"),
@@ -180,7 +216,7 @@ def plan_summary_emails(
         if requested.get(partition) == content_hash:
             plan.requested[partition] = content_hash
             if row["delivered_recipients"] < row["active_recipients"]:
-                _plan_retry(row, now=now, settings=settings, retry_runs_made=retry_runs_made, plan=plan)
+                _plan_retry(row, now=now, settings=settings, runs=runs, plan=plan)
             continue
         if row["active_recipients"] and row["delivered_recipients"] >= row["active_recipients"]:
             plan.requested[partition] = content_hash  # every recipient already has this version
@@ -232,9 +268,7 @@ def daily_summary_email_sensor(
             now=now,
             settings=summary_email,
             requested=parse_cursor(context.cursor),
-            retry_runs_made=lambda tag: context.instance.get_runs_count(
-                dg.RunsFilter(tags={RETRY_OF_TAG: tag})
-            ),
+            runs=EmailRuns(context.instance),
         )
     log = get_logger(__name__, context.log)
     for note in plan.notes:

@@ -4,8 +4,8 @@
 -- window, not the history. For each: how many active recipients it has, how many of them
 -- already have this exact content, and of this content's deliveries how many failed (and when
 -- the last one did) and how many a run is sending right now (the sensor retries failures). A
--- 'sending' row older than %(stale_after)s was abandoned by a run that died mid-send: it counts
--- as failed (the ledger lets the next run reclaim it), so it is retried, not stuck.
+-- 'sending' or 'pending' row older than %(stale_after)s was abandoned by a run that died
+-- mid-send: it counts as failed (the ledger lets the next run claim it), so it is retried.
 SELECT s.customer_key, s.summary_date, s.content_hash, s.version, s.is_complete,
        s.missing_pipelines, s.status_json,
        count(r.email) AS active_recipients,
@@ -27,7 +27,8 @@ CROSS JOIN LATERAL (
            max(d.updated_at) FILTER (WHERE d.status = 'failed' OR abandoned) AS last_failure_at
     FROM reporting.deliveries d
     CROSS JOIN LATERAL (
-        SELECT d.status = 'sending' AND d.updated_at < now() - %(stale_after)s::interval AS abandoned
+        SELECT d.status IN ('sending', 'pending') AND d.updated_at < now() - %(stale_after)s::interval
+               AS abandoned
     ) a
     WHERE d.subject_key = %(subject_prefix)s || s.customer_key || '|' || to_char(s.summary_date, 'YYYY-MM-DD')
       AND d.channel = 'email' AND d.content_hash = s.content_hash
