@@ -5,6 +5,7 @@ import json
 
 import dagster as dg
 import psycopg
+import pytest
 
 from reporting_assets.partition_keys import CustomerDay
 from reporting_assets.resources import ReportSettingsResource
@@ -170,8 +171,8 @@ def test_clock_edges_use_the_partition_day_not_the_wall_clock() -> None:
 def test_customer_trends_table_matches_the_reports(
     instance: dg.DagsterInstance, conn: psycopg.Connection, customers: list[str]
 ) -> None:
-    for key in (f"PELOTON|{DAY}", f"PELOTON|{NEXT}", f"GREYSON|{NEXT}"):
-        run_sources(instance, key)
+    for key in (f"PELOTON|{DAY}", f"PELOTON|{NEXT}", f"GREYSON|{NEXT}", f"PELOTON|{NEXT}"):
+        run_sources(instance, key)  # PELOTON's second day ran twice: the re-run replaces
     render(instance, f"PELOTON|{DAY}", f"PELOTON|{NEXT}")
     render(instance, f"GREYSON|{NEXT}")
     from reporting_assets.resources import PostgresResource
@@ -185,15 +186,29 @@ def test_customer_trends_table_matches_the_reports(
     )
     metadata = latest_materialization_metadata(instance, "customer_trends", NEXT)
     records = {r.data["customer"]: r.data for r in metadata["trends"].value.records}
-    assert set(records) == {"PELOTON", "GREYSON"}
-    assert records["PELOTON"]["runs"] == 6 and records["GREYSON"]["runs"] == 3
+    assert set(records) == {"ACTIVELY BLACK", "PELOTON", "GREYSON"}
+    assert records["PELOTON"]["runs"] == 9 and records["GREYSON"]["runs"] == 3
     assert records["PELOTON"]["success_rate"] == 100.0 and records["PELOTON"]["active_days"] == 2
-    expected_new = conn.execute(
-        "SELECT sum((summary_json #>> '{counts,new}')::int) AS n FROM reporting.pipeline_execution_reports "
-        "WHERE customer_key = 'PELOTON' AND pipeline_type = 'order_sync'"
+    # no run in the window: listed, with nothing to average
+    assert records["ACTIVELY BLACK"] == {
+        "customer": "ACTIVELY BLACK",
+        "runs": 0,
+        "success_rate": None,
+        "new_orders": 0,
+        "avg_seconds": None,
+        "active_days": 0,
+    }
+    summaries = conn.execute(
+        "SELECT sum(new_orders) AS n FROM reporting.daily_customer_summaries WHERE customer_key = 'PELOTON'"
     ).fetchone()
-    assert expected_new is not None and records["PELOTON"]["new_orders"] == expected_new["n"]
-    assert metadata["runs"].value == 9 and metadata["customers"].value == 2
+    assert summaries is not None and records["PELOTON"]["new_orders"] == summaries["n"] > 0
+    seconds = conn.execute(
+        "SELECT avg((metrics_json ->> 'execution_time_seconds')::float) AS s "
+        "FROM reporting.pipeline_execution_reports"
+    ).fetchone()
+    assert seconds is not None
+    assert metadata["avg_processing_seconds"].value == pytest.approx(seconds["s"], abs=0.001)
+    assert metadata["runs"].value == 12 and metadata["customers"].value == 3
 
 
 def _hostile_day() -> tuple[DaySummary, DaySummary]:
