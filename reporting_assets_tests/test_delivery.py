@@ -1047,3 +1047,11 @@ def test_resources_for_the_code_location() -> None:
         SummaryEmailSettingsResource(deadline_time_utc="6am")
     deadline = SummaryEmailSettingsResource().deadline_for(dt.date(2025, 6, 17))
     assert deadline == dt.datetime(2025, 6, 18, 6, 0, tzinfo=dt.UTC)
+
+
+def test_a_deadline_beyond_the_sensor_window_is_refused_with_what_to_change() -> None:
+    with pytest.raises(
+        ValueError, match=r"lookback_days \(3\) must be greater than deadline_days_after \(4\)"
+    ):
+        SummaryEmailSettingsResource(deadline_days_after=4)
+    assert SummaryEmailSettingsResource(deadline_days_after=4, lookback_days=5).lookback_days == 5

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 
 import dagster as dg
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from reporting_assets.delivery.errors import DeliveryError
 from reporting_assets.delivery.smtp import ENV_PREFIX, SmtpResource
@@ -63,6 +63,17 @@ class SummaryEmailSettingsResource(dg.ConfigurableResource):
         if not _HH_MM.match(value):
             raise ValueError(f"deadline_time_utc must be HH:MM in 24-hour UTC, e.g. '06:00', got {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _check_window(self) -> SummaryEmailSettingsResource:
+        if self.lookback_days <= self.deadline_days_after:
+            raise ValueError(
+                f"lookback_days ({self.lookback_days}) must be greater than deadline_days_after "
+                f"({self.deadline_days_after}): the sensor only looks back lookback_days days, so an "
+                "incomplete summary whose deadline falls later would never be emailed. Raise "
+                "lookback_days or lower deadline_days_after."
+            )
+        return self
 
     def deadline_for(self, day: dt.date) -> dt.datetime:
         """When an incomplete summary of ``day`` is sent anyway."""
