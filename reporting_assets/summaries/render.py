@@ -104,17 +104,18 @@ def _render(
     problems = [(_title(p), _ERROR_ICON, _escaped(m)) for p, m in summary.errors]
     if summary.warnings:
         problems += [(_title(p), _WARNING_ICON, _escaped(m)) for p, m in summary.warnings]
+    # positional, in the macro's order: Jinja2 matches keyword arguments in Python (2 us a call)
     return macro(
-        name=_escaped(summary.customer_name),
-        day=MarkdownSafe(summary.partition.day.isoformat()),
-        status=_COMPLETE if summary.is_complete else _INCOMPLETE,
-        missing=[labels_for(p).title for p in summary.missing],
-        failed=[labels_for(p).title for p in summary.failed],
-        runs=summary.total_pipelines,
-        successful=summary.successful_pipelines,
-        totals=totals,
-        timeline=timeline,
-        problems=problems,
+        _escaped(summary.customer_name),  # name
+        MarkdownSafe(summary.partition.day.isoformat()),  # day
+        _COMPLETE if summary.is_complete else _INCOMPLETE,  # status
+        [labels_for(p).title for p in summary.missing],  # missing
+        [labels_for(p).title for p in summary.failed],  # failed
+        summary.total_pipelines,  # runs
+        summary.successful_pipelines,  # successful
+        totals,
+        timeline,
+        problems,
     )
 
 
