@@ -181,7 +181,9 @@ def bench(url: str, repeat: int) -> tuple[dict[str, Any], dict[str, Any]]:
     from reporting_assets.automation.store import store_reports
     from reporting_assets.automation.window import ReportWindow
     from reporting_assets.db.connection import connect
-    from reporting_assets.definitions import defs
+    from reporting_assets.definitions import loaded_definitions
+
+    defs = loaded_definitions()
     from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 
     window = ReportWindow.ending_at(REPORT_TIME, 24)

@@ -336,7 +336,9 @@ def backfill_split(
     from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
     from dagster._daemon.backfill import execute_backfill_iteration
 
-    from reporting_assets.definitions import defs
+    from reporting_assets.definitions import loaded_definitions
+
+    defs = loaded_definitions()
     from reporting_assets.execution_reports.assets import REPORT_ASSET_KEYS
 
     backfill = PartitionBackfill.from_asset_partitions(
@@ -623,7 +625,9 @@ def main(argv: list[str] | None = None) -> int:
 
         import dagster as dg
 
-        from reporting_assets.definitions import defs
+        from reporting_assets.definitions import loaded_definitions
+
+        defs = loaded_definitions()
         from reporting_assets.sources.pipelines import PIPELINES
 
         pipelines = list(PIPELINES)[: args.pipelines]

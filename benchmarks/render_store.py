@@ -423,7 +423,9 @@ def bench_dagster(server_url: str, customers_n: int, days: list[dt.date], tmp: P
     from reporting_assets.customers import add_customer
     from reporting_assets.db.connection import connect
     from reporting_assets.db.urls import with_database
-    from reporting_assets.definitions import defs
+    from reporting_assets.definitions import loaded_definitions
+
+    defs = loaded_definitions()
     from reporting_assets.demo import DEMO_CUSTOMERS, QUIET_LOGGERS
     from reporting_assets.sources.pipelines import PIPELINES
 

@@ -200,7 +200,9 @@ def measure(instance: Any, cursor: int, repeats: int) -> dict[str, Any]:
     """Tick ``repeats`` times from the same cursor (steady state); also the storage part alone."""
     import dagster as dg
 
-    from reporting_assets.definitions import defs
+    from reporting_assets.definitions import loaded_definitions
+
+    defs = loaded_definitions()
     from reporting_assets.execution_reports.sensors import source_runs_sensor, touched_partitions
     from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 

@@ -17,7 +17,9 @@ UI_HINT = (
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from reporting_assets.db.urls import redact, resolve_urls
-    from reporting_assets.definitions import defs
+    from reporting_assets.definitions import loaded_definitions
+
+    defs = loaded_definitions()
     from reporting_assets.demo import DEMO_CUSTOMERS, run_demo
     from reporting_assets.instance import repo_instance, write_dotenv
 

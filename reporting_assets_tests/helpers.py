@@ -9,7 +9,7 @@ import dagster as dg
 import psycopg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from reporting_assets.definitions import defs
+from reporting_assets.definitions import loaded_definitions
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
@@ -25,12 +25,16 @@ def run_sources(
     run_config: dict[str, Any] = dict(QUIET)
     if ops:
         run_config["ops"] = {name: {"config": config} for name, config in ops.items()}
-    return defs.resolve_job_def("sample_pipelines").execute_in_process(
-        instance=instance,
-        partition_key=partition_key,
-        run_config=run_config,
-        raise_on_error=False,
-        asset_selection=[dg.AssetKey(name) for name in sorted(only)] if only else None,
+    return (
+        loaded_definitions()
+        .resolve_job_def("sample_pipelines")
+        .execute_in_process(
+            instance=instance,
+            partition_key=partition_key,
+            run_config=run_config,
+            raise_on_error=False,
+            asset_selection=[dg.AssetKey(name) for name in sorted(only)] if only else None,
+        )
     )
 
 
@@ -38,7 +42,7 @@ def render(
     instance: dg.DagsterInstance, first: str, last: str | None = None, raise_on_error: bool = True
 ) -> dg.ExecuteInProcessResult:
     """A render_reports run for one partition, or a batched range run (first..last)."""
-    job = defs.resolve_job_def("render_reports")
+    job = loaded_definitions().resolve_job_def("render_reports")
     if last is None:
         return job.execute_in_process(
             instance=instance, partition_key=first, run_config=QUIET, raise_on_error=raise_on_error

@@ -28,7 +28,7 @@ from reporting_assets.automation.assets import JOB_NAME, SCHEDULE_NAME, run_conf
 from reporting_assets.automation.cli import add_cli
 from reporting_assets.db.connection import connect
 from reporting_assets.db.urls import PROJECT_ROOT
-from reporting_assets.definitions import defs
+from reporting_assets.definitions import loaded_definitions
 from reporting_assets_tests.conftest import truncate_reporting
 from reporting_assets_tests.helpers import QUIET
 
@@ -49,6 +49,7 @@ SEED_KEYS = {
 
 def automation_defs(**resources: Any) -> dg.Definitions:
     """The project's code location with the automation definitions (once) and ``resources``."""
+    defs = loaded_definitions()
     wired = any(s.name == SCHEDULE_NAME for s in defs.schedules or [])
     extra_assets = [] if wired else automation_assets
     return dg.Definitions(

@@ -7,7 +7,7 @@ import datetime as dt
 import dagster as dg
 import psycopg
 
-from reporting_assets.definitions import defs
+from reporting_assets.definitions import loaded_definitions
 from reporting_assets.demo import run_demo
 from reporting_assets.lineage.verify import verify
 from reporting_assets_tests.helpers import table_snapshot
@@ -17,7 +17,7 @@ def test_demo_runs_sources_reports_and_lineage_and_reruns_idempotently(
     instance: dg.DagsterInstance, conn: psycopg.Connection, database_url: str
 ) -> None:
     lines: list[str] = []
-    result = run_demo(defs, instance, database_url, days=6, progress=lines.append)
+    result = run_demo(loaded_definitions(), instance, database_url, days=6, progress=lines.append)
     assert result.runs_launched == 18 and result.runs_skipped == 0
     assert len(result.failed_runs) == 1  # PELOTON's shipping_sync fails on purpose on day 5
     assert result.table_counts == {
@@ -48,7 +48,7 @@ def test_demo_runs_sources_reports_and_lineage_and_reruns_idempotently(
     conn.commit()
 
     before = table_snapshot(conn)
-    again = run_demo(defs, instance, database_url, days=6, progress=lines.append)
+    again = run_demo(loaded_definitions(), instance, database_url, days=6, progress=lines.append)
     assert again.runs_launched == 0 and again.runs_skipped == 18
     assert table_snapshot(conn) == before
 

@@ -249,7 +249,9 @@ def test_forked_rendering_stores_exactly_what_one_process_stores(
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
     from reporting_assets import parallel
-    from reporting_assets.definitions import defs
+    from reporting_assets.definitions import loaded_definitions
+
+    defs = loaded_definitions()
 
     days = ("2025-06-14", DAY1, DAY2, DAY3)
     for day in days:

@@ -942,7 +942,9 @@ def test_the_cli_parser_is_light_and_its_choices_match_the_engine() -> None:
 
 
 def test_the_code_location_loads_with_exports_wired_in() -> None:
-    from reporting_assets.definitions import defs
+    from reporting_assets.definitions import loaded_definitions
+
+    defs = loaded_definitions()
 
     dg.Definitions.validate_loadable(defs)
     repo = defs.get_repository_def()

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from reporting_assets.db.urls import DATABASE_URL_ENV
-from reporting_assets.definitions import defs
+from reporting_assets.definitions import defs, loaded_definitions
 from reporting_assets.execution_reports.assets import REPORT_ASSET_KEYS
 from reporting_assets.execution_reports.sensors import (
     BACKFILL_THRESHOLD,
@@ -20,14 +20,14 @@ from reporting_assets.execution_reports.sensors import (
     touched_partitions,
 )
 from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
-from reporting_assets.summaries.schedules import build_daily_summaries_schedule
+from reporting_assets.summaries.schedules import SUMMARY_TIME_ENV, build_daily_summaries_schedule
 from reporting_assets_tests.helpers import QUIET, render, report_rows, run_sources
 
 TODAY = dt.datetime.now(dt.UTC).date()
 
 
 def _evaluate(instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=loaded_definitions())
     result = source_runs_sensor(context)
     assert isinstance(result, dg.SensorResult)
     return result
@@ -68,7 +68,7 @@ def test_failure_observations_are_seen_and_a_late_run_is_a_backfill_of_its_parti
     result = _evaluate(instance, cursor)
     assert [r.partition_key for r in result.run_requests or []] == [f"PELOTON|{last_week}"]
     (request,) = result.run_requests or []
-    job = defs.resolve_job_def("render_reports")
+    job = loaded_definitions().resolve_job_def("render_reports")
     job.execute_in_process(
         instance=instance, partition_key=request.partition_key, asset_selection=request.asset_selection
     )
@@ -85,7 +85,7 @@ def test_many_past_partitions_become_one_backfill(instance: dg.DagsterInstance) 
     days = [TODAY - dt.timedelta(days=30 + i) for i in range(BACKFILL_THRESHOLD + 2)]
     touched = {f"PELOTON|{d}": 100 + i for i, d in enumerate(days)} | {f"PELOTON|{TODAY}": 999}
     instance.add_dynamic_partitions("customers", ["PELOTON"])
-    graph = defs.get_repository_def().asset_graph
+    graph = loaded_definitions().get_repository_def().asset_graph
     requests = report_requests(touched, TODAY, graph)
     runs = [r for r in requests if not r.requires_backfill_daemon()]
     backfills = [r for r in requests if r.requires_backfill_daemon()]
@@ -148,7 +148,7 @@ def test_failed_run_that_emitted_nothing_is_requested_by_the_run_status_sensor(
         dagster_instance=instance,
         dagster_run=run,
         dagster_event=failure_event.dagster_event,
-        repository_def=defs.get_repository_def(),
+        repository_def=loaded_definitions().get_repository_def(),
     )
     request = failed_source_run_sensor(context)
     assert isinstance(request, dg.RunRequest)
@@ -171,7 +171,7 @@ def _status_sensor_verdict(instance: dg.DagsterInstance, run_id: str) -> dg.RunR
         dagster_instance=instance,
         dagster_run=run,
         dagster_event=failure_event.dagster_event,
-        repository_def=defs.get_repository_def(),
+        repository_def=loaded_definitions().get_repository_def(),
     )
     verdict = failed_source_run_sensor(context)
     assert isinstance(verdict, dg.RunRequest | dg.SkipReason)
@@ -183,11 +183,15 @@ def test_failure_sensor_skips_other_partitioned_jobs_and_removed_customers(
 ) -> None:
     with monkeypatch.context() as env:
         env.setenv(DATABASE_URL_ENV, "postgresql://nobody@127.0.0.1:9/x")
-        trends = defs.resolve_job_def("customer_trends_job").execute_in_process(
-            instance=instance,
-            partition_key=str(TODAY - dt.timedelta(days=1)),
-            run_config=QUIET,
-            raise_on_error=False,
+        trends = (
+            loaded_definitions()
+            .resolve_job_def("customer_trends_job")
+            .execute_in_process(
+                instance=instance,
+                partition_key=str(TODAY - dt.timedelta(days=1)),
+                run_config=QUIET,
+                raise_on_error=False,
+            )
         )
     # a daily-partitioned job of another family: its key is no customer-day key
     verdict = _status_sensor_verdict(instance, trends.run_id)
@@ -207,7 +211,7 @@ def test_source_runs_of_a_removed_customer_are_skipped_and_the_cursor_moves_on(
 ) -> None:
     def tick(cursor: str | None) -> dg.SensorResult:
         # evaluate_tick validates the requests' partitions the way the daemon does
-        context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
+        context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=loaded_definitions())
         with dg.partition_loading_context(dynamic_partitions_store=instance):
             result = source_runs_sensor.evaluate_tick(context)
         return dg.SensorResult(run_requests=result.run_requests, cursor=result.cursor)
@@ -233,7 +237,9 @@ def test_schedule_requests_yesterday_for_every_customer(
     assert schedule.cron_schedule == "30 0 * * *" and schedule.execution_timezone == "UTC"
     when = dt.datetime(2025, 6, 18, 0, 30, tzinfo=dt.UTC)
     context = dg.build_schedule_context(
-        instance=instance, scheduled_execution_time=when, repository_def=defs.get_repository_def()
+        instance=instance,
+        scheduled_execution_time=when,
+        repository_def=loaded_definitions().get_repository_def(),
     )
     requests = schedule.evaluate_tick(context).run_requests or []
     assert sorted(r.partition_key for r in requests) == [
@@ -258,9 +264,24 @@ def test_sample_pipelines_schedule_runs_today_for_every_customer(
 
     when = dt.datetime(2025, 6, 17, 14, 5, tzinfo=dt.UTC)
     context = dg.build_schedule_context(
-        instance=instance, scheduled_execution_time=when, repository_def=defs.get_repository_def()
+        instance=instance,
+        scheduled_execution_time=when,
+        repository_def=loaded_definitions().get_repository_def(),
     )
     requests = sample_pipelines_schedule.evaluate_tick(context).run_requests or []
     assert [(r.partition_key, r.run_key) for r in requests] == [
         (f"{c}|2025-06-17", f"sample:{c}|2025-06-17T14:05") for c in sorted(customers)
     ]
+
+
+def test_the_nightly_summary_time_is_read_when_the_code_location_loads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert loaded_definitions().resolve_schedule_def("daily_summaries_schedule").cron_schedule == "30 0 * * *"
+    monkeypatch.setenv(SUMMARY_TIME_ENV, "01:15")
+    assert defs().resolve_schedule_def("daily_summaries_schedule").cron_schedule == "15 1 * * *"
+    monkeypatch.setenv(SUMMARY_TIME_ENV, "1:75")
+    with pytest.raises(
+        ValueError, match=r"REPORTING_SUMMARY_TIME_UTC='1:75' is not a time of day: use HH:MM"
+    ):
+        defs()

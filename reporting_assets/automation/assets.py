@@ -155,13 +155,15 @@ def success_rate_check(reports: list[AutomationReport], threshold: float) -> dg.
 def code_location(context: dg.AssetExecutionContext) -> dg.RepositoryDefinition:
     """The repository the run was launched from (its schedules and sensors are the ones to
     count). An in-process run (``execute_in_process``, tests) carries none: then this code
-    location's own ``definitions.defs``."""
+    location's own definitions."""
     try:
         return context.repository_def
     except CheckError:
-        from reporting_assets.definitions import defs  # not at import time: definitions imports us
+        from reporting_assets.definitions import (
+            loaded_definitions,
+        )  # not at import time: definitions imports us
 
-        return defs.get_repository_def()
+        return loaded_definitions().get_repository_def()
 
 
 @dg.asset(

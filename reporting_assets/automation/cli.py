@@ -114,7 +114,9 @@ def generate_for_cli(request: Any) -> tuple[list[Any], str | None]:
     from reporting_assets.db.connection import connect
     from reporting_assets.db.migrations import migrate
     from reporting_assets.db.urls import resolve_urls
-    from reporting_assets.definitions import defs
+    from reporting_assets.definitions import loaded_definitions
+
+    defs = loaded_definitions()
     from reporting_assets.errors import DatabaseUnavailableError
     from reporting_assets.instance import repo_instance
     from reporting_assets.sources.assets import SOURCE_ASSET_KEYS

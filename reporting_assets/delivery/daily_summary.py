@@ -82,8 +82,9 @@ class SummaryDeliveryReport:
         return (
             f"Daily summary email {self.current.partition_key} (version {self.current.version}): "
             f"{len(failed)} of {len(self.outcomes)} recipient(s) failed:\n{lines}\n"
-            f"The summary itself is unchanged. These deliveries are 'failed' in reporting.deliveries "
-            f"(see `reporting-assets deliveries list --status failed`). daily_summary_email_sensor "
+            f"The summary itself is unchanged. These deliveries are 'failed' in reporting.deliveries, "
+            f"or still 'sending' where another run held them (see `reporting-assets deliveries list`). "
+            f"daily_summary_email_sensor "
             f"retries them in a new run after retry_after_minutes (up to retry_runs runs). To retry "
             f"now, once the cause is fixed, re-execute this run (Dagster UI: Runs > this run > "
             f"Re-execute) or launch {JOB_NAME} with the same config: recipients already sent are "

@@ -1,6 +1,9 @@
 """The nightly schedule: yesterday's summaries (UTC days) for every registered customer."""
 
 import datetime as dt
+import os
+import re
+from collections.abc import Mapping
 
 import dagster as dg
 
@@ -8,6 +11,24 @@ from reporting_assets.execution_reports.assets import REPORT_ASSET_KEYS, render_
 from reporting_assets.partitions import every_customer_requests
 
 DEFAULT_SUMMARY_CRON = "30 0 * * *"  # 00:30 UTC: yesterday's runs are in
+SUMMARY_TIME_ENV = "REPORTING_SUMMARY_TIME_UTC"
+_HH_MM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+
+
+def summary_cron(environ: Mapping[str, str] | None = None) -> str:
+    """The nightly schedule's cron: ``REPORTING_SUMMARY_TIME_UTC`` (HH:MM, a UTC time of day)
+    when set, else 00:30. Read when the code location loads (schedules are fixed then)."""
+    env = os.environ if environ is None else environ
+    text = env.get(SUMMARY_TIME_ENV, "").strip()
+    if not text:
+        return DEFAULT_SUMMARY_CRON
+    match = _HH_MM.fullmatch(text)
+    if match is None:
+        raise ValueError(
+            f"{SUMMARY_TIME_ENV}={text!r} is not a time of day: use HH:MM in 24-hour UTC, e.g. "
+            "'01:15' (unset it for the default, 00:30)."
+        )
+    return f"{int(match.group(2))} {int(match.group(1))} * * *"
 
 
 def yesterday_requests(instance: dg.DagsterInstance, scheduled: dt.datetime) -> list[dg.RunRequest]:

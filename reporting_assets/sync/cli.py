@@ -247,7 +247,9 @@ def sync_definitions() -> Any:
 
 def render_execution_reports(instance: Any, partition_keys: Sequence[str]) -> int:
     """One ``render_reports`` run per customer partition of the session."""
-    from reporting_assets.definitions import defs
+    from reporting_assets.definitions import loaded_definitions
+
+    defs = loaded_definitions()
 
     job = defs.resolve_job_def("render_reports")
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
