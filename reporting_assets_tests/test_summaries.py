@@ -9,7 +9,7 @@ import pytest
 
 from reporting_assets.partition_keys import CustomerDay
 from reporting_assets.resources import ReportSettingsResource
-from reporting_assets.summaries.aggregate import DaySummary, ReportRow, TimelineEntry, summarize_day
+from reporting_assets.summaries.aggregate import DaySummary, ReportRow, summarize_day
 from reporting_assets.summaries.render import render_summary
 from reporting_assets.summaries.service import summarize_partitions
 from reporting_assets.trends.assets import customer_trends
@@ -159,7 +159,7 @@ def test_clock_edges_use_the_partition_day_not_the_wall_clock() -> None:
     ]
     summary = summarize_day(CustomerDay("PELOTON", day), "PELOTON", rows, ["order_sync", "shipping_sync"])
     assert summary.is_complete and summary.total_pipelines == 2
-    assert [e.started_at for e in summary.timeline] == [before_midnight, after_midnight]
+    assert [r.run_started_at for r in summary.timeline] == [before_midnight, after_midnight]
     assert summary.totals == {
         "new_orders": 5,
         "updated_orders": 1,
@@ -211,6 +211,12 @@ def test_customer_trends_table_matches_the_reports(
     assert metadata["runs"].value == 12 and metadata["customers"].value == 3
 
 
+def _run(started: dt.datetime | None, pipeline: str, status: str, seconds: float, run_id: str) -> ReportRow:
+    """A report of ACME's hostile day, with what its timeline row shows."""
+    day = dt.date(2025, 6, 17)
+    return ReportRow("ACME", day, "ACME", pipeline, run_id, status, started, None, None, seconds, None, None)
+
+
 def _hostile_day() -> tuple[DaySummary, DaySummary]:
     """A day whose names and messages are full of markdown syntax, and the day before it."""
     day = dt.date(2025, 6, 17)
@@ -224,15 +230,15 @@ def _hostile_day() -> tuple[DaySummary, DaySummary]:
         missing=["x_custom"],
         failed=["shipping_sync"],
         timeline=[
-            TimelineEntry(
+            _run(
                 dt.datetime(2025, 6, 17, 6, 5, tzinfo=dt.UTC),
                 "order_sync",
                 "success",
                 0.4567,
                 "0123456789abcdef",
             ),
-            TimelineEntry(None, "shipping_sync", "failed", 75.25, "run|with]brackets"),
-            TimelineEntry(dt.datetime(2025, 6, 17, 23, 59, tzinfo=dt.UTC), "x_custom", "partial", 12.0, "r3"),
+            _run(None, "shipping_sync", "failed", 75.25, "run|with]brackets"),
+            _run(dt.datetime(2025, 6, 17, 23, 59, tzinfo=dt.UTC), "x_custom", "partial", 12.0, "r3"),
         ],
         warnings=[("order_sync", "3 orders *late*\nsee `list`"), ("x_custom", "# not a heading")],
         errors=[("shipping_sync", "Pipeline failed: [boom](http://x) | 100% ~done~")],

@@ -75,6 +75,10 @@ def _escaped(value: object) -> MarkdownSafe:
     return _escaped_text(value) if type(value) is str else MarkdownSafe(md_escape(value))
 
 
+def _clock(started: dt.datetime | None) -> MarkdownSafe:
+    return _CLOCK[started.hour * 60 + started.minute] if started else _NO_TIME
+
+
 def _render(
     summary: DaySummary,
     previous: DaySummary | None,
@@ -93,13 +97,13 @@ def _render(
     ]
     timeline = [
         (
-            _CLOCK[started.hour * 60 + started.minute] if started else _NO_TIME,
-            _title(pipeline_type),
-            _BADGES[status],
-            duration(seconds),
-            link(run_id),
+            _clock(run.run_started_at),
+            _title(run.pipeline_type),
+            _BADGES[run.status],
+            duration(run.seconds or 0.0),
+            link(run.execution_id),
         )
-        for started, pipeline_type, status, seconds, run_id in summary.timeline
+        for run in summary.timeline
     ]
     problems = [(_title(p), _ERROR_ICON, _escaped(m)) for p, m in summary.errors]
     if summary.warnings:
