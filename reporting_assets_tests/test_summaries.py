@@ -353,3 +353,14 @@ def test_one_call_writes_new_days_restates_changed_ones_and_skips_the_rest(
     assert {k: _summary(conn, k)["updated_at"] for k in keys} == {k: after[k]["updated_at"] for k in keys}
     count = conn.execute("SELECT count(*) AS n FROM reporting.daily_customer_summary_history").fetchone()
     assert count == {"n": 1}
+
+
+def test_a_report_summary_that_is_no_json_object_is_refused_when_written(
+    instance: dg.DagsterInstance, conn: psycopg.Connection, customers: list[str]
+) -> None:
+    run_sources(instance, f"PELOTON|{DAY}")
+    render(instance, f"PELOTON|{DAY}")
+    # summaries unpack summary_json as an object; anything else is stopped at the write
+    with pytest.raises(psycopg.errors.CheckViolation, match="pipeline_execution_reports_summary_is_object"):
+        conn.execute("UPDATE reporting.pipeline_execution_reports SET summary_json = '[1]'")
+    conn.rollback()
