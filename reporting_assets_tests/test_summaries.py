@@ -166,6 +166,10 @@ def test_clock_edges_use_the_partition_day_not_the_wall_clock() -> None:
         "manufacturing_updates": 0,
         "shipping_updates": 3,
     }
+    markdown = render_summary(summary, None, ReportSettingsResource().run_url)
+    # the run after midnight carries its date: it is not the start of the summary's day
+    assert "| 23:59 | Order Sync |" in markdown
+    assert "| 06-17 00:01 | Shipping Sync |" in markdown
 
 
 def test_customer_trends_table_matches_the_reports(

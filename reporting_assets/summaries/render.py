@@ -75,8 +75,13 @@ def _escaped(value: object) -> MarkdownSafe:
     return _escaped_text(value) if type(value) is str else MarkdownSafe(md_escape(value))
 
 
-def _clock(started: dt.datetime | None) -> MarkdownSafe:
-    return _CLOCK[started.hour * 60 + started.minute] if started else _NO_TIME
+def _clock(started: dt.datetime | None, day: dt.date) -> MarkdownSafe:
+    """The run's UTC start time; with its date when that is not the summary's day (a run for
+    the 16th that started at 00:01 on the 17th must not read as the start of the 16th)."""
+    if started is None:
+        return _NO_TIME
+    clock = _CLOCK[started.hour * 60 + started.minute]
+    return clock if started.date() == day else MarkdownSafe(f"{started:%m-%d} {clock}")
 
 
 def _render(
@@ -95,9 +100,10 @@ def _render(
         )
         for name, label in _TOTAL_LABELS
     ]
+    day = summary.partition.day
     timeline = [
         (
-            _clock(run.run_started_at),
+            _clock(run.run_started_at, day),
             _title(run.pipeline_type),
             _BADGES[run.status],
             duration(run.seconds or 0.0),
@@ -111,7 +117,7 @@ def _render(
     # positional, in the macro's order: Jinja2 matches keyword arguments in Python (2 us a call)
     return macro(
         _escaped(summary.customer_name),  # name
-        MarkdownSafe(summary.partition.day.isoformat()),  # day
+        MarkdownSafe(day.isoformat()),  # day
         _COMPLETE if summary.is_complete else _INCOMPLETE,  # status
         [labels_for(p).title for p in summary.missing],  # missing
         [labels_for(p).title for p in summary.failed],  # failed
