@@ -6,8 +6,9 @@ delay (a bounded number of times).
 Cost does not grow with history: one indexed query over summaries of the last
 ``lookback_days`` days or restated in that time, each with its count of active recipients, of
 recipients that already have this exact content, and of its failed deliveries (a delivery
-left 'sending' longer than the ledger's stale interval by a run that died counts as failed, so
-it is retried like one). The run key
+left 'sending' or 'pending' longer than the ledger's stale interval by a run that died counts as
+failed, so it is retried like one; a run that died before the ledger is found by its
+``reporting/email_version`` tag and run status). The run key
 ``daily_summary:{customer|date}:{content_hash}`` makes a repeated request a no-op in the
 daemon; the cursor (requested version per recent summary, pruned to the window) makes a second
 evaluation request nothing at all.
@@ -62,10 +63,10 @@ class PlannedRun:
             "reporting/customer": self.customer_key,
             "reporting/summary_date": self.summary_date.isoformat(),
             "reporting/summary_version": str(self.version),
+            VERSION_TAG: version_tag(self.partition_key, self.version),
         }
-        tags[VERSION_TAG] = version_tag(self.partition_key, self.version)
         if self.retry_of_failure_at is not None:
-            tags[RETRY_OF_TAG] = version_tag(self.partition_key, self.version)
+            tags[RETRY_OF_TAG] = tags[VERSION_TAG]
         return dg.RunRequest(
             run_key=self.run_key,
             run_config=run_config_for(self.customer_key, self.summary_date, self.content_hash),
