@@ -30,10 +30,11 @@ def split_valid_partition_keys(
     whose customer was removed from the dynamic partitions, or that is no customer-day key at
     all, would fail a whole sensor tick if requested. One query for the customers, whatever the
     number of keys."""
-    customers = set(instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME))
+    keys = sorted(set(partition_keys))
+    customers = set(instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME)) if keys else set()
     valid: list[str] = []
     invalid: list[str] = []
-    for key in sorted(set(partition_keys)):
+    for key in keys:
         customer, _, day = key.rpartition("|")
         known = customer in customers and days_partitions.has_partition_key(day)
         (valid if known else invalid).append(key)
