@@ -51,7 +51,7 @@ from reporting_assets.exports.errors import (
     ReportValidationError,
     ScheduleValidationError,
 )
-from reporting_assets.exports.execute import ExportServices, execute_export
+from reporting_assets.exports.execute import ExportServices, claim_occurrence, execute_export
 from reporting_assets.exports.maintenance import cleanup_expired
 from reporting_assets.exports.models import Actor
 from reporting_assets.exports.s3 import S3Resource, S3Settings
@@ -821,6 +821,50 @@ def test_the_sensor_runs_pending_manual_exports_once_per_attempt(
     assert run.success
     assert engine.get_export(db, ALICE, export.id).status == "completed"
     assert not evaluate(instance, analytics, later).run_requests
+
+
+def test_a_queued_retry_of_a_failed_schedule_occurrence_is_run_by_the_sensor(
+    instance: dg.DagsterInstance,
+    db: psycopg.Connection[Any],
+    analytics: str,
+    settings: ExportSettings,
+    smtp_server: SmtpServer,
+    s3_endpoint: str,
+) -> None:
+    schedule = _schedule(db, settings, delivery_method="email", recipients=["a@acme.example"])
+    db.commit()
+    export = claim_occurrence(db, schedule.id, dt.datetime(2025, 3, 10, 13, tzinfo=dt.UTC))
+    assert export.trigger == "schedule"
+    smtp_server.handler.reject["a@acme.example"] = "550 5.1.1 mailbox unavailable"
+    assert execute_export(db, export.id, services(analytics, settings, smtp_server)).status == "failed"
+    smtp_server.handler.reject.clear()
+    engine.retry_export(db, ADMIN, export.id)  # what `exports retry --queue` does
+    db.commit()
+
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    tick = evaluate(instance, analytics, later)
+    key = f"export:{export.id}:attempt:{engine.get_export(db, ADMIN, export.id).attempts}"
+    retry = [r for r in tick.run_requests or [] if r.run_key == key]  # (beside the latest occurrence)
+    assert len(retry) == 1
+    defs = definitions(analytics, smtp_server, settings, s3_endpoint, "")
+    [run] = launch(instance, defs, dg.SensorResult(run_requests=retry, cursor=tick.cursor))
+    assert run.success
+    assert engine.get_export(db, ADMIN, export.id).status == "completed"
+    assert [m.rcpt_tos for m in smtp_server.handler.messages] == [["a@acme.example"]]
+
+
+@pytest.mark.parametrize("separator", ["\n", "\r", "\v", "\f", "\x1c", "\x85", "\u2028", "\u2029"])
+def test_an_email_subject_that_is_not_one_line_is_refused_when_saved(
+    db: psycopg.Connection[Any], settings: ExportSettings, separator: str
+) -> None:
+    with pytest.raises(ScheduleValidationError, match=r"email_config\.subject: one line"):
+        _schedule(
+            db,
+            settings,
+            delivery_method="email",
+            recipients=["a@acme.example"],
+            email_config={"subject": f"Weekly{separator}report"},
+        )
 
 
 # --- the CLI and the wiring ------------------------------------------------------------------------

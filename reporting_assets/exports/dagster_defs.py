@@ -7,7 +7,8 @@
 * asset checks ``export_failure_rate`` and ``export_backlog`` (seed alerts: over 10 % failed,
   over 100 pending), run after each export and hourly by the maintenance sensor;
 * ``scheduled_exports_sensor`` (every 30 s): due schedule occurrences -> one run each, run key
-  ``scheduled_export:{schedule id}:{due time}``; pending manual exports -> one run per attempt;
+  ``scheduled_export:{schedule id}:{due time}``; pending exports (manual, queued retries) -> one
+  run per attempt;
 * ``export_maintenance_sensor`` (hourly): the cleanup job and a check-only run.
 """
 
@@ -255,7 +256,8 @@ def build_scheduled_exports_sensor(clock: Callable[[], dt.datetime] = _utc_now) 
         default_status=dg.DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=30,
         description="Requests one scheduled_exports run per due schedule occurrence (cron in the "
-        "schedule's time zone; run key = schedule id + due time) and per pending manual export.",
+        "schedule's time zone; run key = schedule id + due time) and per pending export (manual or a "
+        "queued retry).",
     )
     def scheduled_exports_sensor(
         context: dg.SensorEvaluationContext, postgres: PostgresResource

@@ -86,6 +86,10 @@ _SCHEDULE_FIELDS = {
     "is_active",
 }
 
+# What str.splitlines (and so an email header) treats as a line break: a subject with one of
+# them would fail every run of its schedule, so it is refused when the schedule is saved.
+_LINE_BREAKS = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -476,7 +480,7 @@ def _check_schedule(values: Mapping[str, Any]) -> _ScheduleFields:
             )
         subject = email_config.get("subject")
         if subject is not None and (
-            not isinstance(subject, str) or len(subject) > 200 or re.search(r"[\r\n]", subject)
+            not isinstance(subject, str) or len(subject) > 200 or _LINE_BREAKS.search(subject)
         ):
             raise ScheduleValidationError("email_config.subject: one line of at most 200 characters")
         body = email_config.get("body")

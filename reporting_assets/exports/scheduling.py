@@ -140,7 +140,7 @@ def occurrence_run_key(schedule_id: str, scheduled_for: dt.datetime) -> str:
 class ExportPlan:
     due: list[DueOccurrence] = field(default_factory=list)
     pending_exports: list[tuple[str, int]] = field(default_factory=list)
-    """(export id, attempts) of manual exports waiting for a run."""
+    """(export id, attempts) of pending exports waiting for a run (manual, queued retries)."""
     notes: list[str] = field(default_factory=list)
     cursor: dict[str, dict[str, str]] = field(default_factory=lambda: {"schedules": {}, "exports": {}})
 
@@ -178,7 +178,7 @@ def plan_exports(
     pending_grace: dt.timedelta = dt.timedelta(seconds=30),
     limit: int = 500,
 ) -> ExportPlan:
-    """Which schedule occurrences are due at ``now`` and which manual exports wait for a run.
+    """Which schedule occurrences are due at ``now`` and which pending exports wait for a run.
 
     Writes only ``next_run_at`` of schedules that never had one (and commits); everything else
     is decided by the runs, so evaluating this twice changes nothing.
@@ -229,5 +229,5 @@ def plan_exports(
 
 
 def pending_run_key(export_id: str, attempts: int) -> str:
-    """One run per manual export and attempt (a retried export gets a new run)."""
+    """One run per pending export and attempt (a retried export gets a new run)."""
     return f"export:{export_id}:attempt:{attempts}"
