@@ -317,7 +317,9 @@ def test_times_in_the_gap_and_the_repeated_hour() -> None:
         ("0 9 * *", "not a valid cron expression"),
         ("0 9 * * 1 2025", "not a valid cron expression"),
         ("'; DROP TABLE reporting.schedules; --", "not a valid cron expression"),
-        ("* * * * *", "fires every 1 minute(s)"),
+        ("* * * * *", "fires 1 minute(s) apart"),
+        ("0,59 0,23 * * *", "fires 1 minute(s) apart (at 23:59 and 00:00)"),
+        ("0 0 31 2 *", "never fires (no such date"),
         ("", "must be 1-100 characters"),
     ],
 )

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from reporting_assets.db.connection import Connection
 from reporting_assets.db.queries import query
@@ -36,6 +36,8 @@ from reporting_assets.exports.models import Schedule
 
 MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 MIN_INTERVAL = dt.timedelta(minutes=5)
+CRON_GAPS_CHECKED = 500
+"""Firings whose gaps check_cron measures (years of a monthly schedule, days of a dense one)."""
 MAX_MISSED_COUNTED = 1000
 CURSOR_VERSION = 1
 
@@ -52,15 +54,24 @@ def check_cron(expression: str) -> str:
             f"cron_expression: {text!r} is not a valid cron expression; use five fields "
             f"(minute hour day-of-month month day-of-week), {example}"
         )
-    start = dt.datetime(2025, 1, 6)
-    it = croniter(text, start)
-    first = it.get_next(dt.datetime)
-    second = it.get_next(dt.datetime)
-    if second - first < MIN_INTERVAL:
+    it = croniter(text, dt.datetime(2025, 1, 6))
+    try:
+        # the shortest gap over many firings, not only the first two: "0,59 0,23 * * *" fires at
+        # 23:59 and again at 00:00
+        previous = it.get_next(dt.datetime)
+        for _ in range(CRON_GAPS_CHECKED):
+            current = it.get_next(dt.datetime)
+            if current - previous < MIN_INTERVAL:
+                raise ScheduleValidationError(
+                    f"cron_expression: {text!r} fires {int((current - previous).total_seconds() // 60)} "
+                    f"minute(s) apart (at {previous:%H:%M} and {current:%H:%M}); exports may run at most "
+                    f"every {int(MIN_INTERVAL.total_seconds() // 60)} minutes"
+                )
+            previous = current
+    except CroniterBadDateError:
         raise ScheduleValidationError(
-            f"cron_expression: {text!r} fires every {int((second - first).total_seconds() // 60)} "
-            f"minute(s); exports may run at most every {int(MIN_INTERVAL.total_seconds() // 60)} minutes"
-        )
+            f"cron_expression: {text!r} never fires (no such date, e.g. February 31st); {example}"
+        ) from None
     return text
 
 
