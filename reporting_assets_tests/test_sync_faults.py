@@ -22,12 +22,13 @@ import pytest
 
 from reporting_assets.db.connection import connect
 from reporting_assets.db.urls import PROJECT_ROOT
+from reporting_assets.errors import DatabaseUnavailableError
 from reporting_assets.resources import PostgresResource
 from reporting_assets.sync.assets import SYNC_JOB_NAME
 from reporting_assets.sync.config import load_config
 from reporting_assets.sync.engine import SyncRequest, run_session
 from reporting_assets.sync.folders import SUMMARY_FILE, new_sync_id
-from reporting_assets.sync.sensors import failed_sync_run_sensor
+from reporting_assets.sync.sensors import failed_sync_run_sensor, stale_sync_sessions_sensor
 from reporting_assets_tests.test_sync import (
     add_orders,
     check_summary_against_database,
@@ -117,7 +118,8 @@ def test_killed_run_is_finished_by_the_failure_sensor(
     database_url: str,
 ) -> None:
     """The CLI's process is SIGKILLed mid-session: no ``finally`` runs. Run monitoring marks the
-    run failed; the sensor then writes every customer's report and the executive summary."""
+    run failed; the failure sensor's tick fails (database down), and the sweep sensor then writes
+    every customer's report and the executive summary."""
     for customer in customers:
         add_orders(conn, customer, ["Received"] * 8)
     config = write_config(tmp_path, latency_ms=40)
@@ -138,19 +140,32 @@ def test_killed_run_is_finished_by_the_failure_sensor(
     failure = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records[-1]
     assert failure.event_log_entry.dagster_event is not None
 
-    def evaluate() -> str:
+    def evaluate(url: str = database_url) -> str:
         context = dg.build_run_status_sensor_context(
             sensor_name=failed_sync_run_sensor.name,
             dagster_event=failure.event_log_entry.dagster_event,  # type: ignore[arg-type]
             dagster_instance=instance,
             dagster_run=instance.get_run_by_id(run.run_id),  # type: ignore[arg-type]
-            resources={"postgres": PostgresResource(database_url=database_url, apply_migrations=False)},
+            resources={"postgres": PostgresResource(database_url=url, apply_migrations=False)},
         )
         outcome = failed_sync_run_sensor(context)
         assert isinstance(outcome, dg.SkipReason)
         return str(outcome.skip_message)
 
-    assert "closed as failed" in evaluate()
+    def sweep() -> str:
+        context = dg.build_sensor_context(
+            instance=instance,
+            resources={"postgres": PostgresResource(database_url=database_url, apply_migrations=False)},
+        )
+        outcome = stale_sync_sessions_sensor(context)
+        assert isinstance(outcome, dg.SkipReason)
+        return str(outcome.skip_message)
+
+    # the database is still down when the failure sensor sees the run: its one tick fails
+    with pytest.raises(DatabaseUnavailableError):
+        evaluate("postgresql://nobody@127.0.0.1:9/reporting")
+    assert session_of(conn, run.run_id)["status"] == "running"
+    assert "closed as failed" in sweep()  # the sweep, minutes later, with the database back
     session = session_of(conn, run.run_id)
     assert session["status"] == "failed" and session["finalized_by"] == "sensor"
     check_summary_against_database(conn, session)
@@ -160,6 +175,7 @@ def test_killed_run_is_finished_by_the_failure_sensor(
     assert "the run ended FAILURE while syncing this customer" in session["summary_markdown"]
     assert '"log_id": "sn-001"' in (folder / "logs" / "sync_session.jsonl").read_text()
     assert "already finalized" in evaluate()  # a second evaluation changes nothing
+    assert sweep() == "No sync session outlived its run."
 
 
 @contextlib.contextmanager

@@ -21,7 +21,11 @@ if TYPE_CHECKING:
     from reporting_assets.sync.assets import SYNC_ORDER_LIST, SYNC_SESSIONS, sync_order_list_job, sync_session
     from reporting_assets.sync.engine import SyncRequest, run_session
     from reporting_assets.sync.resources import ReportsOutputResource, SyncSettingsResource
-    from reporting_assets.sync.sensors import canceled_sync_run_sensor, failed_sync_run_sensor
+    from reporting_assets.sync.sensors import (
+        canceled_sync_run_sensor,
+        failed_sync_run_sensor,
+        stale_sync_sessions_sensor,
+    )
 
     sync_assets: list[dg.AssetsDefinition]
     sync_jobs: list[dg.UnresolvedAssetJobDefinition]
@@ -38,6 +42,7 @@ _LAZY = {
     "ReportsOutputResource": "reporting_assets.sync.resources",
     "SyncSettingsResource": "reporting_assets.sync.resources",
     "failed_sync_run_sensor": "reporting_assets.sync.sensors",
+    "stale_sync_sessions_sensor": "reporting_assets.sync.sensors",
     "canceled_sync_run_sensor": "reporting_assets.sync.sensors",
 }
 
@@ -50,7 +55,11 @@ def __getattr__(name: str) -> Any:
     if name == "sync_jobs":
         return [__getattr__("sync_order_list_job")]
     if name == "sync_sensors":
-        return [__getattr__("failed_sync_run_sensor"), __getattr__("canceled_sync_run_sensor")]
+        return [
+            __getattr__("failed_sync_run_sensor"),
+            __getattr__("canceled_sync_run_sensor"),
+            __getattr__("stale_sync_sessions_sensor"),
+        ]
     if name == "sync_resources":
         # ``reports_output``: REPORTING_REPORTS_DIR or reports/; ``sync_settings``: REPORTING_SYNC_CONFIG
         # or config/sync.toml. The job and sensors also use the project's ``postgres`` resource.
@@ -70,6 +79,7 @@ __all__ = [
     "canceled_sync_run_sensor",
     "failed_sync_run_sensor",
     "run_session",
+    "stale_sync_sessions_sensor",
     "sync_assets",
     "sync_jobs",
     "sync_order_list_job",

@@ -6,6 +6,11 @@ went away). They read the session's row in ``reporting.sync_sessions``: a sessio
 ``running`` after its run ended is closed as failed/canceled with the run's failure messages,
 and every customer in its scope gets its report from the rows the session committed.
 ``monitor_all_code_locations=True``: runs launched by the CLI (in-process) count too.
+
+A run-status sensor sees each run once: if its tick fails (the database is still down when the
+run dies), Dagster moves on. ``stale_sync_sessions_sensor`` therefore looks every few minutes
+for sessions still ``running`` whose run has ended and closes them the same way; it keeps no
+cursor, so a failed tick is simply repeated.
 """
 
 from pathlib import Path
@@ -95,6 +100,31 @@ def _build(status: dg.DagsterRunStatus, name: str) -> dg.SensorDefinition:
     return sensor
 
 
+def finalize_ended_runs(conn: Connection, instance: dg.DagsterInstance) -> list[str]:
+    """Close every session still ``running`` whose run failed or was canceled; what was done."""
+    done = []
+    for session in store.running_sessions(conn):
+        run = instance.get_run_by_id(session["run_id"]) if session["run_id"] else None
+        if run is not None and run.status in _STATUS:
+            done.append(finalize_dead_run(conn, instance, run))
+    return done
+
+
+@dg.sensor(
+    name="stale_sync_sessions_sensor",
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Every 5 minutes: sync sessions still marked running whose run failed or was canceled "
+    "get their reports (when the failure sensor's own tick could not write them, e.g. database down).",
+)
+def stale_sync_sessions_sensor(
+    context: dg.SensorEvaluationContext, postgres: PostgresResource
+) -> dg.SkipReason:
+    with postgres.connection(doing="looking for sync sessions whose run ended") as conn:
+        done = finalize_ended_runs(conn, context.instance)
+    return dg.SkipReason("; ".join(done) or "No sync session outlived its run.")
+
+
 failed_sync_run_sensor = _build(dg.DagsterRunStatus.FAILURE, "failed_sync_run_sensor")
 canceled_sync_run_sensor = _build(dg.DagsterRunStatus.CANCELED, "canceled_sync_run_sensor")
-sync_sensors = [failed_sync_run_sensor, canceled_sync_run_sensor]
+sync_sensors = [failed_sync_run_sensor, canceled_sync_run_sensor, stale_sync_sessions_sensor]

@@ -215,6 +215,11 @@ def get_session(
     return conn.execute(query("sync_session_get"), {"sync_id": sync_id, "run_id": run_id}).fetchone()
 
 
+def running_sessions(conn: Connection) -> list[dict[str, Any]]:
+    """(sync_id, run_id) of the sessions still marked running."""
+    return conn.execute(query("sync_sessions_running")).fetchall()
+
+
 def customer_lines(conn: Connection, sync_id: str) -> list[CustomerLine]:
     return [
         CustomerLine.from_row(r) for r in conn.execute(query("sync_summary_customers"), {"sync_id": sync_id})
