@@ -120,43 +120,6 @@ def test_cursor_stops_before_an_unread_page(instance: dg.DagsterInstance, custom
         sensors.PAGE_SIZE = original
 
 
-def test_failed_run_that_emitted_nothing_is_requested_by_the_run_status_sensor(
-    instance: dg.DagsterInstance, customers: list[str]
-) -> None:
-    from reporting_assets.resources import PostgresResource, ReportSettingsResource
-    from reporting_assets.sources.assets import source_assets
-
-    failed = dg.materialize(
-        source_assets,
-        instance=instance,
-        partition_key=f"GREYSON|{TODAY}",
-        raise_on_error=False,
-        resources={
-            "postgres": PostgresResource(database_url="postgresql://nobody@127.0.0.1:9/x"),
-            "report_settings": ReportSettingsResource(),
-        },
-    )
-    run = instance.get_run_by_id(failed.run_id)
-    assert run is not None and run.status == dg.DagsterRunStatus.FAILURE
-    failure_event = next(
-        e
-        for e in instance.all_logs(failed.run_id)
-        if e.dagster_event and e.dagster_event.event_type_value == "PIPELINE_FAILURE"
-    )
-    context = dg.build_run_status_sensor_context(
-        sensor_name=failed_source_run_sensor.name,
-        dagster_instance=instance,
-        dagster_run=run,
-        dagster_event=failure_event.dagster_event,
-        repository_def=loaded_definitions().get_repository_def(),
-    )
-    request = failed_source_run_sensor(context)
-    assert isinstance(request, dg.RunRequest)
-    assert request.partition_key == f"GREYSON|{TODAY}"
-    assert request.run_key == f"reports:GREYSON|{TODAY}@failure:{failed.run_id}"
-    assert failed_source_run_sensor.default_status == dg.DefaultSensorStatus.RUNNING
-
-
 def _status_sensor_verdict(instance: dg.DagsterInstance, run_id: str) -> dg.RunRequest | dg.SkipReason:
     """What the failure sensor answers for the failed run ``run_id``."""
     run = instance.get_run_by_id(run_id)
@@ -176,6 +139,29 @@ def _status_sensor_verdict(instance: dg.DagsterInstance, run_id: str) -> dg.RunR
     verdict = failed_source_run_sensor(context)
     assert isinstance(verdict, dg.RunRequest | dg.SkipReason)
     return verdict
+
+
+def test_failed_run_that_emitted_nothing_is_requested_by_the_run_status_sensor(
+    instance: dg.DagsterInstance, customers: list[str]
+) -> None:
+    from reporting_assets.resources import PostgresResource, ReportSettingsResource
+    from reporting_assets.sources.assets import source_assets
+
+    failed = dg.materialize(
+        source_assets,
+        instance=instance,
+        partition_key=f"GREYSON|{TODAY}",
+        raise_on_error=False,
+        resources={
+            "postgres": PostgresResource(database_url="postgresql://nobody@127.0.0.1:9/x"),
+            "report_settings": ReportSettingsResource(),
+        },
+    )
+    request = _status_sensor_verdict(instance, failed.run_id)
+    assert isinstance(request, dg.RunRequest)
+    assert request.partition_key == f"GREYSON|{TODAY}"
+    assert request.run_key == f"reports:GREYSON|{TODAY}@failure:{failed.run_id}"
+    assert failed_source_run_sensor.default_status == dg.DefaultSensorStatus.RUNNING
 
 
 def test_failure_sensor_skips_other_partitioned_jobs_and_removed_customers(
