@@ -363,6 +363,19 @@ def greyson_with_a_refused_mailbox(conn: Connection, smtp_server: SmtpServer) ->
     return insert_summary(conn, "GREYSON", YESTERDAY)
 
 
+def backdate(conn: Connection, subject: str, status: str, minutes: int) -> dt.datetime:
+    """Move the ``status`` delivery of ``subject`` back in time, as if its last change happened
+    ``minutes`` ago (a failure, or a claim by a run that died); its new ``updated_at``."""
+    row = conn.execute(
+        "UPDATE reporting.deliveries SET updated_at = now() - make_interval(mins => %s) "
+        "WHERE subject_key = %s AND status = %s RETURNING updated_at",
+        (minutes, subject, status),
+    ).fetchone()
+    conn.commit()
+    assert row is not None
+    return row["updated_at"]
+
+
 # --- tests ----------------------------------------------------------------------------------
 
 
@@ -581,17 +594,6 @@ def test_sensor_retries_failed_recipients_in_a_new_run_after_the_delay_a_bounded
     subject = f"daily_summary:GREYSON|{YESTERDAY.isoformat()}"
     smtp = smtp_server.resource()
 
-    def fail_earlier(minutes: int) -> dt.datetime:
-        """Move the failed delivery back in time (as if the failure happened ``minutes`` ago)."""
-        row = conn.execute(
-            "UPDATE reporting.deliveries SET updated_at = now() - make_interval(mins => %s) "
-            "WHERE subject_key = %s AND status = 'failed' RETURNING updated_at",
-            (minutes, subject),
-        ).fetchone()
-        conn.commit()
-        assert row is not None
-        return row["updated_at"]
-
     first = evaluate(instance, database_url, retry_runs=1)
     (request,) = first.run_requests or []
     assert request.run_key == key_of("GREYSON", YESTERDAY, content_hash)
@@ -602,7 +604,7 @@ def test_sensor_retries_failed_recipients_in_a_new_run_after_the_delay_a_bounded
     assert not waiting.run_requests
     assert waiting.cursor == first.cursor
 
-    failed_at = fail_earlier(31)
+    failed_at = backdate(conn, subject, "failed", 31)
     retry = evaluate(instance, database_url, first.cursor, retry_runs=1)
     (retry_request,) = retry.run_requests or []
     assert (
@@ -615,7 +617,7 @@ def test_sensor_retries_failed_recipients_in_a_new_run_after_the_delay_a_bounded
 
     assert not run_request(retry_request, instance, database_url, smtp).success  # still refused
     assert [m.rcpt_tos for m in smtp_server.handler.messages] == [["good@greyson.example"]]  # good@ once
-    fail_earlier(31)
+    backdate(conn, subject, "failed", 31)
     used_up = evaluate(instance, database_url, first.cursor, retry_runs=1)
     assert not used_up.run_requests  # its one retry run is spent: a person re-executes
 
@@ -729,16 +731,6 @@ def test_sensor_retries_a_delivery_abandoned_by_a_dead_run_once_it_is_stale(
     subject = f"daily_summary:PELOTON|{YESTERDAY.isoformat()}"
     smtp = smtp_server.resource()
 
-    def claimed_minutes_ago(minutes: int) -> dt.datetime:
-        row = conn.execute(
-            "UPDATE reporting.deliveries SET updated_at = now() - make_interval(mins => %s) "
-            "WHERE subject_key = %s AND status = 'sending' RETURNING updated_at",
-            (minutes, subject),
-        ).fetchone()
-        conn.commit()
-        assert row is not None
-        return row["updated_at"]
-
     first = evaluate(instance, database_url)
     (request,) = first.run_requests or []
     # another run claimed cfo@ and died before the ledger heard back from the SMTP server
@@ -749,9 +741,11 @@ def test_sensor_retries_a_delivery_abandoned_by_a_dead_run_once_it_is_stale(
     )
 
     assert not evaluate(instance, database_url, first.cursor).run_requests  # maybe still sending
-    claimed_minutes_ago(16)  # stale: counts as failed, retried retry_after_minutes after the claim
+    backdate(
+        conn, subject, "sending", 16
+    )  # stale: counts as failed, retried retry_after_minutes after the claim
     assert not evaluate(instance, database_url, first.cursor).run_requests
-    abandoned_at = claimed_minutes_ago(31)
+    abandoned_at = backdate(conn, subject, "sending", 31)
     retry = evaluate(instance, database_url, first.cursor)
     (retry_request,) = retry.run_requests or []
     assert (
@@ -822,10 +816,7 @@ def test_sensor_retries_an_email_run_that_stopped_before_the_ledger_or_left_reci
     assert [n.split(";")[0] for n in notes] == [
         f"GREYSON|{YESTERDAY.isoformat()}: the email run stopped before 1 recipient(s) got it"
     ]
-    conn.execute(
-        "UPDATE reporting.deliveries SET updated_at = now() - interval '31 minutes' WHERE status = 'pending'"
-    )
-    conn.commit()
+    backdate(conn, subject, "pending", 31)  # b@ only: the one pending delivery
     record = instance.get_run_record_by_id(stopped.run_id)
     assert record is not None and record.end_time is not None
     runs, notes = plan_at(now + dt.timedelta(minutes=31))
