@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from collections.abc import Mapping
 
 import dagster as dg
@@ -14,8 +13,8 @@ from pydantic import Field, field_validator, model_validator
 from reporting_assets.delivery.errors import DeliveryError
 from reporting_assets.delivery.smtp import ENV_PREFIX, SmtpResource
 from reporting_assets.resources import env_var_config
+from reporting_assets.time_of_day import parse_time_of_day
 
-_HH_MM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -60,8 +59,12 @@ class SummaryEmailSettingsResource(dg.ConfigurableResource):
     @field_validator("deadline_time_utc")
     @classmethod
     def _check_time(cls, value: str) -> str:
-        if not _HH_MM.match(value):
-            raise ValueError(f"deadline_time_utc must be HH:MM in 24-hour UTC, e.g. '06:00', got {value!r}")
+        try:
+            parse_time_of_day(value)
+        except ValueError:
+            raise ValueError(
+                f"deadline_time_utc must be HH:MM in 24-hour UTC, e.g. '06:00', got {value!r}"
+            ) from None
         return value
 
     @model_validator(mode="after")
@@ -77,9 +80,8 @@ class SummaryEmailSettingsResource(dg.ConfigurableResource):
 
     def deadline_for(self, day: dt.date) -> dt.datetime:
         """When an incomplete summary of ``day`` is sent anyway."""
-        hour, minute = (int(part) for part in self.deadline_time_utc.split(":"))
-        start = dt.datetime.combine(day + dt.timedelta(days=self.deadline_days_after), dt.time(hour, minute))
-        return start.replace(tzinfo=dt.UTC)
+        at = parse_time_of_day(self.deadline_time_utc).replace(tzinfo=dt.UTC)
+        return dt.datetime.combine(day + dt.timedelta(days=self.deadline_days_after), at)
 
 
 def _flag(name: str, value: str) -> bool:

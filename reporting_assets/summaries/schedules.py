@@ -2,17 +2,16 @@
 
 import datetime as dt
 import os
-import re
 from collections.abc import Mapping
 
 import dagster as dg
 
 from reporting_assets.execution_reports.assets import REPORT_ASSET_KEYS, render_reports_job
 from reporting_assets.partitions import every_customer_requests
+from reporting_assets.time_of_day import parse_time_of_day
 
 DEFAULT_SUMMARY_CRON = "30 0 * * *"  # 00:30 UTC: yesterday's runs are in
 SUMMARY_TIME_ENV = "REPORTING_SUMMARY_TIME_UTC"
-_HH_MM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
 
 def summary_cron(environ: Mapping[str, str] | None = None) -> str:
@@ -22,13 +21,14 @@ def summary_cron(environ: Mapping[str, str] | None = None) -> str:
     text = env.get(SUMMARY_TIME_ENV, "").strip()
     if not text:
         return DEFAULT_SUMMARY_CRON
-    match = _HH_MM.fullmatch(text)
-    if match is None:
+    try:
+        time = parse_time_of_day(text)
+    except ValueError:
         raise ValueError(
             f"{SUMMARY_TIME_ENV}={text!r} is not a time of day: use HH:MM in 24-hour UTC, e.g. "
             "'01:15' (unset it for the default, 00:30)."
-        )
-    return f"{int(match.group(2))} {int(match.group(1))} * * *"
+        ) from None
+    return f"{time.minute} {time.hour} * * *"
 
 
 def yesterday_requests(instance: dg.DagsterInstance, scheduled: dt.datetime) -> list[dg.RunRequest]:
