@@ -1046,3 +1046,11 @@ def test_a_deadline_beyond_the_sensor_window_is_refused_with_what_to_change() ->
     ):
         SummaryEmailSettingsResource(deadline_days_after=4)
     assert SummaryEmailSettingsResource(deadline_days_after=4, lookback_days=5).lookback_days == 5
+
+
+@pytest.mark.parametrize("value", ["6:00", "24:00", "06:60", "06:00 UTC", ""])
+def test_a_deadline_that_is_not_hh_mm_is_refused_with_an_example(value: str) -> None:
+    with pytest.raises(ValueError, match=r"deadline_time_utc must be HH:MM in 24-hour UTC, e\.g\. '06:00'"):
+        SummaryEmailSettingsResource(deadline_time_utc=value)
+    deadline = SummaryEmailSettingsResource(deadline_time_utc="23:59").deadline_for(dt.date(2025, 6, 17))
+    assert deadline == dt.datetime(2025, 6, 18, 23, 59, tzinfo=dt.UTC)
