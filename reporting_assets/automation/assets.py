@@ -159,9 +159,8 @@ def code_location(context: dg.AssetExecutionContext) -> dg.RepositoryDefinition:
     try:
         return context.repository_def
     except CheckError:
-        from reporting_assets.definitions import (
-            loaded_definitions,
-        )  # not at import time: definitions imports us
+        # imported here, not at import time: definitions imports this module
+        from reporting_assets.definitions import loaded_definitions
 
         return loaded_definitions().get_repository_def()
 
