@@ -777,7 +777,7 @@ def test_report_deleted_while_a_schedule_points_to_it(
     tick = evaluate(instance, analytics, dt.datetime(2025, 3, 10, 13, tzinfo=dt.UTC))
     assert len(tick.run_requests or []) == 1
 
-    engine.delete_report(db, ADMIN, schedule.report_id)  # seed: schedules and exports cascade
+    engine.delete_report(db, ADMIN, schedule.report_id)  # schedules and exports cascade
     db.commit()
     with pytest.raises(NotFoundError, match="deleting a report deletes its schedules"):
         engine.get_schedule(db, ADMIN, schedule.id)

@@ -857,4 +857,4 @@ USAGE_SUMMARY_QUERY: dict[str, Any] = {
     "group_by": ["date", "event_type", "tenant_id"],
     "order_by": [{"field": "date", "direction": "desc"}, {"field": "event_type", "direction": "asc"}],
 }
-"""Seed 003's default "Usage Summary" query, in the DSL (no raw SQL)."""
+"""The default "Usage Summary" report's query, in the DSL (no raw SQL)."""

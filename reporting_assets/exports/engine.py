@@ -1,4 +1,4 @@
-"""The report builder's operations: every endpoint of seed 003's API as a plain function.
+"""The report builder's operations: every endpoint of the report API as a plain function.
 
 Each takes the connection, the acting :class:`Actor` (tenant, user, role) and plain values, and
 returns plain values (``models``); errors are ``ExportError`` subclasses whose class says what
@@ -347,7 +347,7 @@ def update_report(
 
 
 def delete_report(conn: Connection, actor: Actor, report_id: str) -> None:
-    """``DELETE /api/reports/{id}``: its schedules and exports go with it (seed's ON DELETE
+    """``DELETE /api/reports/{id}``: its schedules and exports go with it (ON DELETE
     CASCADE); their files are removed by the next cleanup (``export_files`` keeps them)."""
     report = _load_report(conn, actor, report_id)
     _check_owner(actor, report.created_by, f"Report {report.name!r}")
@@ -743,7 +743,7 @@ def toggle_schedule(
 
 def delete_schedule(conn: Connection, actor: Actor, schedule_id: str) -> None:
     """``DELETE /api/reports/schedules/{id}``: its exports stay in the history (schedule_id
-    becomes NULL, seed's ON DELETE SET NULL)."""
+    becomes NULL, ON DELETE SET NULL)."""
     schedule = _load_schedule(conn, actor, schedule_id)
     conn.execute(query("exports_schedule_delete"), {"id": schedule.id, "tenant_id": actor.tenant_id})
 
