@@ -502,7 +502,13 @@ def test_access_rules_and_tenant_isolation(db: psycopg.Connection[Any], settings
         db,
         BOB,
         public.id,
-        {"name": "Bob daily", "cron_expression": "0 7 * * *", "format": "csv", "delivery_method": "s3"},
+        {
+            "name": "Bob daily",
+            "cron_expression": "0 7 * * *",
+            "format": "csv",
+            "delivery_method": "s3",
+            "s3_config": {"bucket": "acme-reports"},
+        },
     )
     assert [s.id for s in engine.list_schedules(db, BOB)] == [schedule.id]
     assert engine.list_schedules(db, ALICE) == []
@@ -636,7 +642,9 @@ def test_formats_neutralize_formulas_and_keep_unicode_and_long_values(
 # --- delivery: S3, failures, retries ---------------------------------------------------------------
 
 
-def _schedule(db: psycopg.Connection[Any], settings: ExportSettings, **values: Any) -> Any:
+def _schedule(
+    db: psycopg.Connection[Any], settings: ExportSettings, s3: S3Settings | None = None, **values: Any
+) -> Any:
     report = _report(db, ADMIN, settings, name="Events by type")
     base = {
         "name": "Weekly events",
@@ -645,7 +653,7 @@ def _schedule(db: psycopg.Connection[Any], settings: ExportSettings, **values: A
         "format": "csv",
     }
     return engine.create_schedule(
-        db, ADMIN, report.id, {**base, **values}, now=dt.datetime(2025, 3, 9, tzinfo=dt.UTC)
+        db, ADMIN, report.id, {**base, **values}, s3=s3, now=dt.datetime(2025, 3, 9, tzinfo=dt.UTC)
     )
 
 
@@ -658,8 +666,14 @@ def test_both_uploads_to_s3_emails_a_link_and_cleanup_removes_expired_files(
     bucket: str,
 ) -> None:
     schedule = _schedule(
-        db, settings, delivery_method="both", recipients=["ops@acme.example"], s3_config={"prefix": "weekly/"}
+        db,
+        settings,
+        S3Settings(endpoint_url=s3_endpoint, bucket=bucket, **ACCESS),
+        delivery_method="both",
+        recipients=["ops@acme.example"],
+        s3_config={"prefix": "weekly/"},
     )
+    assert schedule.warnings == ()  # the default bucket answers
     export = engine.run_schedule(db, ADMIN, schedule.id)
     db.commit()
     outcome = execute_export(db, export.id, services(analytics, settings, smtp_server, s3_endpoint, bucket))
@@ -763,7 +777,7 @@ def test_report_deleted_while_a_schedule_points_to_it(
     tick = evaluate(instance, analytics, dt.datetime(2025, 3, 10, 13, tzinfo=dt.UTC))
     assert len(tick.run_requests or []) == 1
 
-    engine.delete_report(db, ADMIN, schedule.report_id)  # seed: schedules and exports cascade
+    engine.delete_report(db, ADMIN, schedule.report_id)  # schedules and exports cascade
     db.commit()
     with pytest.raises(NotFoundError, match="deleting a report deletes its schedules"):
         engine.get_schedule(db, ADMIN, schedule.id)

@@ -1,4 +1,4 @@
-"""Report builder and scheduled exports (seed 003, issue 7). See docs/exports.md.
+"""Report builder and scheduled exports. See docs/exports.md.
 
 For the code location (``definitions.py``)::
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from reporting_assets.exports.errors import ExportError
+from reporting_assets.text_rules import control_character_problem
 
 # the engine's choices, repeated so that building the parser imports neither Dagster nor reportlab
 # (``reporting-assets --help`` stays quick); a test checks they match the engine's
@@ -149,8 +150,19 @@ def _print_json(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
+def _shown(value: Any) -> str:
+    """A cell as terminal text: control characters (in names saved before they were refused)
+    appear escaped, never sent to the terminal."""
+    if value is None:
+        return ""
+    text = str(value)
+    if control_character_problem(text, "cell") is None:
+        return text
+    return "".join(repr(c)[1:-1] if control_character_problem(c, "cell") else c for c in text)
+
+
 def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
-    text_rows = [[("" if v is None else str(v)) for v in row] for row in rows]
+    text_rows = [[_shown(v) for v in row] for row in rows]
     widths = [min(max([len(h)] + [len(r[i]) for r in text_rows]), 48) for i, h in enumerate(headers)]
 
     def fmt(cells: Sequence[str]) -> str:
@@ -295,6 +307,7 @@ def _cmd_create(args: argparse.Namespace) -> int:
                     "email_config": email_config,
                     "is_active": not args.inactive,
                 },
+                s3=s3_settings_from_env(),
             )
             if args.json:
                 _print_json(schedule.as_json())
@@ -303,6 +316,8 @@ def _cmd_create(args: argparse.Namespace) -> int:
                     f"Created schedule {schedule.name!r}: {schedule.id}; "
                     f"next run {_when(schedule.next_run_at)} UTC"
                 )
+                for warning in schedule.warnings:
+                    print(f"warning: {warning}", file=sys.stderr)
             return 0
         export = engine.create_export(conn, actor, args.report, args.format)
         if args.queue:

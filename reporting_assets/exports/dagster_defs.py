@@ -4,7 +4,7 @@
   export, either a schedule occurrence (config ``schedule_id`` + ``scheduled_for``) or an existing
   export (``export_id``: manual exports, retries). Each materialization carries the export's
   metadata (rows, size, format, deliveries, link), so the asset's history is the export history.
-* asset checks ``export_failure_rate`` and ``export_backlog`` (seed alerts: over 10 % failed,
+* asset checks ``export_failure_rate`` and ``export_backlog`` (alerts: over 10 % failed,
   over 100 pending), run after each export and hourly by the maintenance sensor;
 * ``scheduled_exports_sensor`` (every 30 s): due schedule occurrences -> one run each, run key
   ``scheduled_export:{schedule id}:{due time}``; pending exports (manual, queued retries) -> one
@@ -112,7 +112,7 @@ def _metadata(outcome: ExportOutcome) -> dict[str, Any]:
     group_name="exports",
     output_required=False,
     kinds={"postgres", "s3"},
-    description="Report exports (seed 003): each materialization is one export (a schedule occurrence, "
+    description="Report exports: each materialization is one export (a schedule occurrence, "
     "a manual export or a retry) made as CSV/XLSX/PDF and delivered by email and/or S3 exactly once.",
 )
 def scheduled_exports(

@@ -1,4 +1,4 @@
-"""Seed 003's defaults for a tenant: the "Usage Summary" report and its "Weekly Usage Summary
+"""The defaults of a tenant: the "Usage Summary" report and its "Weekly Usage Summary
 Email" schedule (Mondays 09:00 America/New_York, PDF, email, active).
 
 Created idempotently (``system_key`` + ``ON CONFLICT DO NOTHING``): running it again changes

@@ -35,6 +35,7 @@ from pydantic import (
     Tag,
     TypeAdapter,
     ValidationError,
+    field_validator,
 )
 
 from reporting_assets.exports.catalog import NUMERIC_TYPES, TABLES, TENANT_FIELD, FieldType, TableSpec
@@ -173,6 +174,19 @@ class QuerySpec(_Model):
         default="UTC", min_length=1, max_length=50, description="Zone for date buckets and plain dates."
     )
 
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _star_alone(cls, value: Any) -> Any:
+        """``"fields": "*"`` is the short form of ``["*"]`` (every whitelisted field)."""
+        if isinstance(value, str):
+            if value == "*":
+                return ["*"]
+            raise ValueError(
+                'must be "*" (every whitelisted field) or a list of fields such as ["event_type", '
+                '{"aggregate": "count"}]'
+            )
+        return value
+
 
 _FILTERS = TypeAdapter(list[Filter])
 
@@ -204,6 +218,8 @@ def format_validation_error(exc: ValidationError, root: str = "") -> list[str]:
             msg = "unknown key (not part of the query language)"
         elif err["type"] == "literal_error":
             msg = msg.replace("Input should be", "must be one of")
+        elif err["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")
         got = f" (got {_short(err['input'])})" if err["type"] not in ("missing",) else ""
         lines.append(f"{where}: {msg}{got}")
     return lines
@@ -256,6 +272,25 @@ def zone(name: str, what: str = "timezone") -> ZoneInfo:
             f"{what}: unknown time zone {_short(name)}; use an IANA name such as 'UTC', "
             f"'America/New_York' or 'Europe/Berlin'"
         ) from None
+
+
+LIKE_RULES = (
+    "in a like pattern % matches any run of characters, _ any one character, and a backslash makes "
+    r"the next character literal: \% matches a percent sign, \_ an underscore, \\ one backslash "
+    r"(in JSON each backslash is written twice: \\% and \\\\)"
+)
+
+
+def like_pattern_problem(pattern: str) -> str | None:
+    """Why PostgreSQL would refuse ``pattern`` in ``LIKE`` (its escape character is the
+    backslash), or None. The only such pattern ends in a backslash that escapes nothing; it is
+    refused when a report is saved or previewed rather than failing every export of it."""
+    escaped = False
+    for char in pattern:
+        escaped = not escaped and char == "\\"
+    if escaped:
+        return "ends with a single backslash, which escapes nothing"
+    return None
 
 
 # --- compiled form -----------------------------------------------------------------------------
@@ -545,6 +580,12 @@ class _Compiler:
             value = self.value(flt.value, "text", f"{where}.value")
             if value is _BAD:
                 return None
+            problem = like_pattern_problem(value)
+            if problem:
+                self.problem(
+                    f"{where}.value: the like pattern {_short(value)} on {name} {problem}; {LIKE_RULES}"
+                )
+                return None
             expr = sql.SQL("{} LIKE {}").format(col, self.params.add(value))
             return expr, f"{name} like {_show(value)}"
         # op == "last"
@@ -816,4 +857,4 @@ USAGE_SUMMARY_QUERY: dict[str, Any] = {
     "group_by": ["date", "event_type", "tenant_id"],
     "order_by": [{"field": "date", "direction": "desc"}, {"field": "event_type", "direction": "asc"}],
 }
-"""Seed 003's default "Usage Summary" query, in the DSL (no raw SQL)."""
+"""The default "Usage Summary" report's query, in the DSL (no raw SQL)."""

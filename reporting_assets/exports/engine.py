@@ -1,4 +1,4 @@
-"""The report builder's operations: every endpoint of seed 003's API as a plain function.
+"""The report builder's operations: every endpoint of the report API as a plain function.
 
 Each takes the connection, the acting :class:`Actor` (tenant, user, role) and plain values, and
 returns plain values (``models``); errors are ``ExportError`` subclasses whose class says what
@@ -23,7 +23,7 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +44,11 @@ from reporting_assets.exports.dsl import (
     parse_query,
 )
 from reporting_assets.exports.errors import (
+    ExportError,
     ExportStateError,
     NotFoundError,
     PermissionDeniedError,
+    QueryValidationError,
     ReportValidationError,
     ScheduleValidationError,
     StorageError,
@@ -54,11 +56,13 @@ from reporting_assets.exports.errors import (
 from reporting_assets.exports.formats import FORMATS, MEDIA_TYPES
 from reporting_assets.exports.formats.cells import jsonable
 from reporting_assets.exports.models import Actor, Export, Report, Schedule
-from reporting_assets.exports.s3 import check_bucket_name, check_prefix
+from reporting_assets.exports.s3 import ENV_PREFIX as S3_ENV_PREFIX
+from reporting_assets.exports.s3 import S3Settings, check_bucket_name, check_prefix, probe_bucket
 from reporting_assets.exports.scheduling import check_cron, check_timezone, next_occurrence
 from reporting_assets.exports.settings import ExportSettings
 from reporting_assets.exports.source import AnalyticsSource
 from reporting_assets.exports.visualization import parse_visualization
+from reporting_assets.text_rules import refuse_control_characters
 
 DELIVERY_METHODS = ("email", "s3", "both")
 EXPORT_STATUSES = ("pending", "processing", "completed", "failed")
@@ -136,6 +140,25 @@ def compile_for(
     )
 
 
+def compile_report(
+    report: Report, settings: ExportSettings, *, as_of: dt.datetime | None = None
+) -> CompiledQuery:
+    """A saved report's query, compiled for its tenant. A report stored before one of the
+    query rules existed fails here (preview, export) with the rule's own message, naming the
+    report, instead of failing in the database."""
+    try:
+        return compile_query(
+            report.query_config,
+            tenant_id=report.tenant_id,
+            row_limit=report.row_limit,
+            max_row_limit=settings.max_row_limit,
+            as_of=as_of,
+            extra_filters=report.filters,
+        )
+    except QueryValidationError as exc:
+        raise QueryValidationError(exc.problems, report=f"Report {report.name!r} ({report.id})") from None
+
+
 def validate_query(
     actor: Actor,
     query_config: Mapping[str, Any],
@@ -171,10 +194,23 @@ class _ReportFields:
     tags: list[str]
 
 
-def _check_report(actor: Actor, values: Mapping[str, Any], settings: ExportSettings) -> _ReportFields:
-    name = " ".join(str(values.get("name") or "").split())
+def _check_name(value: Any, what: str, error: type[ExportError]) -> str:
+    """A report or schedule name as stored: trimmed, runs of spaces made one; otherwise as
+    typed (HTML, '../', '|' and emoji are text: documents and file names never interpret them).
+    Control characters are refused, naming the character and its position."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise error(f"name: a {what} name must be text, got {type(value).__name__}")
+    refuse_control_characters(value, f"{what} name", error)
+    name = " ".join(value.split())
     if not name or len(name) > 255:
-        raise ReportValidationError("name: a report needs a name of 1-255 characters")
+        raise error(f"name: a {what} needs a name of 1-255 characters (got {len(name)})")
+    return name
+
+
+def _check_report(actor: Actor, values: Mapping[str, Any], settings: ExportSettings) -> _ReportFields:
+    name = _check_name(values.get("name"), "report", ReportValidationError)
     description = values.get("description")
     if description is not None and (not isinstance(description, str) or len(description) > 10_000):
         raise ReportValidationError("description: must be text of at most 10,000 characters")
@@ -311,7 +347,7 @@ def update_report(
 
 
 def delete_report(conn: Connection, actor: Actor, report_id: str) -> None:
-    """``DELETE /api/reports/{id}``: its schedules and exports go with it (seed's ON DELETE
+    """``DELETE /api/reports/{id}``: its schedules and exports go with it (ON DELETE
     CASCADE); their files are removed by the next cleanup (``export_files`` keeps them)."""
     report = _load_report(conn, actor, report_id)
     _check_owner(actor, report.created_by, f"Report {report.name!r}")
@@ -386,10 +422,7 @@ def preview_report(
     """``GET /api/reports/{id}/preview``: one page of the row-limited result, with the total
     and the page count."""
     report = _load_report(conn, actor, report_id)
-    compiled = compile_for(
-        actor, report.query_config, settings, filters=report.filters, row_limit=report.row_limit
-    )
-    return _preview(source, compiled, page, page_size, settings)
+    return _preview(source, compile_report(report, settings), page, page_size, settings)
 
 
 def preview_query(
@@ -425,10 +458,8 @@ class _ScheduleFields:
     is_active: bool
 
 
-def _check_schedule(values: Mapping[str, Any]) -> _ScheduleFields:
-    name = " ".join(str(values.get("name") or "").split())
-    if not name or len(name) > 255:
-        raise ScheduleValidationError("name: a schedule needs a name of 1-255 characters")
+def _check_schedule(values: Mapping[str, Any], s3: S3Settings | None) -> _ScheduleFields:
+    name = _check_name(values.get("name"), "schedule", ScheduleValidationError)
     description = values.get("description")
     if description is not None and (not isinstance(description, str) or len(description) > 10_000):
         raise ScheduleValidationError("description: must be text of at most 10,000 characters")
@@ -467,11 +498,13 @@ def _check_schedule(values: Mapping[str, Any]) -> _ScheduleFields:
         s3_config = dict(s3_config)
         try:
             if s3_config.get("bucket") is not None:
-                check_bucket_name(str(s3_config["bucket"]))
+                s3_config["bucket"] = check_bucket_name(str(s3_config["bucket"]))
             if s3_config.get("prefix") is not None:
                 s3_config["prefix"] = check_prefix(str(s3_config["prefix"]))
         except StorageError as exc:
             raise ScheduleValidationError(str(exc)) from None
+    if method in ("s3", "both"):
+        _s3_bucket(s3_config, s3, str(method))
     email_config = values.get("email_config")
     if email_config is not None:
         if not isinstance(email_config, Mapping) or set(email_config) - {"subject", "body", "attach"}:
@@ -506,22 +539,65 @@ def _check_schedule(values: Mapping[str, Any]) -> _ScheduleFields:
     )
 
 
+def _s3_bucket(s3_config: Mapping[str, Any] | None, s3: S3Settings | None, method: str) -> str:
+    """The bucket an S3 delivery of this schedule uploads to: its own, else the configured
+    default; a schedule with neither would fail at every run, so it is refused."""
+    bucket = str((s3_config or {}).get("bucket") or "")
+    if bucket:
+        return bucket
+    default = s3.bucket if s3 is not None else ""
+    if not default:
+        raise ScheduleValidationError(
+            f"s3_config.bucket: delivery_method {method!r} uploads to S3, but the schedule names no "
+            f"bucket and no default bucket is configured; give one (s3_config.bucket, or --s3-bucket "
+            f"NAME on the command line) or set {S3_ENV_PREFIX}BUCKET"
+        )
+    try:
+        return check_bucket_name(default, f"{S3_ENV_PREFIX}BUCKET (the default bucket)")
+    except StorageError as exc:
+        raise ScheduleValidationError(str(exc)) from None
+
+
+def _delivery_warnings(fields: _ScheduleFields, s3: S3Settings | None) -> tuple[str, ...]:
+    """Where S3 is configured, whether the schedule's bucket answers now. Not an error: the
+    bucket may be created after the schedule, so the schedule is saved with a warning."""
+    if fields.delivery_method not in ("s3", "both") or s3 is None:
+        return ()
+    if not (s3.endpoint_url or s3.bucket or s3.access_key_id):
+        return ()  # S3 is not configured here: nothing to check against
+    bucket = _s3_bucket(fields.s3_config, s3, fields.delivery_method)
+    problem = probe_bucket(s3, bucket)
+    if problem is None:
+        return ()
+    return (
+        f"s3_config.bucket: {problem}. The schedule is saved, but its S3 deliveries will fail "
+        f"until this is fixed.",
+    )
+
+
 def create_schedule(
     conn: Connection,
     actor: Actor,
     report_id: str,
     values: Mapping[str, Any],
     *,
+    s3: S3Settings | None = None,
     now: dt.datetime | None = None,
     system_key: str | None = None,
 ) -> Schedule:
     """``POST /api/reports/schedules``: for a report the actor can read; ``next_run_at`` is the
-    first occurrence after now (nothing runs for times before the schedule existed)."""
+    first occurrence after now (nothing runs for times before the schedule existed).
+
+    ``s3`` is the S3 configuration its exports will use (default bucket, endpoint); None when
+    S3 is not configured, so an S3 delivery needs its own ``s3_config.bucket``. A bucket that
+    cannot be reached is a warning on the returned schedule (``warnings``), not an error.
+    """
     unknown = set(values) - _SCHEDULE_FIELDS
     if unknown:
         raise ScheduleValidationError(f"unknown schedule field(s): {', '.join(sorted(unknown))}")
     report = _load_report(conn, actor, report_id)
-    fields = _check_schedule(values)
+    fields = _check_schedule(values, s3)
+    warnings = _delivery_warnings(fields, s3)
     upcoming = next_occurrence(fields.cron_expression, fields.timezone, now or _now())
     row = conn.execute(
         query("exports_schedule_insert"),
@@ -549,7 +625,7 @@ def create_schedule(
         ).fetchone()
         assert existing is not None
         return Schedule.from_row(existing)
-    return Schedule.from_row(row)
+    return replace(Schedule.from_row(row), warnings=warnings)
 
 
 def _load_schedule(conn: Connection, actor: Actor, schedule_id: str) -> Schedule:
@@ -593,10 +669,12 @@ def update_schedule(
     schedule_id: str,
     changes: Mapping[str, Any],
     *,
+    s3: S3Settings | None = None,
     now: dt.datetime | None = None,
 ) -> Schedule:
     """``PUT /api/reports/schedules/{id}``; a changed cron/timezone or a re-activation moves
-    ``next_run_at`` to the next occurrence after now (no catch-up of the inactive time)."""
+    ``next_run_at`` to the next occurrence after now (no catch-up of the inactive time). The
+    whole result is validated again, its delivery targets as :func:`create_schedule` does."""
     unknown = set(changes) - _SCHEDULE_FIELDS
     if unknown:
         raise ScheduleValidationError(f"unknown schedule field(s): {', '.join(sorted(unknown))}")
@@ -614,7 +692,8 @@ def update_schedule(
         "is_active": schedule.is_active,
         **changes,
     }
-    fields = _check_schedule(merged)
+    fields = _check_schedule(merged, s3)
+    warnings = _delivery_warnings(fields, s3)
     timing_changed = (
         fields.cron_expression != schedule.cron_expression
         or fields.timezone != schedule.timezone
@@ -644,7 +723,7 @@ def update_schedule(
         },
     ).fetchone()
     assert row is not None
-    return Schedule.from_row(row)
+    return replace(Schedule.from_row(row), warnings=warnings)
 
 
 def toggle_schedule(
@@ -653,17 +732,18 @@ def toggle_schedule(
     schedule_id: str,
     active: bool | None = None,
     *,
+    s3: S3Settings | None = None,
     now: dt.datetime | None = None,
 ) -> Schedule:
     """``PATCH /api/reports/schedules/{id}/toggle``: flip (or set) ``is_active``."""
     schedule = _load_schedule(conn, actor, schedule_id)
     target = (not schedule.is_active) if active is None else active
-    return update_schedule(conn, actor, schedule_id, {"is_active": target}, now=now)
+    return update_schedule(conn, actor, schedule_id, {"is_active": target}, s3=s3, now=now)
 
 
 def delete_schedule(conn: Connection, actor: Actor, schedule_id: str) -> None:
     """``DELETE /api/reports/schedules/{id}``: its exports stay in the history (schedule_id
-    becomes NULL, seed's ON DELETE SET NULL)."""
+    becomes NULL, ON DELETE SET NULL)."""
     schedule = _load_schedule(conn, actor, schedule_id)
     conn.execute(query("exports_schedule_delete"), {"id": schedule.id, "tenant_id": actor.tenant_id})
 

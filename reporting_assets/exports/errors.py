@@ -15,15 +15,19 @@ class QueryValidationError(ExportError):
     """A query (DSL), filter list or row limit is invalid. HTTP: 422.
 
     ``problems`` lists every problem found (path + message), not just the first, so a report
-    builder can mark all bad parts at once.
+    builder can mark all bad parts at once. ``report`` names a saved report whose stored query
+    fails a rule (one saved before the rule existed): its preview and exports say so.
     """
 
-    def __init__(self, problems: list[str] | str) -> None:
+    def __init__(self, problems: list[str] | str, *, report: str | None = None) -> None:
         self.problems = [problems] if isinstance(problems, str) else list(problems)
+        head = "Invalid query" if report is None else f"{report} cannot run: its query is invalid"
         if len(self.problems) == 1:
-            message = f"Invalid query: {self.problems[0]}"
+            message = f"{head}: {self.problems[0]}"
         else:
-            message = "Invalid query:\n" + "\n".join(f"  - {p}" for p in self.problems)
+            message = f"{head}:\n" + "\n".join(f"  - {p}" for p in self.problems)
+        if report is not None:
+            message += "\nChange the report's query or filters (update the report), or delete it."
         super().__init__(message)
 
 

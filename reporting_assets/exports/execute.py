@@ -36,8 +36,7 @@ from reporting_assets.delivery.errors import DeliveryAttemptError
 from reporting_assets.delivery.ledger import DeliveryKey, Sent, deliver_once, sent_before
 from reporting_assets.delivery.smtp import SmtpSettings, send_with_retries
 from reporting_assets.errors import DatabaseUnavailableError, ReportingError
-from reporting_assets.exports.dsl import compile_query
-from reporting_assets.exports.engine import download_filename
+from reporting_assets.exports.engine import compile_report, download_filename
 from reporting_assets.exports.formats import (
     MEDIA_TYPES,
     ChartData,
@@ -184,14 +183,7 @@ def _reusable(export: Export) -> bool:
 
 def _make_file(conn: Connection, export: Export, report: Report, services: ExportServices) -> ExportFile:
     settings = services.settings
-    compiled = compile_query(
-        report.query_config,
-        tenant_id=export.tenant_id,
-        row_limit=report.row_limit,
-        max_row_limit=settings.max_row_limit,
-        as_of=export.as_of,
-        extra_filters=report.filters,
-    )
+    compiled = compile_report(report, settings, as_of=export.as_of)
     info = DocumentInfo(
         title=report.name,
         description=report.description,

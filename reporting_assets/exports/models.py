@@ -126,6 +126,9 @@ class Schedule:
     system_key: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    warnings: tuple[str, ...] = ()
+    """Problems found when it was saved that do not stop it being saved (an S3 bucket that
+    cannot be reached right now); not stored."""
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Schedule:
@@ -183,6 +186,7 @@ class Schedule:
             "created_by": self.created_by,
             "created_at": _iso(self.created_at),
             "updated_at": _iso(self.updated_at),
+            "warnings": list(self.warnings),
         }
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -132,13 +132,47 @@ def s3_resource_from_env(environ: Mapping[str, str] | None = None) -> S3Resource
     return S3Resource(**config)
 
 
+BUCKET_RULES = (
+    "3-63 characters: lowercase letters, digits, '.' and '-', starting and ending with a letter or "
+    "digit, no '..', not an IP address"
+)
+_IP_ADDRESS = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+
+
+def bucket_name_problem(bucket: str) -> str | None:
+    """Which S3 bucket naming rule ``bucket`` breaks, or None."""
+    if not 3 <= len(bucket) <= 63:
+        return f"it has {len(bucket)} characters"
+    bad = sorted({c for c in bucket if not ("a" <= c <= "z" or "0" <= c <= "9" or c in ".-")})
+    if bad:
+        return "it holds " + ", ".join(repr(c) for c in bad)
+    if not BUCKET_NAME.match(bucket):
+        return "it starts or ends with '.' or '-'"
+    if ".." in bucket:
+        return "it holds '..'"
+    if _IP_ADDRESS.match(bucket):
+        return "it is an IP address"
+    return None
+
+
 def check_bucket_name(bucket: str, what: str = "s3_config.bucket") -> str:
-    if not BUCKET_NAME.match(bucket or "") or ".." in bucket:
-        raise StorageError(
-            f"{what}: {bucket!r} is not a valid S3 bucket name (3-63 lowercase letters, digits, '.' "
-            f"and '-', starting and ending with a letter or digit)"
-        )
+    """``bucket`` if it follows the S3 bucket naming rules, else a StorageError naming the rule."""
+    problem = bucket_name_problem(bucket or "")
+    if problem:
+        raise StorageError(f"{what}: {bucket!r} is not a valid S3 bucket name: {problem} ({BUCKET_RULES})")
     return bucket
+
+
+def probe_bucket(settings: S3Settings, bucket: str, timeout_seconds: float = 3.0) -> str | None:
+    """Why ``bucket`` cannot be used at ``settings``' endpoint right now (missing, access denied,
+    unreachable), or None. One quick request (HeadBucket, no retries), for a check when a
+    schedule is saved; the bucket can still be created or fixed before the first run."""
+    quick = replace(settings, connect_timeout_seconds=timeout_seconds, max_attempts=1)
+    try:
+        quick.client().head_bucket(Bucket=bucket)
+    except Exception as exc:
+        return str(classify(exc, quick, bucket, "checking the bucket"))
+    return None
 
 
 def check_prefix(prefix: str, what: str = "s3_config.prefix") -> str:
