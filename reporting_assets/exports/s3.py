@@ -23,6 +23,7 @@ from pydantic import Field
 
 from reporting_assets.delivery.errors import DeliveryAttemptError
 from reporting_assets.exports.errors import StorageError
+from reporting_assets.redaction import register_secret
 from reporting_assets.resources import env_var_config
 
 ENV_PREFIX = "REPORTING_S3_"
@@ -45,7 +46,11 @@ class S3Settings:
     connect_timeout_seconds: float = 10.0
     max_attempts: int = 3
 
+    def __post_init__(self) -> None:
+        register_secret(self.secret_access_key)  # masked in every error message, even quoted by botocore
+
     def where(self) -> str:
+        """The endpoint as error messages name it."""
         return self.endpoint_url or f"AWS S3 ({self.region_name})"
 
     def client(self) -> Any:
