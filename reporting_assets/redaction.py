@@ -94,8 +94,14 @@ def passwords_in(conninfo: str) -> set[str]:
 
 def _redact_pairs(text: str) -> str:
     """Mask key=value and mapping secrets in text that holds no URL."""
-    text = _KEY_VALUE_SECRET.sub(lambda m: m.group(1) + MASK, text)
+    text = _KEY_VALUE_SECRET.sub(_mask_value, text)
     return _MAPPING_SECRET.sub(lambda m: m.group(1) + m.group(2) + MASK + m.group(2), text)
+
+
+def _mask_value(match: re.Match[str]) -> str:
+    """``key=***``, keeping the quotes of a quoted value (``password='***'`` in a repr)."""
+    quote = match.group(0)[len(match.group(1))]
+    return match.group(1) + (quote + MASK + quote if quote in "'\"" else MASK)
 
 
 def _userinfo(url: str) -> str | None:

@@ -230,8 +230,10 @@ def upload_file(
             Config=config,
         )
     except Exception as exc:
+        from boto3.exceptions import S3UploadFailedError
+
         # boto3 wraps the ClientError in S3UploadFailedError (raised while handling it)
-        inner = exc.__cause__ or exc.__context__
+        inner = exc.__cause__ or exc.__context__ if isinstance(exc, S3UploadFailedError) else None
         cause = inner if inner is not None and not _error_code(exc) else exc
         raise classify(cause, settings, bucket, f"uploading {key}") from exc
 
