@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -61,14 +62,46 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_db(args: argparse.Namespace) -> int:
-    from reporting_assets.db.urls import data_dir, redact, resolve_urls
+    from reporting_assets.db import embedded
+    from reporting_assets.db.urls import DATABASE_URL_ENV, data_dir, redact, resolve_urls
 
+    root = data_dir()
     if args.db_command == "url":
+        was_running = embedded.is_running(root)
         urls = resolve_urls()
         print(urls.reporting if args.show_password else redact(urls.reporting))
         if args.dagster:
             print(urls.dagster_sqlalchemy if args.show_password else redact(urls.dagster_sqlalchemy))
+        if urls.embedded and not embedded.is_kept_running(root):
+            why = (
+                "it runs only while another process uses it (e.g. `dagster dev`)"
+                if was_running
+                else "it was not running, so this command started it and stops it on exit"
+            )
+            print(
+                f"note: this URL is of the embedded PostgreSQL, and {why}. Run `reporting-assets db start` "
+                f"to keep it up until `reporting-assets db stop`.",
+                file=sys.stderr,
+            )
         return 0
+    if args.db_command == "start":
+        if DATABASE_URL_ENV in os.environ and os.environ[DATABASE_URL_ENV].strip():
+            print(
+                f"{DATABASE_URL_ENV} is set: the project uses that server, so no embedded server was "
+                f"started. Unset it to use the embedded one."
+            )
+            return 0
+        embedded.start_embedded_server(root)
+        urls = resolve_urls()
+        print(f"Embedded PostgreSQL is running in {root / 'postgres'} until `reporting-assets db stop`.")
+        print(f"URL: {urls.reporting}")
+        return 0
+    if args.db_command == "shell":
+        from reporting_assets.db.shell import run_psql
+
+        urls = resolve_urls()
+        psql_args = args.psql_args[1:] if args.psql_args[:1] == ["--"] else args.psql_args
+        return run_psql(urls.dagster if args.dagster else urls.reporting, psql_args)
     if args.db_command == "migrate":
         from reporting_assets.db.migrations import migrate
 
@@ -76,9 +109,7 @@ def _cmd_db(args: argparse.Namespace) -> int:
         print(f"Applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "Up to date.")
         return 0
     if args.db_command == "stop":
-        from reporting_assets.db.embedded import stop_embedded_server
-
-        stopped = stop_embedded_server(data_dir())
+        stopped = embedded.stop_embedded_server(root)
         print("Embedded PostgreSQL stopped." if stopped else "Embedded PostgreSQL was not running.")
         return 0
     raise AssertionError(args.db_command)
@@ -180,7 +211,23 @@ def build_parser() -> argparse.ArgumentParser:
     url.add_argument("--show-password", action="store_true", help="print the password too")
     url.add_argument("--dagster", action="store_true", help="also print Dagster's storage URL")
     db_sub.add_parser("migrate", help="apply pending sql/ migrations (idempotent)")
-    db_sub.add_parser("stop", help="stop the embedded PostgreSQL server")
+    db_sub.add_parser("start", help="start the embedded PostgreSQL server and keep it up until `db stop`")
+    db_sub.add_parser("stop", help="stop the embedded PostgreSQL server (and stop keeping it up)")
+    shell = db_sub.add_parser(
+        "shell",
+        help="open psql on the database in use",
+        description="Open psql (shipped with the embedded server) on the reporting database in use: "
+        "REPORTING_DATABASE_URL when set, else the embedded server. The password reaches psql "
+        "through the environment, not its command line.",
+        epilog="example: reporting-assets db shell -- -c 'SELECT count(*) FROM reporting.customers'",
+    )
+    shell.add_argument("--dagster", action="store_true", help="open Dagster's storage database instead")
+    shell.add_argument(
+        "psql_args",
+        nargs=argparse.REMAINDER,
+        metavar="-- PSQL_ARGS",
+        help="arguments passed to psql after --",
+    )
     db.set_defaults(handler=_cmd_db)
 
     customers = sub.add_parser("customers", help="register and list customers")

@@ -1,12 +1,26 @@
 """Exceptions whose messages tell the user what is wrong and what to do next."""
 
+from reporting_assets.redaction import redact
+
 
 class ReportingError(Exception):
-    """Base class: every error raised on purpose by this project."""
+    """Base class: every error raised on purpose by this project.
+
+    Its text arguments are redacted on the way in, so no message built from a URL, a
+    conninfo string or a driver's error can carry a password to a terminal, a log line or
+    Dagster's event log.
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class DatabaseUnavailableError(ReportingError):
     """PostgreSQL could not be reached or went away."""
+
+
+class DatabaseUrlError(ReportingError):
+    """A database URL (``REPORTING_DATABASE_URL``, a resource setting) cannot be parsed."""
 
 
 class MigrationError(ReportingError):

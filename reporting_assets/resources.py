@@ -12,7 +12,8 @@ from pydantic import Field
 
 from reporting_assets.db.connection import Connection, connect
 from reporting_assets.db.migrations import migrate
-from reporting_assets.db.urls import resolve_urls
+from reporting_assets.db.urls import check_conninfo, resolve_urls
+from reporting_assets.redaction import redact
 
 
 def env_var_config(
@@ -43,7 +44,14 @@ class PostgresResource(dg.ConfigurableResource):
     )
 
     def url(self) -> str:
-        return self.database_url or resolve_urls().reporting
+        if self.database_url:
+            return check_conninfo(self.database_url, "PostgresResource.database_url")
+        return resolve_urls().reporting
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """The URL in reprs (and so in logs and tracebacks) has its password masked."""
+        for name, value in super().__repr_args__():
+            yield name, redact(value) if name == "database_url" and isinstance(value, str) else value
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         if self.apply_migrations:

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from reporting_assets.db.urls import DATABASE_URL_ENV, redact
+from reporting_assets.db.urls import DATABASE_URL_ENV, check_conninfo, redact
 from reporting_assets.errors import DatabaseUnavailableError
 
 CONNECT_TIMEOUT_SECONDS = 10
@@ -19,8 +19,10 @@ Connection = psycopg.Connection[dict[str, Any]]
 
 def unavailable(url: str, exc: BaseException, doing: str) -> DatabaseUnavailableError:
     """The error raised when PostgreSQL cannot be reached or drops the connection."""
+    reason = " ".join(str(exc).split())
+    end = "" if reason.endswith((".", "?", "!")) else "."
     return DatabaseUnavailableError(
-        f"PostgreSQL at {redact(url)} is unavailable while {doing}: {str(exc).strip()}. "
+        f"PostgreSQL at {redact(url)} is unavailable while {doing}: {reason}{end} "
         f"Nothing written in the failed transaction was kept; start the server (or fix "
         f"{DATABASE_URL_ENV}) and re-run: every step is idempotent."
     )
@@ -43,6 +45,9 @@ def connect(url: str, *, doing: str = "connecting") -> Iterator[Connection]:
         conn = psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_SECONDS, row_factory=dict_row)
     except psycopg.OperationalError as exc:
         raise unavailable(url, exc, doing) from exc
+    except psycopg.ProgrammingError:
+        check_conninfo(url, "the database URL")  # raises the error naming the accepted forms
+        raise
     try:
         with conn:
             conn.execute("SET TIME ZONE 'UTC'")

@@ -18,9 +18,11 @@ import sqlalchemy.pool as db_pool
 from dagster._config.config_schema import UserConfigSchema
 from dagster._serdes import ConfigurableClassData
 from dagster_postgres import DagsterPostgresStorage
-from dagster_postgres.utils import create_pg_engine
+from dagster_postgres.utils import DagsterPostgresException, create_pg_engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from reporting_assets.db.urls import resolve_urls
+from reporting_assets.db.urls import DAGSTER_DATABASE_URL_ENV, DATABASE_URL_ENV, redact, resolve_urls
+from reporting_assets.errors import DatabaseUnavailableError
 
 POOL_SIZE = 1
 POOL_OVERFLOW = 8
@@ -31,7 +33,15 @@ class ReportingPostgresStorage(DagsterPostgresStorage):
     """dagster-postgres storage in the ``dagster`` database of the project's server."""
 
     def __init__(self, postgres_url: str, inst_data: ConfigurableClassData | None = None) -> None:
-        super().__init__(postgres_url=postgres_url, inst_data=inst_data)
+        try:
+            super().__init__(postgres_url=postgres_url, inst_data=inst_data)
+        except (DagsterPostgresException, SQLAlchemyError) as exc:
+            reason = exc.__cause__ if isinstance(exc, DagsterPostgresException) and exc.__cause__ else exc
+            raise DatabaseUnavailableError(
+                f"Dagster's storage database at {redact(postgres_url)} is unavailable: "
+                f"{' '.join(str(reason).split())}. Start the server (or fix {DATABASE_URL_ENV} / "
+                f"{DAGSTER_DATABASE_URL_ENV}) and retry."
+            ) from exc
         for storage in (self._run_storage, self._event_log_storage, self._schedule_storage):
             storage._engine = pooled_engine(postgres_url)  # see the module docstring
 

@@ -1,11 +1,14 @@
 """The embedded PostgreSQL server: a real PostgreSQL 16 from the ``pgserver`` wheel.
 
 Several processes (CLI, ``dagster dev``'s webserver, daemon, code server and run workers)
-share one server; each holds a handle and the server stops when the last holder exits.
+share one server; each holds a handle and the server stops when the last holder exits,
+unless ``reporting-assets db start`` left a keep-running marker next to the data folder: then
+the server stays up (whoever started it) until ``reporting-assets db stop``.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import sys
@@ -18,6 +21,7 @@ from reporting_assets.errors import DatabaseUnavailableError
 
 _lock = threading.Lock()
 _servers: dict[Path, Any] = {}
+KEEP_RUNNING_MARKER = "postgres.keep-running"
 
 
 def _exit_normally_on_sigterm() -> None:
@@ -52,22 +56,60 @@ def ensure_embedded_server(root: Path) -> str:
                     f"REPORTING_DATABASE_URL to use an existing server."
                 ) from exc
             _servers[pgdata] = server
+            # atexit runs handlers last-in first-out: this one decides before pgserver's own
+            # handler (registered in get_server) whether the last holder stops the server
+            atexit.register(_stop_at_exit_unless_kept, server, root)
             _exit_normally_on_sigterm()
     url: str = server.get_uri()
     return url
 
 
-def stop_embedded_server(root: Path) -> bool:
-    """Stop the embedded server if it runs (``reporting-assets db stop``); True if it was running."""
+def _stop_at_exit_unless_kept(server: Any, root: Path) -> None:
+    server.cleanup_mode = None if is_kept_running(root) else "stop"
+
+
+def is_kept_running(root: Path) -> bool:
+    """``reporting-assets db start`` asked to keep the server up (until ``db stop``)."""
+    return (root / KEEP_RUNNING_MARKER).exists()
+
+
+def is_running(root: Path) -> bool:
+    """The embedded server under ``root/postgres`` is running now (started by any process)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs' XDG_RUNTIME_DIR notice, as in ensure_embedded_server
-        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
         from pgserver.utils import PostmasterInfo
 
     pgdata = root / "postgres"
     info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
-    if info is None or not info.is_running():
+    return info is not None and bool(info.is_running())
+
+
+def start_embedded_server(root: Path) -> str:
+    """Start the server (or join the running one) and keep it up after this process exits,
+    until :func:`stop_embedded_server`; return its URL."""
+    root.mkdir(parents=True, exist_ok=True)
+    marker = root / KEEP_RUNNING_MARKER
+    marker.write_text("Written by `reporting-assets db start`; `reporting-assets db stop` removes it.\n")
+    try:
+        return ensure_embedded_server(root)
+    except BaseException:
+        marker.unlink(missing_ok=True)
+        raise
+
+
+def stop_embedded_server(root: Path) -> bool:
+    """Stop the embedded server if it runs (``reporting-assets db stop``); True if it was running.
+
+    Also drops the keep-running marker of ``db start``, so the next command's server stops again
+    when its last holder exits."""
+    (root / KEEP_RUNNING_MARKER).unlink(missing_ok=True)
+    if not is_running(root):
         return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs' XDG_RUNTIME_DIR notice, as in ensure_embedded_server
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
+
+    pgdata = root / "postgres"
     user = "pgserver" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
     pg_ctl(["-w", "stop"], pgdata=pgdata, user=user)
     (pgdata / ".handle_pids.json").unlink(missing_ok=True)

@@ -21,6 +21,7 @@ import dagster as dg
 from pydantic import Field
 
 from reporting_assets.delivery.errors import DeliveryAttemptError
+from reporting_assets.redaction import register_secret
 
 ENV_PREFIX = "REPORTING_SMTP_"
 MAX_BACKOFF_SECONDS = 300.0
@@ -39,6 +40,9 @@ class SmtpSettings:
     timeout_seconds: float = 10.0
     max_attempts: int = 3
     backoff_base_seconds: float = 2.0
+
+    def __post_init__(self) -> None:
+        register_secret(self.password)  # masked in every error message, even quoted by a server
 
     @property
     def server(self) -> str:

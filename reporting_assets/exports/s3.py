@@ -23,6 +23,7 @@ from pydantic import Field
 
 from reporting_assets.delivery.errors import DeliveryAttemptError
 from reporting_assets.exports.errors import StorageError
+from reporting_assets.redaction import register_secret
 from reporting_assets.resources import env_var_config
 
 ENV_PREFIX = "REPORTING_S3_"
@@ -45,7 +46,11 @@ class S3Settings:
     connect_timeout_seconds: float = 10.0
     max_attempts: int = 3
 
+    def __post_init__(self) -> None:
+        register_secret(self.secret_access_key)  # masked in every error message, even quoted by botocore
+
     def where(self) -> str:
+        """The endpoint as error messages name it."""
         return self.endpoint_url or f"AWS S3 ({self.region_name})"
 
     def client(self) -> Any:
@@ -259,8 +264,10 @@ def upload_file(
             Config=config,
         )
     except Exception as exc:
+        from boto3.exceptions import S3UploadFailedError
+
         # boto3 wraps the ClientError in S3UploadFailedError (raised while handling it)
-        inner = exc.__cause__ or exc.__context__
+        inner = exc.__cause__ or exc.__context__ if isinstance(exc, S3UploadFailedError) else None
         cause = inner if inner is not None and not _error_code(exc) else exc
         raise classify(cause, settings, bucket, f"uploading {key}") from exc
 
