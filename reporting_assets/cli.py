@@ -6,10 +6,13 @@ import argparse
 import datetime as dt
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from reporting_assets.errors import ReportingError
+from reporting_assets.redaction import redact
 
 UI_HINT = (
     "Open the UI:  dagster dev   (from the repo root, then http://localhost:3000/assets/execution_reports)"
@@ -143,24 +146,17 @@ def _cmd_customers(args: argparse.Namespace) -> int:
 
 def _cmd_reports(args: argparse.Namespace) -> int:
     from reporting_assets.db.connection import connect
+    from reporting_assets.db.migrations import migrate
     from reporting_assets.db.urls import resolve_urls
+    from reporting_assets.execution_reports.stored import partition_reports
     from reporting_assets.partition_keys import parse_partition_key
 
-    partition = parse_partition_key(args.partition)
-    with connect(resolve_urls().reporting, doing="reading reports") as conn:
-        rows = conn.execute(
-            "SELECT pipeline_type, execution_id, markdown_content FROM reporting.pipeline_execution_reports "
-            "WHERE partition_key = %s AND (%s::text IS NULL OR pipeline_type = %s) "
-            "ORDER BY run_started_at NULLS FIRST, pipeline_type",
-            (partition.partition_key, args.pipeline, args.pipeline),
-        ).fetchall()
-    if not rows:
-        raise ReportingError(
-            f"No execution report stored for {partition.partition_key!r}. Materialize it with "
-            f"`dagster asset materialize -m reporting_assets.definitions --select execution_reports "
-            f"--partition '{partition.partition_key}'`."
-        )
-    print("\n\n".join(r["markdown_content"] for r in rows))
+    partition = parse_partition_key(args.partition)  # a malformed key needs no database
+    url = resolve_urls().reporting
+    migrate(url)
+    with connect(url, doing="reading reports") as conn:
+        reports = partition_reports(conn, partition, args.pipeline)
+    print("\n\n".join(r.markdown for r in reports))
     return 0
 
 
@@ -176,7 +172,7 @@ def _cmd_lineage(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="reporting-assets",
         description="Reports people read, from Dagster pipeline runs. The database is "
         "REPORTING_DATABASE_URL when set, else an embedded PostgreSQL in .data/postgres.",
@@ -243,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     reports = sub.add_parser("reports", help="read stored execution reports")
     r_sub = reports.add_subparsers(dest="reports_command", required=True, metavar="ACTION")
     show = r_sub.add_parser("show", help="print the markdown reports of a partition")
-    show.add_argument("partition", help="partition key 'customer|YYYY-MM-DD', e.g. 'PELOTON|2025-06-17'")
+    show.add_argument("partition", help="partition key 'CUSTOMER|YYYY-MM-DD', e.g. 'PELOTON|2025-06-17'")
     show.add_argument("--pipeline", help="only this pipeline type, e.g. order_sync")
     reports.set_defaults(handler=_cmd_reports)
 
@@ -278,16 +274,41 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+class CommandParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, like every other error of the CLI:
+    ``error: <what is wrong> (see `reporting-assets COMMAND --help`)``, exit status 2.
+    Subcommand parsers are of the same class (argparse makes them with the parent's)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
+def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run the chosen handler: a ReportingError (or ValueError) is one
+    ``error: ...`` line on stderr and exit status 2, Ctrl-C is exit status 130, and a reader
+    that stops reading (``| head -1``) ends the command quietly with status 141, as a command
+    killed by SIGPIPE does, never with a traceback."""
     try:
-        return int(args.handler(args))
-    except ReportingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        args = parser.parse_args(argv)
+        code = int(args.handler(args))
+        sys.stdout.flush()  # a closed pipe shows here, not when the interpreter exits
+        return code
+    except BrokenPipeError:
+        # Nothing more can reach the reader; point stdout at devnull so the flush at exit
+        # cannot fail again and print "Exception ignored ..." on stderr.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 128 + signal.SIGINT
+    except (ReportingError, ValueError) as exc:
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
         return 2
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(build_parser(), argv)
 
 
 if __name__ == "__main__":

@@ -25,13 +25,19 @@ class CustomerDay:
 
 
 def parse_partition_key(key: str) -> CustomerDay:
-    """Parse ``customer|YYYY-MM-DD`` with a message that shows the expected shape."""
+    """Parse ``CUSTOMER|YYYY-MM-DD`` with a message that shows the expected shape and what is off."""
     customer, sep, day = key.rpartition("|")
-    try:
-        if not sep or not customer:
-            raise ValueError("missing '|'")
-        return CustomerDay(customer, dt.date.fromisoformat(day))
-    except ValueError as exc:
-        raise ValueError(
-            f"Partition key {key!r} is not 'customer|YYYY-MM-DD' (e.g. 'ACTIVELY BLACK|2025-06-17'): {exc}"
-        ) from exc
+    if not sep:
+        problem = "there is no '|' between the customer and the day"
+    elif not customer and not day:
+        problem = "the customer before '|' and the day after it are both missing"
+    elif not customer:
+        problem = "the customer before '|' is missing"
+    else:
+        try:
+            return CustomerDay(customer, dt.date.fromisoformat(day))
+        except ValueError:
+            problem = f"the day after '|' ({day!r}) is not a date YYYY-MM-DD"
+    raise ValueError(
+        f"Partition key {key!r} is not 'CUSTOMER|YYYY-MM-DD' (e.g. 'PELOTON|2025-06-17'): {problem}."
+    )

@@ -8,12 +8,16 @@ from contextlib import contextmanager
 from typing import Any, Literal
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from reporting_assets.db.connection import Connection, connect
 from reporting_assets.db.migrations import migrate
 from reporting_assets.db.urls import check_conninfo, resolve_urls
+from reporting_assets.errors import ReportingError
+from reporting_assets.links import base_url_problem, require_base_url, run_link
 from reporting_assets.redaction import redact
+
+UI_BASE_URL_SETTING = "report_settings.ui_base_url (the Dagster UI's address for run links)"
 
 
 def env_var_config(
@@ -29,6 +33,10 @@ def env_var_config(
         for field, variable, kind in fields
         if env.get(variable, "").strip()
     }
+
+
+class SettingsError(ReportingError):
+    """A resource setting has a value the project cannot use."""
 
 
 class PostgresResource(dg.ConfigurableResource):
@@ -68,7 +76,8 @@ class ReportSettingsResource(dg.ConfigurableResource):
 
     ui_base_url: str = Field(
         default="http://localhost:3000",
-        description="Base URL of the Dagster UI, used for the run link in each report footer.",
+        description="Base URL of the Dagster UI (http:// or https://), used for the run link in each "
+        "report footer.",
     )
     list_length: int = Field(
         default=10,
@@ -90,5 +99,17 @@ class ReportSettingsResource(dg.ConfigurableResource):
         "reporting.customer_expected_pipelines lists others for that customer.",
     )
 
+    @field_validator("ui_base_url", mode="before")
+    @classmethod
+    def _check_ui_base_url(cls, value: object) -> object:
+        if isinstance(value, str) and not isinstance(value, dg.EnvVar):
+            require_base_url(value, UI_BASE_URL_SETTING)
+        return value  # an EnvVar resolves when a run starts: setup_for_execution checks it then
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        problem = base_url_problem(self.ui_base_url, UI_BASE_URL_SETTING)
+        if problem:
+            raise SettingsError(problem)
+
     def run_url(self, run_id: str) -> str:
-        return f"{self.ui_base_url.rstrip('/')}/runs/{run_id}"
+        return run_link(self.ui_base_url, run_id)

@@ -103,7 +103,7 @@ def test_reports_show_prints_markdown_or_says_how_to_make_it(
     assert shown.stdout.count("# 📋 Pipeline Execution Report") == 1
     assert "**Pipeline**: Order Sync" in shown.stdout
     bad = _cli("reports", "show", "PELOTON-2025-06-17")
-    assert bad.returncode == 2 and "customer|YYYY-MM-DD" in bad.stderr
+    assert bad.returncode == 2 and "'CUSTOMER|YYYY-MM-DD' (e.g. 'PELOTON|2025-06-17')" in bad.stderr
 
 
 def test_dagster_asset_materialize_cli_uses_the_postgres_instance(

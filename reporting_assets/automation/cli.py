@@ -27,6 +27,7 @@ from reporting_assets.automation.window import (
     parse_report_time,
     validate_time_window,
 )
+from reporting_assets.links import base_url_problem, run_link
 
 EPILOG = f"""examples:
   reporting-assets automation-report                       # all sources, last 24 h, printed
@@ -71,6 +72,13 @@ def _report_time(text: str) -> dt.datetime:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _ui_base_url(text: str) -> str:
+    problem = base_url_problem(text, "the Dagster UI's address for run links")
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
 def _cmd_automation_report(args: argparse.Namespace) -> int:
     from reporting_assets.automation.export import check_output_dir, export_reports
     from reporting_assets.automation.render import render_text
@@ -85,7 +93,7 @@ def _cmd_automation_report(args: argparse.Namespace) -> int:
         args.source,
         args.detailed,
         RuleSettings(alert_threshold=args.alert_threshold),
-        lambda run_id: f"{args.ui_base_url.rstrip('/')}/runs/{run_id}",
+        lambda run_id: run_link(args.ui_base_url, run_id),
     )
     reports, problem = generate_for_cli(request)
     if problem:
@@ -109,7 +117,7 @@ def generate_for_cli(request: Any) -> tuple[list[Any], str | None]:
     """Reports from the repo's instance and reporting database; on a database outage, fallback
     reports from the event log and the problem (else None)."""
     from reporting_assets.automation.fallback import event_log_reader, source_names
-    from reporting_assets.automation.health import repository_health
+    from reporting_assets.automation.health import automation_health
     from reporting_assets.automation.report import generate_reports
     from reporting_assets.db.connection import connect
     from reporting_assets.db.migrations import migrate
@@ -122,7 +130,10 @@ def generate_for_cli(request: Any) -> tuple[list[Any], str | None]:
     from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 
     instance = repo_instance()
-    health = repository_health(instance, defs.get_repository_def(), request.window)
+    # The definitions' own schedules and sensors, not defs.get_repository_def(): resolving the
+    # repository rebinds the sensors of op jobs, and Dagster's copy passes ``owners`` on, which
+    # prints a BetaWarning on every call. The names and default statuses are the same.
+    health = automation_health(instance, defs.schedules or (), defs.sensors or (), request.window)
     defined = source_names(SOURCE_ASSET_KEYS)
     reader = event_log_reader(instance)
     try:
@@ -201,8 +212,10 @@ def add_cli(subparsers: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print the reports as JSON instead of text")
     parser.add_argument(
         "--ui-base-url",
+        type=_ui_base_url,
         default="http://localhost:3000",
         metavar="URL",
-        help="Dagster UI base for run links in --detailed (default http://localhost:3000)",
+        help="Dagster UI base for run links in --detailed: an http:// or https:// URL "
+        "(default http://localhost:3000)",
     )
     parser.set_defaults(handler=_cmd_automation_report)

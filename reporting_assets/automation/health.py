@@ -17,7 +17,13 @@ from reporting_assets.automation.window import ReportWindow, iso
 
 if TYPE_CHECKING:  # Dagster is imported where it is used: reports and rules load without it
     import dagster as dg
+    from dagster._core.definitions.partitions.partitioned_schedule import (
+        UnresolvedPartitionedAssetScheduleDefinition,
+    )
     from dagster._core.scheduler.instigation import InstigatorState
+
+    # A schedule as Definitions holds it (a partitioned asset job's is resolved with the repository).
+    Schedule = dg.ScheduleDefinition | UnresolvedPartitionedAssetScheduleDefinition
 
 Kind = Literal["schedule", "sensor"]
 _MAX_ERROR_CHARS = 300
@@ -88,7 +94,7 @@ class AutomationHealth:
         }
 
 
-def _default_running(definition: dg.ScheduleDefinition | dg.SensorDefinition) -> bool:
+def _default_running(definition: Schedule | dg.SensorDefinition) -> bool:
     status = definition.default_status
     return status is not None and status.value == "RUNNING"
 
@@ -144,7 +150,7 @@ def _states(
 
 def automation_health(
     instance: dg.DagsterInstance,
-    schedules: Iterable[dg.ScheduleDefinition],
+    schedules: Iterable[Schedule],
     sensors: Iterable[dg.SensorDefinition],
     window: ReportWindow,
     *,
@@ -157,7 +163,7 @@ def automation_health(
     states = _states(instance, repository_name, location_name)
     after, before = window.start.timestamp(), window.end.timestamp()
     automations: list[Automation] = []
-    definitions: Sequence[tuple[Kind, dg.ScheduleDefinition | dg.SensorDefinition]] = [
+    definitions: Sequence[tuple[Kind, Schedule | dg.SensorDefinition]] = [
         *(("schedule", s) for s in schedules),
         *(("sensor", s) for s in sensors),
     ]

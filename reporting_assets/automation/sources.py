@@ -63,9 +63,15 @@ def match_source(name: str, known: Sequence[str]) -> str:
 
 
 def resolve_sources(requested: str | Sequence[str], known: Sequence[str]) -> list[str]:
-    """The sources a request selects, in the order of ``known``; ``all`` (or nothing) = every one."""
+    """The sources a request selects, in the order of ``known``; ``all`` = every one. A request
+    that names no source (``''``, ``' , '``) is refused: it is a mistake, not a way to say all."""
     names = split_requested(requested)
-    if not names or any(_normalize(n) == ALL for n in names):
+    if not names:
+        listing = ", ".join(known) if known else "none yet (no pipeline has reported)"
+        raise UnknownSourceError(
+            f"No source named (got {requested!r}). Name a source system: {listing}; or 'all' for every one."
+        )
+    if any(_normalize(n) == ALL for n in names):
         if len(names) > 1:
             raise UnknownSourceError(f"'all' cannot be combined with other sources (got {', '.join(names)}).")
         return list(known)

@@ -15,6 +15,9 @@ from reporting_assets.automation.errors import TimeWindowError
 
 DEFAULT_TIME_WINDOW_HOURS = 24
 MAX_TIME_WINDOW_HOURS = 720  # 30 days: longer views are trends (customer_trends), not operations
+# How far ahead of the clock a report time may be: room for clock skew and time-zone slips,
+# not for a window in which nothing has run yet.
+MAX_REPORT_TIME_AHEAD = dt.timedelta(days=1)
 
 
 def validate_time_window(hours: object) -> int:
@@ -44,15 +47,24 @@ def as_utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC)
 
 
-def parse_report_time(text: str) -> dt.datetime:
-    """An ISO 8601 time (``2025-07-10T21:00:00Z``; no zone = UTC) as aware UTC, whole seconds."""
+def parse_report_time(text: str, now: dt.datetime | None = None) -> dt.datetime:
+    """An ISO 8601 time (``2025-07-10T21:00:00Z``; no zone = UTC) as aware UTC, whole seconds;
+    not more than a day after ``now`` (default: the current time)."""
     try:
         parsed = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise TimeWindowError(
             f"Report time {text!r} is not an ISO 8601 date-time; use e.g. 2025-07-10T21:00:00Z."
         ) from None
-    return as_utc(parsed).replace(microsecond=0)
+    moment = as_utc(parsed).replace(microsecond=0)
+    latest = as_utc(now or dt.datetime.now(dt.UTC)) + MAX_REPORT_TIME_AHEAD
+    if moment > latest:
+        raise TimeWindowError(
+            f"Report time {iso(moment)} is more than a day in the future: a report covers the hours "
+            f"before its report time, and nothing has run then yet. Use a past time (e.g. "
+            f"2025-07-10T21:00:00Z), or leave the report time out for now."
+        )
+    return moment
 
 
 @dataclass(frozen=True)

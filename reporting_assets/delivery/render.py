@@ -1,9 +1,10 @@
 """Compose the daily summary email and its correction (multipart: plain text + HTML).
 
 The summary's markdown becomes HTML with markdown-it-py (CommonMark + tables, raw HTML
-disabled, so any HTML in the markdown is escaped, never passed through); the HTML goes into a
-template file rendered by an autoescaping Jinja2 environment, so names are escaped too. The
-plain-text part is the markdown itself.
+disabled, so any HTML in the markdown is escaped, never passed through; links and images other
+than http, https and mailto are dropped, their text kept); the HTML goes into a template file
+rendered by an autoescaping Jinja2 environment, so names are escaped too. The plain-text part is
+the markdown itself.
 """
 
 from __future__ import annotations
@@ -14,19 +15,53 @@ from functools import cache
 
 import jinja2
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 from markupsafe import Markup
 
 from reporting_assets.delivery.recipients import Recipient
 from reporting_assets.delivery.summaries import TOTAL_LABELS, Change, SummaryVersion
+from reporting_assets.links import is_safe_href
+
+
+def _drop_unsafe_links(state: StateCore) -> None:
+    """Unwrap links, and turn images into their alt text, unless the URL is http, https or
+    mailto: a ``javascript:``/``data:``/``vbscript:`` URL (however spelled) never becomes an href
+    or src. Checked on the URL as it will be written into the HTML (entities decoded, normalized)."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        kept: list[Token] = []
+        unwrapping = False  # inside a dropped link (CommonMark links do not nest)
+        for token in block.children:
+            if token.type == "link_open" and not is_safe_href(str(token.attrGet("href") or "")):
+                unwrapping = True
+                continue
+            if token.type == "link_close" and unwrapping:
+                unwrapping = False
+                continue
+            if token.type == "image" and not is_safe_href(str(token.attrGet("src") or "")):
+                text = Token("text", "", 0)
+                text.content = token.content
+                kept.append(text)
+                continue
+            kept.append(token)
+        block.children = kept
 
 
 @cache
 def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False}).enable("table")
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    # Parse every link as a link (markdown-it would leave a refused one as literal markdown) and
+    # drop the unsafe ones after parsing, keeping their text.
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    md.core.ruler.push("drop_unsafe_links", _drop_unsafe_links)
+    return md
 
 
 def markdown_to_html(text: str) -> Markup:
-    """CommonMark + tables as HTML; raw HTML in ``text`` comes out escaped."""
+    """CommonMark + tables as HTML; raw HTML in ``text`` comes out escaped; only http, https and
+    mailto links stay links."""
     return Markup(_markdown().render(text))
 
 
