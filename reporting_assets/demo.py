@@ -8,11 +8,18 @@ lineage in one batched run per customer. Re-running it skips runs that already e
 from __future__ import annotations
 
 import datetime as dt
+import io
+import logging
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass, field
+from typing import TextIO
 
 import dagster as dg
+import psycopg
+import sqlalchemy.exc
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
@@ -20,8 +27,9 @@ from dagster._core.storage.tags import (
 from psycopg import sql
 
 from reporting_assets.customers import add_customer
-from reporting_assets.db.connection import connect
+from reporting_assets.db.connection import connect, is_outage, unavailable
 from reporting_assets.db.migrations import migrate
+from reporting_assets.errors import DatabaseUnavailableError
 from reporting_assets.partition_keys import CustomerDay
 from reporting_assets.sources.pipelines import PIPELINES
 
@@ -64,6 +72,65 @@ def _run_config(partition: CustomerDay, first: dt.date, sequence: int) -> dict:
     return {**QUIET_LOGGERS, "ops": ops}
 
 
+DAGSTER_RETRY_MESSAGE = "Retrying failed database connection"
+DAGSTER_EVENT_WRITE_MESSAGE = "Exception while writing logger call to event log"
+
+
+def _quiet_dagster_retries(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith(DAGSTER_RETRY_MESSAGE)
+
+
+class _QuietEventWriteErrors(io.TextIOBase):
+    """stderr without the line Dagster writes there (not through logging) each time it cannot
+    store a log line; the outage is reported once, as the project's message."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if not text.startswith(DAGSTER_EVENT_WRITE_MESSAGE):
+            self._stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    return exc
+
+
+@contextmanager
+def database_outage_as_error(url: str, doing: str) -> Iterator[None]:
+    """Turn a database that goes away under a run into the project's one message.
+
+    Dagster's PostgreSQL storage retries every write a few times, logging each attempt on the
+    root logger (hundreds of lines in a range run), then raises ``DagsterPostgresException`` with
+    a traceback; the run stays STARTED until run monitoring fails it. Here the retries are kept
+    quiet and the outage becomes a :class:`DatabaseUnavailableError` that says what to do."""
+    from dagster_postgres.utils import DagsterPostgresException
+
+    root = logging.getLogger()
+    root.addFilter(_quiet_dagster_retries)
+    try:
+        with redirect_stderr(_QuietEventWriteErrors(sys.stderr)):
+            yield
+    except DatabaseUnavailableError:
+        raise
+    except (DagsterPostgresException, sqlalchemy.exc.OperationalError) as exc:
+        cause = _root_cause(exc)
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        raise unavailable(url, RuntimeError(reason), doing) from None
+    except psycopg.OperationalError as exc:
+        if not is_outage(exc):
+            raise
+        raise unavailable(url, exc, doing) from None
+    finally:
+        root.removeFilter(_quiet_dagster_retries)
+
+
 def run_demo(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
@@ -73,6 +140,21 @@ def run_demo(
     end: dt.date = DEMO_END_DATE,
     days: int = DEMO_DAYS,
     progress: Progress = print,
+) -> DemoResult:
+    """Run the demo (see the module docstring); a database outage ends it with one
+    :class:`DatabaseUnavailableError` (its interrupted run is failed by run monitoring)."""
+    with database_outage_as_error(database_url, "running the demo"):
+        return _run_demo(defs, instance, database_url, customers, end, days, progress)
+
+
+def _run_demo(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    database_url: str,
+    customers: tuple[str, ...],
+    end: dt.date,
+    days: int,
+    progress: Progress,
 ) -> DemoResult:
     partitions = demo_partitions(customers, end, days)
     first = end - dt.timedelta(days=days - 1)

@@ -11,10 +11,13 @@ from collections.abc import Callable, Iterable, Sequence
 
 import dagster as dg
 
+from reporting_assets.errors import CustomerError
 from reporting_assets.partition_keys import CustomerDay, parse_partition_key
 
 PARTITIONS_START_DATE = "2025-01-01"
 CUSTOMERS_PARTITIONS_NAME = "customers"
+ORDER_LISTED = 10
+"""At most this many registered customers are listed in a partition range's message."""
 
 customers_partitions = dg.DynamicPartitionsDefinition(name=CUSTOMERS_PARTITIONS_NAME)
 days_partitions = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START_DATE, timezone="UTC", end_offset=1)
@@ -59,10 +62,75 @@ def every_customer_requests(
     ]
 
 
+def empty_range_problem(start: str, end: str, customer_order: Sequence[str] = ()) -> str:
+    """Why the partition range ``start...end`` selects no partition, naming the wrong end.
+
+    Keys are ``customer|YYYY-MM-DD`` or bare days; Dagster takes each dimension from start to end,
+    days in calendar order and customers in the order they were registered (``customer_order``)."""
+    start_customer, _, start_day = start.rpartition("|")
+    end_customer, _, end_day = end.rpartition("|")
+    problems = []
+    swapped = False
+    if start_day > end_day:
+        problems.append(f"its start ({start_day}) is after its end ({end_day})")
+        swapped = True
+    unknown = []
+    if start_customer != end_customer:
+        unknown = [c for c in (start_customer, end_customer) if c not in customer_order]
+    if unknown:
+        problems.append(
+            " and ".join(f"customer {c!r}" for c in unknown)
+            + " not registered (`reporting-assets customers list` shows the registered ones)"
+        )
+    elif start_customer != end_customer and customer_order.index(start_customer) > customer_order.index(
+        end_customer
+    ):
+        problems.append(
+            f"its start customer ({start_customer}) comes after its end customer ({end_customer}) "
+            f"in the order the customers were registered"
+            + (f" ({', '.join(customer_order)})" if len(customer_order) <= ORDER_LISTED else "")
+        )
+        swapped = True
+    if swapped and not unknown:
+        problems.append("swap them")
+    reason = "; ".join(problems) or "check both ends against the asset's partitions"
+    return f"The partition range '{start}...{end}' selects no partition: {reason}."
+
+
+def run_partition_keys(context: dg.AssetExecutionContext) -> list[str]:
+    """The partitions a run covers: its one partition, or every partition of its range. A range
+    that selects none (ends swapped) is refused instead of succeeding with nothing done."""
+    keys = list(context.partition_keys)
+    if keys or not context.has_partition_key_range:
+        return keys
+    key_range = context.partition_key_range
+    customers = context.instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME)
+    raise CustomerError(empty_range_problem(key_range.start, key_range.end, customers))
+
+
+def run_partition_key(context: dg.AssetExecutionContext) -> str:
+    """The one partition of a run of an asset that renders one partition per run; a range is
+    refused with what to do instead (an empty range with :func:`run_partition_keys`'s message)."""
+    if not context.has_partition_key_range:
+        return context.partition_key
+    keys = run_partition_keys(context)
+    if len(keys) == 1:
+        return keys[0]
+    key_range = context.partition_key_range
+    raise CustomerError(
+        f"{context.asset_key.to_user_string()} takes one partition per run, but the partition range "
+        f"'{key_range.start}...{key_range.end}' selects {len(keys)}: launch a backfill (one run per "
+        f"partition) or run each partition with --partition."
+    )
+
+
 __all__ = [
     "CustomerDay",
     "customer_day_partitions",
+    "empty_range_problem",
     "every_customer_requests",
     "parse_partition_key",
+    "run_partition_key",
+    "run_partition_keys",
     "split_valid_partition_keys",
 ]

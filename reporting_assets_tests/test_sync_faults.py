@@ -26,7 +26,7 @@ from reporting_assets.errors import DatabaseUnavailableError
 from reporting_assets.resources import PostgresResource
 from reporting_assets.sync.assets import SYNC_JOB_NAME
 from reporting_assets.sync.config import load_config
-from reporting_assets.sync.engine import SyncRequest, run_session
+from reporting_assets.sync.engine import SessionResult, SyncRequest, run_session
 from reporting_assets.sync.folders import SUMMARY_FILE, new_sync_id
 from reporting_assets.sync.sensors import failed_sync_run_sensor, stale_sync_sessions_sensor
 from reporting_assets_tests.test_sync import (
@@ -273,18 +273,99 @@ def test_two_sessions_of_the_same_minute_never_share_an_id_or_folder(
     ] == sorted([first.sync_id, second.sync_id])
 
 
-def test_a_customer_being_synced_by_another_session_is_not_synced_twice(
+def _wait_for_lock_wait(admin: psycopg.Connection, what: str) -> None:
+    """Until a backend of the sync waits for a table lock the test holds."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        waiting = admin.execute(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
+            (f"%{what}%",),
+        ).fetchone()
+        admin.commit()  # a new snapshot of pg_stat_activity each time
+        if waiting and waiting["n"]:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"no backend ever waited for {what}")
+
+
+def test_a_session_blocked_by_another_sessions_lock_reports_not_started_with_the_holder(
+    instance: dg.DagsterInstance,
+    customers: list[str],
+    conn: psycopg.Connection,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """The first session holds PELOTON's lock (held still by a table lock on the target); the second
+    session for PELOTON does not start: 0 attempted, its reports say so and name the first."""
+    orders = add_orders(conn, "PELOTON", ["Received"] * 3)
+    config = write_config(tmp_path)
+    profile = load_config(config).profile("test")
+    first: list[object] = []
+    with connect(database_url) as admin, connect(database_url) as blocker:
+        blocker.execute("LOCK TABLE sample_target.groups IN ACCESS EXCLUSIVE MODE")
+        holder = threading.Thread(
+            target=lambda: first.append(
+                run_session(
+                    database_url,
+                    SyncRequest(environment="test", customers=("PELOTON",), execute=True),
+                    profile,
+                    tmp_path / "first",
+                )
+            )
+        )
+        holder.start()
+        try:
+            _wait_for_lock_wait(admin, "sample_target.groups")
+            second = run_sync(instance, config, tmp_path / "second", customers=["PELOTON"], execute=True)
+        finally:
+            blocker.rollback()
+            holder.join(60)
+    (first_result,) = first
+    assert isinstance(first_result, SessionResult) and first_result.status == "success"
+    assert f": Not started: sync session {first_result.sync_id} is syncing PELOTON" in step_error(second)
+    session = session_of(conn, second.run_id)
+    assert session["status"] == "failed" and session["summary_json"]["not_started"] is True
+    assert session["error"].startswith(f"Not started: sync session {first_result.sync_id} is syncing PELOTON")
+    (line,) = session["summary_json"]["customers"]
+    assert (line["status"], line["records_processed"], line["errors"]) == ("pending", 0, 0)
+    summary = (Path(session["folder"]) / SUMMARY_FILE).read_text(encoding="utf-8")
+    assert "| **Status** | ⏸️ NOT STARTED |" in summary
+    assert "| PELOTON | ⏸️ NOT STARTED | 0 | 0 |" in summary
+    assert "Records Processed 60" not in summary and "No record failed." in summary
+    report = (Path(session["folder"]) / line["report_file"]).read_text(encoding="utf-8")
+    assert "**Status**: ⏸️ NOT STARTED" in report
+    assert f"Not started: sync session {first_result.sync_id}" in report
+    assert "| **Records Processed** | 0 |" in report and "No batch was sent." in report
+    check_summary_against_database(conn, session)
+    operations = "SELECT count(*) FROM reporting.sync_api_operations WHERE sync_id = %s"
+    assert one(conn, operations, session["sync_id"]) == 0
+    assert one(conn, "SELECT count(*) FROM reporting.sync_record_errors") == 0
+    assert rows(
+        conn,
+        "SELECT order_id, sync_state, sync_attempts, last_error FROM reporting.sync_order_list "
+        "ORDER BY order_id",
+    ) == [{"order_id": o, "sync_state": "SYNCED", "sync_attempts": 1, "last_error": None} for o in orders]
+    assert contract_events(instance, second.run_id)[f"PELOTON|{TODAY}"][0] == "observation"
+
+
+def test_a_customer_locked_by_another_connection_does_not_start_and_the_others_sync(
     customers: list[str], conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     add_orders(conn, "PELOTON", ["Received"] * 2)
     add_orders(conn, "GREYSON", ["Received"] * 2)
     profile = load_config(write_config(tmp_path)).profile("test")
     request = SyncRequest(environment="test", customers=("PELOTON", "GREYSON"), execute=True)
-    with connect(database_url) as other:  # another session holds PELOTON's lock
+    with connect(database_url) as other:  # a connection that is not a sync session holds PELOTON's lock
         other.execute("SELECT pg_advisory_lock(hashtext('reporting.sync:' || 'PELOTON'))")
+        pid = other.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"]  # type: ignore[index]
         result = run_session(database_url, request, profile, tmp_path)
-    assert result.status == "partial"
-    by_customer = {c["customer_key"]: c for c in result.summary["customers"]}  # type: ignore[index]
-    assert by_customer["PELOTON"]["status"] == "failed" and by_customer["GREYSON"]["status"] == "success"
+    assert result.status == "partial" and result.summary is not None
+    by_customer = {c["customer_key"]: c for c in result.summary["customers"]}
+    assert by_customer["PELOTON"]["status"] == "pending" and by_customer["GREYSON"]["status"] == "success"
+    assert by_customer["PELOTON"]["error"].startswith(
+        f"Not started: another database connection (backend pid {pid}, not a sync session) is syncing PELOTON"
+    )
+    assert (by_customer["PELOTON"]["records_processed"], by_customer["PELOTON"]["errors"]) == (0, 0)
+    assert result.summary["totals"]["customers_not_started"] == 1 and not result.summary["not_started"]
     assert one(conn, "SELECT count(*) FROM reporting.sync_api_operations WHERE customer_key = 'PELOTON'") == 0
-    assert rows(conn, "SELECT DISTINCT cause FROM reporting.sync_record_errors") == [{"cause": "locked"}]
+    assert one(conn, "SELECT count(*) FROM reporting.sync_record_errors") == 0

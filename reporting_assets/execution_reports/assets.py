@@ -16,7 +16,7 @@ from reporting_assets.execution_reports.events import run_infos
 from reporting_assets.execution_reports.service import render_partitions
 from reporting_assets.lineage.store import lineage_connections, runs_for_partitions, store_lineage
 from reporting_assets.logging_ids import get_logger
-from reporting_assets.partitions import customer_day_partitions
+from reporting_assets.partitions import customer_day_partitions, run_partition_keys
 from reporting_assets.resources import PostgresResource, ReportSettingsResource
 from reporting_assets.sources.assets import REPORTED_SOURCE_KEYS
 from reporting_assets.summaries.service import StoredSummary, summarize_partitions
@@ -77,7 +77,7 @@ def render_execution_reports(
     postgres: PostgresResource,
     report_settings: ReportSettingsResource,
 ) -> Iterator[dg.AssetMaterialization]:
-    partition_keys = list(context.partition_keys)
+    partition_keys = run_partition_keys(context)
     log = get_logger(__name__, context.log)
     log.info("ea-001", "Rendering %d partition(s)", len(partition_keys))
     with postgres.connection(doing=f"rendering {len(partition_keys)} partition(s)") as conn:

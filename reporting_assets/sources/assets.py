@@ -4,7 +4,7 @@ import dagster as dg
 from pydantic import Field
 
 from reporting_assets.customers import get_customer
-from reporting_assets.partitions import customer_day_partitions, parse_partition_key
+from reporting_assets.partitions import customer_day_partitions, parse_partition_key, run_partition_key
 from reporting_assets.reporter import PipelineReporter, report_failures
 from reporting_assets.resources import PostgresResource
 from reporting_assets.sources.pipelines import PIPELINES, Simulation, run_pipeline
@@ -34,7 +34,7 @@ def build_source_asset(pipeline_type: str) -> dg.AssetsDefinition:
     def source_asset(
         context: dg.AssetExecutionContext, config: SourceRunConfig, postgres: PostgresResource
     ) -> dg.MaterializeResult:
-        partition = parse_partition_key(context.partition_key)
+        partition = parse_partition_key(run_partition_key(context))
         with postgres.connection(doing=f"looking up customer {partition.customer_key!r}") as conn:
             customer = get_customer(conn, partition.customer_key)
         reporter = PipelineReporter(

@@ -172,8 +172,9 @@ def sync_session(
     }
     if result.status == "failed":
         raise dg.Failure(
-            description=f"Sync session {result.sync_id} failed for every customer in scope; the reports are "
-            f"in {result.folder} (executive summary in the metadata).",
+            description=f"Sync session {result.sync_id}: "
+            + (result.error or "it failed for every customer in scope.")
+            + f" The reports are in {result.folder} (executive summary in the metadata).",
             metadata=metadata,
         )
     yield dg.MaterializeResult(asset_key=SYNC_SESSIONS, metadata=metadata)

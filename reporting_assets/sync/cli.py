@@ -204,8 +204,9 @@ def sync_command(args: argparse.Namespace, *, instance: Any = None, out: IO[str]
         print(f"error: {session['reports_error']}", file=sys.stderr, flush=True)
         return 2
     if session["status"] in ("failed", "canceled"):
+        outcome = "" if (session["summary_json"] or {}).get("not_started") else f" {session['status']}"
         print(
-            f"error: sync session {sync_id} {session['status']}: {session['error'] or 'see the summary'}",
+            f"error: sync session {sync_id}{outcome}: {session['error'] or 'see the summary'}",
             file=sys.stderr,
             flush=True,
         )

@@ -68,6 +68,18 @@ PIPELINE_TYPE = "sync_order_list"
 SYNC_ID_ATTEMPTS = 5
 ADVISORY_LOCK_SQL = "SELECT pg_try_advisory_lock(hashtext('reporting.sync:' || %(key)s)) AS locked"
 ADVISORY_UNLOCK_SQL = "SELECT pg_advisory_unlock(hashtext('reporting.sync:' || %(key)s))"
+LOCK_HOLDER_SQL = """
+SELECT a.pid, a.application_name
+FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.pid <> pg_backend_pid()
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.classid = ((hashtext('reporting.sync:' || %(key)s)::bigint >> 32) & 4294967295)::oid
+  AND l.objid = (hashtext('reporting.sync:' || %(key)s)::bigint & 4294967295)::oid
+"""
+"""Who holds a customer's sync lock: the lock's bigint key is split into classid (high 32 bits)
+and objid (low 32 bits) in ``pg_locks``."""
+APPLICATION_NAME = "reporting-assets sync {sync_id}"
+"""The ``application_name`` of a session's connection, so a blocked session can name the holder."""
 TARGET_SYSTEM = "sample_target"
 
 
@@ -141,6 +153,8 @@ class _Customer:
     created: list[OrderRecord] = field(default_factory=list)
     updated: list[OrderRecord] = field(default_factory=list)
     causes: dict[str, list[str]] = field(default_factory=dict)
+    blocked_by: str | None = None
+    """Who held the customer's sync lock when this session wanted it (it then did not start)."""
 
 
 def describe(exc: BaseException) -> str:
@@ -321,6 +335,7 @@ class SyncSession:
                     )
                     self._sync_all()
                     status = session_status([c.line for c in self.customers])
+                    error = self._not_started()
                 except BaseException as exc:
                     status = "failed" if isinstance(exc, Exception) else "canceled"
                     error = describe(exc)
@@ -328,6 +343,18 @@ class SyncSession:
                     self._interrupt_guard(lambda: self._finalize(folder, status, error, handler))
                     raise
                 return self._finalize(folder, status, error, handler)
+
+    def _not_started(self) -> str | None:
+        """Why the session did not start, when every customer in scope was locked by another."""
+        if not self.customers or not all(c.blocked_by for c in self.customers):
+            return None
+        if len(self.customers) == 1:
+            return self.customers[0].line.error
+        holders = ", ".join(f"{c.line.customer_key}: {c.blocked_by}" for c in self.customers)
+        return (
+            f"Not started: every customer in scope is being synced by another session ({holders}), so "
+            f"nothing was attempted; the records stay pending. Re-run when those sessions have finished."
+        )
 
     def _interrupt_guard(self, work: Callable[[], object]) -> None:
         """Finish the reports even if a second termination signal arrives meanwhile."""
@@ -344,6 +371,11 @@ class SyncSession:
 
     def _sync_all(self) -> None:
         with connect(self.url, doing=f"running sync session {self.sync_id}") as conn:
+            conn.execute(
+                "SELECT set_config('application_name', %(name)s, false)",
+                {"name": APPLICATION_NAME.format(sync_id=self.sync_id)},
+            )
+            conn.commit()
             keys = [c.line.customer_key for c in self.customers]
             if self.request.sample_day is not None:
                 load_sample_orders(conn, keys, self.request.sample_day)
@@ -453,6 +485,54 @@ class SyncSession:
         if not customer.records:
             log.info("se-008", "%s: nothing pending, nothing to do", line.customer_name)
             return
+        if self.request.execute and not self._lock(conn, customer):
+            return
+        try:
+            self._customer_records(conn, target, customer, mismatched)
+        finally:
+            if self.request.execute:
+                try:
+                    conn.execute(ADVISORY_UNLOCK_SQL, {"key": line.customer_key})
+                    conn.commit()
+                except Exception as exc:  # closing the connection releases the lock anyway
+                    log.warning(
+                        "se-018", "Could not release the sync lock of %s: %s", line.customer_name, exc
+                    )
+
+    def _lock(self, conn: Connection, customer: _Customer) -> bool:
+        """Take the customer's sync lock; when another session holds it, this customer does not
+        start: nothing is attempted, its records are left untouched, and its error names the holder."""
+        line = customer.line
+        locked = conn.execute(ADVISORY_LOCK_SQL, {"key": line.customer_key}).fetchone()
+        conn.commit()
+        if locked and locked["locked"]:
+            return True
+        customer.blocked_by = self._lock_holder(conn, line.customer_key)
+        conn.commit()
+        line.error = (
+            f"Not started: {customer.blocked_by} is syncing {line.customer_name} and holds its sync lock, so "
+            f"this session attempted none of its {len(customer.records)} record(s); they stay pending. "
+            f"Re-run when that session has finished."
+        )
+        log.warning("se-019", "%s: %s", line.customer_name, line.error)
+        return False
+
+    @staticmethod
+    def _lock_holder(conn: Connection, customer_key: str) -> str:
+        """The session (or other connection) holding ``customer_key``'s sync lock, for the message."""
+        holder = conn.execute(LOCK_HOLDER_SQL, {"key": customer_key}).fetchone()
+        if holder is None:
+            return "another sync session (it has finished since)"
+        prefix = APPLICATION_NAME.format(sync_id="")
+        name = holder["application_name"] or ""
+        if name.startswith(prefix):
+            return f"sync session {name.removeprefix(prefix)}"
+        return f"another database connection (backend pid {holder['pid']}, not a sync session)"
+
+    def _customer_records(
+        self, conn: Connection, target: SampleTarget, customer: _Customer, mismatched: Mapping[int, str]
+    ) -> None:
+        """Record the dropdown mismatches, then plan (dry run) or sync the sendable records."""
         writes = store.PendingWrites()
         with _counters_kept_on_commit(customer):
             for record in customer.records:
@@ -468,36 +548,14 @@ class SyncSession:
         if not self.request.execute:
             self._plan_customer(conn, customer, sendable)
             return
-        locked = conn.execute(ADVISORY_LOCK_SQL, {"key": line.customer_key}).fetchone()
-        conn.commit()
-        if not locked or not locked["locked"]:
-            writes = store.PendingWrites()
-            message = (
-                f"Another sync session is syncing {line.customer_name} right now (see "
-                f"reporting.sync_sessions where status = 'running'); nothing was sent for it. Re-run when "
-                f"that session has finished."
-            )
-            for record in sendable:
-                self._fail(customer, writes, record, None, "locked", message, None)
-            self._write(conn, customer, None, writes)
+        with _counters_kept_on_commit(customer):
+            group_id = self._ensure_group(conn, target, customer, sendable)
+        if group_id is None:
             return
-        try:
-            with _counters_kept_on_commit(customer):
-                group_id = self._ensure_group(conn, target, customer, sendable)
-            if group_id is None:
-                return
-            size = self.profile.batch_size
-            total = (len(sendable) + size - 1) // size
-            for number, start in enumerate(range(0, len(sendable), size), start=1):
-                self._sync_batch(
-                    conn, target, customer, group_id, number, total, sendable[start : start + size]
-                )
-        finally:
-            try:
-                conn.execute(ADVISORY_UNLOCK_SQL, {"key": line.customer_key})
-                conn.commit()
-            except Exception as exc:  # closing the connection releases the lock anyway
-                log.warning("se-018", "Could not release the sync lock of %s: %s", line.customer_name, exc)
+        size = self.profile.batch_size
+        total = (len(sendable) + size - 1) // size
+        for number, start in enumerate(range(0, len(sendable), size), start=1):
+            self._sync_batch(conn, target, customer, group_id, number, total, sendable[start : start + size])
 
     def _fail(
         self,
@@ -923,7 +981,7 @@ class SyncSession:
         line = customer.line
         line.finished_at = dt.datetime.now(dt.UTC)
         line.seconds = round(time.perf_counter() - customer.started, 3)
-        line.status = _status(line)
+        line.status = store.NOT_STARTED if customer.blocked_by else _status(line)
         store.upsert_customer(conn, self._id, line)
         conn.commit()
         log.info(
@@ -991,7 +1049,7 @@ class SyncSession:
         """Every customer's report and the executive summary, whatever happened before."""
         for customer in self.customers:
             line = customer.line
-            if line.status in ("pending", "running"):
+            if line.status == "running" or (line.status == store.NOT_STARTED and not line.error):
                 reason = f"Not synced: the session was {status} before this customer finished."
                 if error:
                     reason += f" {error}"

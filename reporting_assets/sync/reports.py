@@ -33,8 +33,9 @@ STATUS_LABELS = {
     "failed": "❌ FAILED",
     "canceled": "❌ CANCELED",
     "running": "⏳ RUNNING",
-    "pending": "❌ NOT RUN",
+    store.NOT_STARTED: "⏸️ NOT STARTED",
 }
+NOT_STARTED_SESSION = "⏸️ NOT STARTED"
 FIXES = {
     "dropdown_mismatch": "Nothing was sent for these records. Apply the config fix in the example, "
     "then re-run.",
@@ -46,7 +47,6 @@ FIXES = {
     "session.",
     "subitem_failed": "The items exist; their subitems failed. The next session updates the items and "
     "retries the subitems (no duplicates).",
-    "locked": "Another session was syncing this customer at the same time; re-run when it has finished.",
     "not_run": "The session ended before these records were sent; they stay pending.",
     "session_failed": "The session failed; see the session error. The records stay pending.",
 }
@@ -176,8 +176,17 @@ class SessionSummary:
         return "🧪 DRY RUN (nothing sent, nothing changed)" if self.dry_run else "🚀 EXECUTED"
 
     @property
+    def not_started(self) -> bool:
+        """A failed session in which no customer started (each was locked by another session)."""
+        return (
+            self.status == "failed"
+            and bool(self.customers)
+            and all(c.line.status == store.NOT_STARTED and c.line.error for c in self.customers)
+        )
+
+    @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status, self.status)
+        return NOT_STARTED_SESSION if self.not_started else STATUS_LABELS.get(self.status, self.status)
 
     @property
     def customer_problems(self) -> list[CustomerView]:
@@ -190,6 +199,7 @@ class SessionSummary:
             "environment": self.environment,
             "dry_run": self.dry_run,
             "status": self.status,
+            "not_started": self.not_started,
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat(),
             "filters": self.filters,
@@ -255,7 +265,10 @@ def build_summary(
         "customers": len(customers),
         "customers_success": sum(1 for c in customers if c.line.status == "success"),
         "customers_partial": sum(1 for c in customers if c.line.status == "partial"),
-        "customers_failed": sum(1 for c in customers if c.line.status not in ("success", "partial")),
+        "customers_failed": sum(
+            1 for c in customers if c.line.status not in ("success", "partial", store.NOT_STARTED)
+        ),
+        "customers_not_started": sum(1 for c in customers if c.line.status == store.NOT_STARTED),
         "records_in_scope": sum(c.line.records_in_scope for c in customers),
         "records_processed": processed,
         "records_synced": sum(c.line.records_synced for c in customers),

@@ -16,6 +16,10 @@ from psycopg.types.json import Jsonb
 from reporting_assets.db.connection import Connection
 from reporting_assets.db.queries import query
 
+NOT_STARTED = "pending"
+"""The status of a customer line that never started: not reached yet, or (with its ``error``
+saying so) blocked because another session held the customer's sync lock."""
+
 
 @dataclass
 class CustomerLine:
@@ -24,7 +28,7 @@ class CustomerLine:
     customer_key: str
     customer_name: str
     position: int
-    status: str = "pending"
+    status: str = NOT_STARTED
     records_in_scope: int = 0
     records_processed: int = 0
     records_synced: int = 0

@@ -7,7 +7,7 @@ from typing import Any
 import dagster as dg
 
 from reporting_assets.db.queries import query
-from reporting_assets.partitions import PARTITIONS_START_DATE
+from reporting_assets.partitions import PARTITIONS_START_DATE, run_partition_key
 from reporting_assets.resources import PostgresResource
 
 TREND_WINDOW_DAYS = 30
@@ -25,7 +25,7 @@ trend_days = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START_DATE, time
     ),
 )
 def customer_trends(context: dg.AssetExecutionContext, postgres: PostgresResource) -> dg.MaterializeResult:
-    day = dt.date.fromisoformat(context.partition_key)
+    day = dt.date.fromisoformat(run_partition_key(context))
     with postgres.connection(doing=f"computing customer trends for {day}") as conn:
         rows = conn.execute(query("trends_window"), {"day": day, "window_days": TREND_WINDOW_DAYS}).fetchall()
     runs = sum(r["runs"] for r in rows)
