@@ -118,10 +118,10 @@ def generate_for_cli(request: Any) -> tuple[list[Any], str | None]:
 
     defs = loaded_definitions()
     from reporting_assets.errors import DatabaseUnavailableError
-    from reporting_assets.instance import repo_instance
+    from reporting_assets.instance import project_instance
     from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 
-    instance = repo_instance()
+    instance = project_instance()
     health = repository_health(instance, defs.get_repository_def(), request.window)
     defined = source_names(SOURCE_ASSET_KEYS)
     reader = event_log_reader(instance)
