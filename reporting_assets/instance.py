@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from reporting_assets.home import ensure_dagster_yaml, project_home
+from reporting_assets.home import HOME_ENV, ensure_dagster_yaml, project_home
 
 
 def project_instance(home: Path | None = None) -> dg.DagsterInstance:
@@ -21,7 +21,8 @@ def project_instance(home: Path | None = None) -> dg.DagsterInstance:
 
 
 def write_dotenv(home: Path | None = None) -> Path:
-    """Point ``DAGSTER_HOME`` at the project home so ``dagster dev`` and ``dg`` use the same instance.
+    """Point ``DAGSTER_HOME`` and ``REPORTING_HOME`` at the project home, so ``dagster dev``, ``dg``
+    and every process they start (code server, daemon, run workers) use the same instance and state.
 
     The dagster CLI loads ``.env`` from the working folder before it looks for DAGSTER_HOME.
     Other lines of an existing ``.env`` are kept.
@@ -29,7 +30,7 @@ def write_dotenv(home: Path | None = None) -> Path:
     root = home or project_home()
     path = root / ".env"
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    lines = [line for line in lines if not line.startswith("DAGSTER_HOME=")]
-    lines.append(f"DAGSTER_HOME={root}")
+    lines = [line for line in lines if not line.startswith(("DAGSTER_HOME=", f"{HOME_ENV}="))]
+    lines += [f"DAGSTER_HOME={root}", f"{HOME_ENV}={root}"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
