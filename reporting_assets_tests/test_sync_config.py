@@ -75,6 +75,24 @@ def test_invalid_settings_name_the_field_and_the_file(
     assert str(path) in str(error.value) or "sync.toml" in str(error.value)
 
 
+def test_an_unknown_key_in_a_user_file_names_the_key_the_table_and_the_file(tmp_path: Path) -> None:
+    text = REPO_CONFIG.replace("batch_size = 25", "batchsize = 25").replace(
+        "latency_ms = ", "latncy_ms = ", 1
+    )
+    path = config_file(tmp_path, text)
+    with pytest.raises(
+        SyncConfigError, match=r"unknown key 'batchsize' \(did you mean 'batch_size'\?\)"
+    ) as error:
+        load_config(path).profile("development")
+    message = str(error.value)
+    assert message.startswith(f"{path}, environment 'development': ")
+    assert "unknown key 'target.latncy_ms' (did you mean 'target.latency_ms'?); keys of [target]: " in message
+    with pytest.raises(
+        SyncConfigError, match=r"Environment 'prod' is not defined in the default config/sync\.toml"
+    ):
+        load_config().profile("prod")
+
+
 def test_missing_broken_or_unknown_files_and_environments(tmp_path: Path) -> None:
     with pytest.raises(SyncConfigError, match=r"does not exist\. Fix the path, or unset REPORTING_SYNC"):
         load_config(tmp_path / "nope.toml")
