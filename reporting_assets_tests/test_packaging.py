@@ -153,12 +153,22 @@ def test_the_wheel_installs_into_a_new_venv_and_runs_from_an_empty_folder(tmp_pa
     Dependencies come from the shared virtualenv through a ``.pth`` line, which Python appends
     after the new venv's own site-packages: reporting_assets itself can only come from the wheel.
     """
+    source = tmp_path / "source"  # exactly what the Dockerfile copies into its build stage
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "dagster.yaml"):
+        shutil.copy(REPO_ROOT / name, source / name)
+    shutil.copytree(
+        REPO_ROOT / "reporting_assets",
+        source / "reporting_assets",
+        symlinks=True,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     wheels = tmp_path / "wheels"
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), "."],
         capture_output=True,
         text=True,
-        cwd=REPO_ROOT,
+        cwd=source,
         timeout=300,
         check=False,
     )
