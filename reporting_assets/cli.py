@@ -15,24 +15,31 @@ from reporting_assets.errors import ReportingError
 from reporting_assets.redaction import redact
 
 UI_HINT = (
-    "Open the UI:  dagster dev   (from the repo root, then http://localhost:3000/assets/execution_reports)"
+    "Open the UI:  dagster dev -m reporting_assets.definitions   (from the project home, then "
+    "http://localhost:3000/assets/execution_reports)"
 )
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from reporting_assets.db.urls import redact, resolve_urls
+    from reporting_assets.db.urls import data_dir, redact, resolve_urls
     from reporting_assets.definitions import loaded_definitions
 
     defs = loaded_definitions()
     from reporting_assets.demo import DEMO_CUSTOMERS, run_demo
-    from reporting_assets.instance import repo_instance, write_dotenv
+    from reporting_assets.home import ensure_dagster_yaml, project_home
+    from reporting_assets.instance import project_instance, write_dotenv
 
+    home = project_home()
+    print(f"Project home: {home} (REPORTING_HOME, default: the current folder)", flush=True)
     urls = resolve_urls()
-    where = "embedded server in .data/postgres" if urls.embedded else "REPORTING_DATABASE_URL"
+    where = f"embedded server in {data_dir() / 'postgres'}" if urls.embedded else "REPORTING_DATABASE_URL"
     print(f"PostgreSQL: {redact(urls.reporting)} ({where})", flush=True)
-    dotenv = write_dotenv()
-    print(f"Wrote {dotenv} (DAGSTER_HOME) so `dagster dev` uses this instance", flush=True)
-    instance = repo_instance()
+    dagster_yaml, written = ensure_dagster_yaml(home)
+    if written:
+        print(f"Wrote {dagster_yaml} (the shipped default Dagster instance settings)", flush=True)
+    dotenv = write_dotenv(home)
+    print(f"Wrote {dotenv} (DAGSTER_HOME) so `dagster dev` and `dg` use this instance", flush=True)
+    instance = project_instance(home)
     result = run_demo(
         defs,
         instance,
@@ -123,16 +130,16 @@ def _cmd_customers(args: argparse.Namespace) -> int:
     from reporting_assets.db.connection import connect
     from reporting_assets.db.migrations import migrate
     from reporting_assets.db.urls import resolve_urls
-    from reporting_assets.instance import repo_instance
+    from reporting_assets.instance import project_instance
 
     url = resolve_urls().reporting
     migrate(url)
     with connect(url, doing="managing customers") as conn:
         if args.customers_command == "add":
-            customer = add_customer(conn, repo_instance(), args.name, args.key)
+            customer = add_customer(conn, project_instance(), args.name, args.key)
             print(f"Registered {customer.display_name!r} as partition key {customer.partition_key!r}")
         elif args.customers_command == "sync":
-            added = sync_partitions(conn, repo_instance())
+            added = sync_partitions(conn, project_instance())
             print(f"Added {len(added)} partition(s): {', '.join(added)}" if added else "In sync.")
         else:
             customers = list_customers(conn)
@@ -175,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = CommandParser(
         prog="reporting-assets",
         description="Reports people read, from Dagster pipeline runs. The database is "
-        "REPORTING_DATABASE_URL when set, else an embedded PostgreSQL in .data/postgres.",
+        "REPORTING_DATABASE_URL when set, else an embedded PostgreSQL in .data/postgres of the "
+        "project home (REPORTING_HOME, default: the current folder).",
         epilog="examples:\n"
         "  reporting-assets demo\n"
         "  reporting-assets customers add 'ACTIVELY BLACK'\n"

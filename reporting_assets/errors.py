@@ -33,3 +33,7 @@ class CustomerError(ReportingError):
 
 class ContractError(ReportingError):
     """Run-report metadata does not match the contract."""
+
+
+class ProjectHomeError(ReportingError):
+    """The project home (``REPORTING_HOME`` or the current folder) is missing or not writable."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -10,6 +11,9 @@ import psycopg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from reporting_assets.definitions import loaded_definitions
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+"""The checkout (tests run the CLIs from here, as the README does); the code never uses it."""
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 

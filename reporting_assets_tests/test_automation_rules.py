@@ -33,14 +33,13 @@ from reporting_assets.automation.store import store_reports
 from reporting_assets.automation.window import ReportWindow
 from reporting_assets.customers import add_customer
 from reporting_assets.db.connection import connect
-from reporting_assets.db.urls import PROJECT_ROOT
 from reporting_assets.execution_reports.events import run_infos
 from reporting_assets.execution_reports.service import render_partitions
 from reporting_assets.lineage.store import runs_for_partitions, store_lineage
 from reporting_assets.partitions import customer_day_partitions, parse_partition_key
 from reporting_assets.reporter import PipelineReporter, report_failures
 from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
-from reporting_assets_tests.helpers import QUIET
+from reporting_assets_tests.helpers import QUIET, REPO_ROOT
 from reporting_assets_tests.test_automation_support import assert_valid, truncate_automation, wipe
 
 CUSTOMER = "PELOTON"
@@ -240,9 +239,7 @@ def daemon_health(session_instance: dg.DagsterInstance) -> Iterator[AutomationHe
     """Stop the schedule through the instance, run one real sensor daemon iteration (the broken
     sensor's tick fails), then read health for the window around it."""
     origin = InProcessCodeLocationOrigin(
-        LoadableTargetOrigin(
-            module_name=__name__, attribute="health_defs", working_directory=str(PROJECT_ROOT)
-        ),
+        LoadableTargetOrigin(module_name=__name__, attribute="health_defs", working_directory=str(REPO_ROOT)),
         location_name=LOCATION,
     )
     instance = session_instance

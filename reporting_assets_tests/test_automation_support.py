@@ -27,12 +27,11 @@ from reporting_assets.automation import (
 from reporting_assets.automation.assets import JOB_NAME, SCHEDULE_NAME, run_config_for
 from reporting_assets.automation.cli import add_cli
 from reporting_assets.db.connection import connect
-from reporting_assets.db.urls import PROJECT_ROOT
 from reporting_assets.definitions import loaded_definitions
 from reporting_assets_tests.conftest import truncate_reporting
-from reporting_assets_tests.helpers import QUIET
+from reporting_assets_tests.helpers import QUIET, REPO_ROOT
 
-SCHEMA_PATH = PROJECT_ROOT / "docs" / "automation_report.schema.json"
+SCHEMA_PATH = REPO_ROOT / "docs" / "automation_report.schema.json"
 SEED_SECTIONS = ["metadata", "performance_metrics", "system_health", "recommendations"]
 SEED_KEYS = {
     "metadata": ["source", "report_generated_at", "time_window_hours"],

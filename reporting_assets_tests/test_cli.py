@@ -13,8 +13,7 @@ import psycopg
 import pytest
 
 from reporting_assets.cli import main
-from reporting_assets.db.urls import PROJECT_ROOT
-from reporting_assets_tests.helpers import render, report_rows, run_sources
+from reporting_assets_tests.helpers import REPO_ROOT, render, report_rows, run_sources
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -23,7 +22,7 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         timeout=120,
         check=False,
     )
@@ -113,7 +112,7 @@ def test_dagster_asset_materialize_cli_uses_the_postgres_instance(
     run_sources(instance, "ACTIVELY BLACK|2025-06-17")
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
     dagster = Path(sys.executable).with_name("dagster")
     result = subprocess.run(
         [
@@ -130,7 +129,7 @@ def test_dagster_asset_materialize_cli_uses_the_postgres_instance(
         capture_output=True,
         text=True,
         env={**os.environ, "DAGSTER_HOME": str(home)},
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         timeout=300,
         check=False,
     )

@@ -15,8 +15,7 @@ import pytest
 
 from reporting_assets.automation.errors import TimeWindowError
 from reporting_assets.automation.window import parse_report_time
-from reporting_assets.db.urls import PROJECT_ROOT
-from reporting_assets_tests.helpers import render, run_sources
+from reporting_assets_tests.helpers import REPO_ROOT, render, run_sources
 
 KEY = "PELOTON|2025-06-17"
 CLI = [sys.executable, "-m", "reporting_assets.cli"]
@@ -28,7 +27,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         env=dict(os.environ),
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         timeout=120,
         check=False,
     )
@@ -117,7 +116,7 @@ def test_a_reader_that_stops_after_one_line_ends_the_command_quietly(
         stdout=write_end,
         stderr=subprocess.PIPE,
         env=dict(os.environ),
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
     ) as process:
         os.close(write_end)
         with os.fdopen(read_end, "rb", buffering=0) as reader:
@@ -150,7 +149,7 @@ def test_every_command_ends_quietly_on_a_pipe_nobody_reads(args: list[str], rend
             stderr=subprocess.PIPE,
             text=True,
             env=dict(os.environ),
-            cwd=PROJECT_ROOT,
+            cwd=REPO_ROOT,
             timeout=120,
             check=False,
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 
-from reporting_assets.db.urls import PROJECT_ROOT
+from reporting_assets_tests.helpers import REPO_ROOT
 
 
 def test_no_url_starts_the_embedded_server_and_creates_both_databases(tmp_path: Path) -> None:
@@ -30,7 +30,7 @@ def test_no_url_starts_the_embedded_server_and_creates_both_databases(tmp_path: 
         "    print(c.execute('SHOW server_version').fetchone()[0])\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=120
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=120
     )
     assert result.returncode == 0, result.stderr
     embedded, reporting, dagster, applied, version = result.stdout.strip().splitlines()
@@ -43,7 +43,7 @@ def test_no_url_starts_the_embedded_server_and_creates_both_databases(tmp_path: 
     assert (tmp_path / "data" / "postgres" / "PG_VERSION").exists()
     # the process held the last handle: the server stopped when it exited; data stays
     second = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=120
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=120
     )
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip().splitlines()[3] == ""  # migrations already applied: data persisted
@@ -60,7 +60,7 @@ def test_external_url_starts_nothing(database_url: str, tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         env=env,
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         timeout=60,
     )
     assert result.returncode == 0, result.stderr

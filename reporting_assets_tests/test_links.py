@@ -11,11 +11,10 @@ import dagster as dg
 import psycopg
 import pytest
 
-from reporting_assets.db.urls import PROJECT_ROOT
 from reporting_assets.delivery.render import markdown_to_html
 from reporting_assets.execution_reports.assets import render_execution_reports
 from reporting_assets.resources import PostgresResource, ReportSettingsResource
-from reporting_assets_tests.helpers import QUIET, render, report_rows, run_sources
+from reporting_assets_tests.helpers import QUIET, REPO_ROOT, render, report_rows, run_sources
 
 HOSTILE_BASE_URLS = [
     "javascript:alert(1)",
@@ -37,7 +36,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         env=dict(os.environ),
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         timeout=120,
         check=False,
     )

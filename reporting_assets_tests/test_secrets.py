@@ -17,7 +17,7 @@ from dagster._serdes import serialize_value
 
 from reporting_assets.db.connection import Connection, connect
 from reporting_assets.db.shell import psql_invocation
-from reporting_assets.db.urls import PROJECT_ROOT, to_psycopg2_url, with_database
+from reporting_assets.db.urls import to_psycopg2_url, with_database
 from reporting_assets.delivery.errors import DeliveryAttemptError
 from reporting_assets.delivery.jobs import run_config_for
 from reporting_assets.delivery.recipients import add_recipient
@@ -26,6 +26,7 @@ from reporting_assets.errors import DatabaseUnavailableError, DatabaseUrlError
 from reporting_assets.exports.s3 import S3Resource, S3Settings, upload_file
 from reporting_assets.redaction import redact
 from reporting_assets.resources import PostgresResource
+from reporting_assets_tests.helpers import REPO_ROOT
 from reporting_assets_tests.test_delivery import (
     YESTERDAY,
     free_port,
@@ -47,7 +48,7 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         env={**os.environ, "REPORTING_DAGSTER_DATABASE_URL": "", **env},
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         timeout=120,
         check=False,
     )

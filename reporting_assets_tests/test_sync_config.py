@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from reporting_assets.db.urls import PROJECT_ROOT
 from reporting_assets.sync.config import DEFAULT_CONFIG_PATH, load_config
 from reporting_assets.sync.errors import SyncConfigError, SyncInputError
 from reporting_assets.sync.folders import SYNC_ID, SessionFolder, customer_slug, new_sync_id, parse_sync_id
 
-REPO_CONFIG = (PROJECT_ROOT / "config" / "sync.toml").read_text(encoding="utf-8")
+REPO_CONFIG = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
 
 
 def config_file(tmp_path: Path, text: str) -> Path:
@@ -76,8 +75,26 @@ def test_invalid_settings_name_the_field_and_the_file(
     assert str(path) in str(error.value) or "sync.toml" in str(error.value)
 
 
+def test_an_unknown_key_in_a_user_file_names_the_key_the_table_and_the_file(tmp_path: Path) -> None:
+    text = REPO_CONFIG.replace("batch_size = 25", "batchsize = 25").replace(
+        "latency_ms = ", "latncy_ms = ", 1
+    )
+    path = config_file(tmp_path, text)
+    with pytest.raises(
+        SyncConfigError, match=r"unknown key 'batchsize' \(did you mean 'batch_size'\?\)"
+    ) as error:
+        load_config(path).profile("development")
+    message = str(error.value)
+    assert message.startswith(f"{path}, environment 'development': ")
+    assert "unknown key 'target.latncy_ms' (did you mean 'target.latency_ms'?); keys of [target]: " in message
+    with pytest.raises(
+        SyncConfigError, match=r"Environment 'prod' is not defined in the default config/sync\.toml"
+    ):
+        load_config().profile("prod")
+
+
 def test_missing_broken_or_unknown_files_and_environments(tmp_path: Path) -> None:
-    with pytest.raises(SyncConfigError, match=r"does not exist\. Copy config/sync\.toml"):
+    with pytest.raises(SyncConfigError, match=r"does not exist\. Fix the path, or unset REPORTING_SYNC"):
         load_config(tmp_path / "nope.toml")
     with pytest.raises(SyncConfigError, match="is not valid TOML"):
         load_config(config_file(tmp_path, "[defaults\n"))

@@ -21,7 +21,6 @@ import psycopg
 import pytest
 
 from reporting_assets.db.connection import connect
-from reporting_assets.db.urls import PROJECT_ROOT
 from reporting_assets.errors import DatabaseUnavailableError
 from reporting_assets.resources import PostgresResource
 from reporting_assets.sync.assets import SYNC_JOB_NAME
@@ -29,6 +28,7 @@ from reporting_assets.sync.config import load_config
 from reporting_assets.sync.engine import SessionResult, SyncRequest, run_session
 from reporting_assets.sync.folders import SUMMARY_FILE, new_sync_id
 from reporting_assets.sync.sensors import failed_sync_run_sensor, stale_sync_sessions_sensor
+from reporting_assets_tests.helpers import REPO_ROOT
 from reporting_assets_tests.test_sync import (
     add_orders,
     check_summary_against_database,
@@ -126,7 +126,7 @@ def test_killed_run_is_finished_by_the_failure_sensor(
     reports = tmp_path / "reports"
     command = [sys.executable, "-m", "reporting_assets.sync.cli", "sync", "--environment", "test"]
     command += ["--config", str(config), "--reports-dir", str(reports), "--execute", "--quiet"]
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert wait_for_first_batch(database_url, process=process), process.communicate(timeout=5)
     finally:

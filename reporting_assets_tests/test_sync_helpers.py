@@ -18,10 +18,10 @@ import pytest
 from psycopg import sql
 
 from reporting_assets.db.connection import connect
-from reporting_assets.db.urls import PROJECT_ROOT
 from reporting_assets.sync.assets import SYNC_ID_TAG, SYNC_JOB_NAME, SYNC_OP_NAME
 from reporting_assets.sync.cli import sync_definitions
 from reporting_assets.sync.order_list import load_sample_orders
+from reporting_assets_tests.helpers import REPO_ROOT
 
 SYNC_TABLES = (
     ("reporting", "sync_record_errors"),
@@ -57,7 +57,7 @@ def write_config(folder: Path, environment: str = "test", extra: str = "", **tar
     lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
     path = folder / "sync.toml"
     path.write_text(
-        (PROJECT_ROOT / "config" / "sync.toml").read_text(encoding="utf-8") + "\n" + "\n".join(lines) + "\n"
+        (REPO_ROOT / "config" / "sync.toml").read_text(encoding="utf-8") + "\n" + "\n".join(lines) + "\n"
     )
     return path
 

@@ -126,10 +126,10 @@ def generate_for_cli(request: Any) -> tuple[list[Any], str | None]:
 
     defs = loaded_definitions()
     from reporting_assets.errors import DatabaseUnavailableError
-    from reporting_assets.instance import repo_instance
+    from reporting_assets.instance import project_instance
     from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 
-    instance = repo_instance()
+    instance = project_instance()
     # The definitions' own schedules and sensors, not defs.get_repository_def(): resolving the
     # repository rebinds the sensors of op jobs, and Dagster's copy passes ``owners`` on, which
     # prints a BetaWarning on every call. The names and default statuses are the same.

@@ -1,4 +1,4 @@
-"""A tiny, idempotent migration runner for the numbered files in ``sql/``.
+"""A tiny, idempotent migration runner for the numbered files in the package's ``sql/``.
 
 Each file is applied once, in order, inside its own transaction, and recorded with its
 checksum in ``reporting.schema_migrations``. An advisory lock serialises concurrent starts.
@@ -9,15 +9,16 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 
 import psycopg
 
 from reporting_assets.db.connection import connect
-from reporting_assets.db.urls import PROJECT_ROOT
 from reporting_assets.errors import MigrationError
 
-SQL_DIR = PROJECT_ROOT / "sql"
+SQL_DIR: Traversable = resources.files("reporting_assets") / "sql"
+"""Package data, so a wheel install migrates like a checkout (the repo's ``sql/`` points here)."""
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 _ADVISORY_LOCK_KEY = 7_210_431_001
 
@@ -26,31 +27,35 @@ _ADVISORY_LOCK_KEY = 7_210_431_001
 class Migration:
     version: str
     name: str
-    path: Path
+    path: Traversable
 
     @property
     def checksum(self) -> str:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
 
-def discover(sql_dir: Path = SQL_DIR) -> list[Migration]:
+def discover(sql_dir: Traversable = SQL_DIR) -> list[Migration]:
     if not sql_dir.is_dir():
-        raise MigrationError(f"Migration folder {sql_dir} is missing; run from a full checkout.")
+        raise MigrationError(
+            f"Migration folder {sql_dir} is missing: the installed package is incomplete; "
+            f"reinstall reporting_assets (pip install --force-reinstall reporting_assets)."
+        )
     found = []
-    for path in sorted(sql_dir.glob("*.sql")):
+    files = (p for p in sql_dir.iterdir() if p.name.endswith(".sql") and p.is_file())
+    for path in sorted(files, key=lambda p: p.name):
         match = _MIGRATION_NAME.match(path.name)
         if not match:
             raise MigrationError(
                 f"{path.name}: migration files must be named NNN_lower_snake.sql (e.g. 002_x.sql)."
             )
-        found.append(Migration(version=match.group(1), name=path.stem, path=path))
+        found.append(Migration(version=match.group(1), name=path.name.removesuffix(".sql"), path=path))
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
         raise MigrationError(f"Two migration files in {sql_dir} share a version number.")
     return found
 
 
-def migrate(url: str, sql_dir: Path = SQL_DIR) -> list[str]:
+def migrate(url: str, sql_dir: Traversable = SQL_DIR) -> list[str]:
     """Apply pending migrations; return the names applied (empty when up to date)."""
     migrations = discover(sql_dir)
     applied_now: list[str] = []

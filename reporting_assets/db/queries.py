@@ -1,12 +1,12 @@
-"""Named SQL statements kept as files in ``sql/queries/`` (values always bound as parameters)."""
+"""Named SQL statements kept as package data in ``sql/queries/`` (values always bound as parameters)."""
 
 from __future__ import annotations
 
 from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
 
-from reporting_assets.db.urls import PROJECT_ROOT
-
-QUERIES_DIR = PROJECT_ROOT / "sql" / "queries"
+QUERIES_DIR: Traversable = resources.files("reporting_assets") / "sql" / "queries"
 
 
 @cache
@@ -14,5 +14,7 @@ def query(name: str) -> str:
     """The text of ``sql/queries/<name>.sql``."""
     path = QUERIES_DIR / f"{name}.sql"
     if not path.is_file():
-        raise FileNotFoundError(f"SQL file {path} is missing; run from a full checkout.")
+        raise FileNotFoundError(
+            f"SQL file {path} is missing: the installed package is incomplete; reinstall reporting_assets."
+        )
     return path.read_text(encoding="utf-8")

@@ -1,7 +1,8 @@
 """Which PostgreSQL server the project uses, resolved at run time (never at import time).
 
 With ``REPORTING_DATABASE_URL`` set, that server is used and nothing is started. Without it,
-a real PostgreSQL from the ``pgserver`` wheel runs in the project's data folder. Dagster's own
+a real PostgreSQL from the ``pgserver`` wheel runs in the data folder (``.data/`` in the
+project home, see :mod:`reporting_assets.home`). Dagster's own
 storage lives in a separate database (``dagster``) on the same server.
 """
 
@@ -17,6 +18,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from reporting_assets.errors import DatabaseUnavailableError, DatabaseUrlError
+from reporting_assets.home import project_home
 from reporting_assets.redaction import redact as redact
 
 DATABASE_URL_ENV = "REPORTING_DATABASE_URL"
@@ -24,7 +26,6 @@ DAGSTER_DATABASE_URL_ENV = "REPORTING_DAGSTER_DATABASE_URL"
 DATA_DIR_ENV = "REPORTING_DATA_DIR"
 REPORTING_DATABASE = "reporting"
 DAGSTER_DATABASE = "dagster"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,10 @@ def with_database(url: str, database: str) -> str:
 
 
 def data_dir() -> Path:
-    """The project's data folder (embedded PostgreSQL lives in ``postgres/`` below it)."""
-    return Path(os.environ.get(DATA_DIR_ENV) or PROJECT_ROOT / ".data").resolve()
+    """The data folder: ``REPORTING_DATA_DIR``, else ``.data/`` in the project home (embedded
+    PostgreSQL lives in ``postgres/`` below it)."""
+    configured = os.environ.get(DATA_DIR_ENV, "").strip()
+    return Path(configured).expanduser().resolve() if configured else project_home() / ".data"
 
 
 def resolve_urls() -> DatabaseUrls:

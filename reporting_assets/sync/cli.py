@@ -142,9 +142,9 @@ def sync_command(args: argparse.Namespace, *, instance: Any = None, out: IO[str]
         for key in customers:
             get_customer(conn, key)  # unknown: an error naming close matches
     if instance is None:
-        from reporting_assets.instance import repo_instance
+        from reporting_assets.instance import project_instance
 
-        instance = repo_instance()
+        instance = project_instance()
     sync_id = new_sync_id(dt.datetime.now(dt.UTC))
     root = reports_root(args.reports_dir)
     mode = "EXECUTE" if args.execute else "DRY RUN (nothing will change; add --execute to apply)"

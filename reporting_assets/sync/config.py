@@ -15,19 +15,25 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from reporting_assets.db.urls import PROJECT_ROOT
 from reporting_assets.logging_ids import LoggingConfigError, get_logger, parse_levels
 from reporting_assets.sync.errors import SyncConfigError
 
 log = get_logger(__name__)
 
 CONFIG_ENV = "REPORTING_SYNC_CONFIG"
-DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config" / "sync.toml"
+DEFAULT_CONFIG_PATH: Traversable = resources.files("reporting_assets") / "config" / "sync.toml"
+"""The default shipped as package data (the repo's ``config/`` points here)."""
+DEFAULT_CONFIG_SOURCE = (
+    f"the default config/sync.toml shipped with reporting_assets (to change it, copy it and set "
+    f"{CONFIG_ENV} to the copy)"
+)
 SOURCE_COLUMNS = ("order_id", "product", "quantity", "delivery_date", "status")
 """Columns of ``reporting.sync_order_list`` a field mapping may read."""
 REQUIRED_FIELDS = ("order_id", "product")
@@ -146,22 +152,45 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(root)"
 
 
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
+def _problem(err: Any) -> str:
+    """One validation error; an unknown key names the keys its table allows and the closest one."""
+    loc = tuple(err["loc"])
+    if err["type"] != "extra_forbidden":
+        return f"'{_field_path(loc)}': {err['msg']} (got {err.get('input')!r})"
+    model: Any = SyncProfile
+    for part in loc[:-1]:
+        if get_origin(model) is dict:  # a table of named entries, e.g. [dropdowns.<column>]
+            model = get_args(model)[1]
+            continue
+        field = model.model_fields.get(str(part)) if _is_model(model) else None
+        model = field.annotation if field else None
+    if not _is_model(model):
+        model = None
+    allowed = [k for k in model.model_fields if k != "environment"] if model else []
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+    hint = f" (did you mean '{_field_path((*loc[:-1], close[0]))}'?)" if close else ""
+    table = f"[{_field_path(loc[:-1])}]" if len(loc) > 1 else "[defaults] and [environments.<name>]"
+    known = f"; keys of {table}: {', '.join(allowed)}" if allowed else ""
+    return f"unknown key '{_field_path(loc)}'{hint}{known}"
+
+
 @dataclass(frozen=True)
 class SyncConfig:
     """The parsed file: defaults and the named environment profiles."""
 
-    path: Path
+    path: Traversable
     default_environment: str
     defaults: Mapping[str, Any]
     environments: Mapping[str, Mapping[str, Any]]
 
     @property
     def source(self) -> str:
-        """The file as users know it (relative to the repo root when inside it)."""
-        try:
-            return str(self.path.resolve().relative_to(PROJECT_ROOT))
-        except ValueError:
-            return str(self.path)
+        """The file as users know it: the shipped default, or the user's file as given."""
+        return DEFAULT_CONFIG_SOURCE if self.path == DEFAULT_CONFIG_PATH else str(self.path)
 
     def profile(self, environment: str | None = None) -> SyncProfile:
         """The validated settings of one environment (default: ``default_environment``)."""
@@ -179,10 +208,7 @@ class SyncConfig:
         try:
             profile = SyncProfile.model_validate({**raw, "environment": name})
         except ValidationError as exc:
-            problems = "; ".join(
-                f"'{_field_path(err['loc'])}': {err['msg']} (got {err.get('input')!r})"
-                for err in exc.errors()[:5]
-            )
+            problems = "; ".join(_problem(err) for err in exc.errors()[:5])
             raise SyncConfigError(f"{where}: {problems}. See docs/sync.md#config.") from exc
         _check_profile(profile, where, self.source)
         log.debug("sc-001", "Loaded sync profile %s from %s", name, self.source)
@@ -233,8 +259,8 @@ def _check_profile(profile: SyncProfile, where: str, source: str) -> None:
         raise SyncConfigError(str(exc)) from exc
 
 
-def config_path(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Path:
-    """The file to read: the argument, else ``REPORTING_SYNC_CONFIG``, else ``config/sync.toml``."""
+def config_path(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Traversable:
+    """The file to read: the argument, else ``REPORTING_SYNC_CONFIG``, else the shipped default."""
     env = os.environ if environ is None else environ
     if path:
         return Path(path)
@@ -250,8 +276,9 @@ def load_config(path: str | Path | None = None) -> SyncConfig:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SyncConfigError(
-            f"Sync config {file} does not exist. Copy config/sync.toml from the repo or set "
-            f"{CONFIG_ENV} to your file."
+            f"Sync config {file} does not exist. Fix the path, or unset {CONFIG_ENV} to use "
+            f"the default config/sync.toml shipped with reporting_assets (the README's "
+            f"'Project home' section shows how to start a copy)."
         ) from None
     except OSError as exc:
         raise SyncConfigError(f"Sync config {file} cannot be read: {exc.strerror or exc}.") from exc

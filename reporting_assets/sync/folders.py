@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from reporting_assets.db.urls import PROJECT_ROOT
+from reporting_assets.home import project_home
 from reporting_assets.logging_ids import get_logger
 from reporting_assets.sync.errors import ReportsFolderError, SyncInputError
 
@@ -65,11 +65,12 @@ def customer_slug(customer_key: str) -> str:
 
 
 def reports_root(root: str | Path | None = None) -> Path:
-    """The reports root: the argument, else ``REPORTING_REPORTS_DIR``, else ``reports/`` in the repo."""
+    """The reports root: the argument, else ``REPORTING_REPORTS_DIR``, else ``reports/`` in the
+    project home."""
     if root:
         return Path(root).expanduser().absolute()
     env = os.environ.get(REPORTS_DIR_ENV, "").strip()
-    return Path(env).expanduser().absolute() if env else PROJECT_ROOT / "reports"
+    return Path(env).expanduser().absolute() if env else project_home() / "reports"
 
 
 def _explain(exc: OSError) -> str:
