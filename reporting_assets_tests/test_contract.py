@@ -293,9 +293,9 @@ def test_change_counts_are_weighted_by_count() -> None:
 def test_rejected_change_does_not_corrupt_the_counters() -> None:
     reporter = make_reporter()
     reporter.log_change("new_order", "valid", key="ACT-2025-001")
-    with pytest.raises(ValueError):
+    with pytest.raises(ContractError, match=r"change 'Not A Category' .*field 'category'"):
         reporter.log_change("Not A Category", "rejected")
-    with pytest.raises(ValueError):
+    with pytest.raises(ContractError, match=r"field 'count': Input should be greater than or equal to 1"):
         reporter.log_change("new_order", "rejected: count must be >= 1", count=0)
     report = reporter.build()
     assert report.changes_total == 1
@@ -305,9 +305,9 @@ def test_rejected_change_does_not_corrupt_the_counters() -> None:
 def test_changes_past_the_cap_are_validated_like_the_others() -> None:
     reporter = make_reporter(max_changes=1)
     reporter.log_change("new_order", "kept")
-    with pytest.raises(ValueError):
+    with pytest.raises(ContractError, match=r"field 'category'"):
         reporter.log_change("Not A Category", "past the cap")
-    with pytest.raises(ValueError):
+    with pytest.raises(ContractError, match=r"field 'count'"):
         reporter.log_change("new_order", "past the cap", count=-5)
     report = reporter.build()  # and the contract can still be built
     assert report.change_counts == {"new_order": 1}
@@ -332,7 +332,7 @@ def test_status_defaults() -> None:
 
 
 def test_invalid_status_is_rejected_by_the_contract() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(ContractError, match=r"order_sync run report for 'ACTIVELY BLACK' on 2025-06-17 .*field 'status'"):
         make_reporter().build(status="exploded")  # type: ignore[arg-type]
 
 

@@ -7,6 +7,8 @@ import psycopg
 import pytest
 
 from reporting_assets.customers import (
+    Customer,
+    Registration,
     add_customer,
     get_customer,
     key_problem,
@@ -115,14 +117,14 @@ def _rows(conn: psycopg.Connection) -> list[dict]:
 def test_add_customer_is_idempotent(conn: psycopg.Connection, instance: dg.DagsterInstance) -> None:
     first = add_customer(conn, instance, "ACTIVELY BLACK")
     second = add_customer(conn, instance, "ACTIVELY BLACK")
-    assert first == second
-    assert first.partition_key == "ACTIVELY BLACK" and first.display_name == "ACTIVELY BLACK"
+    assert (first.outcome, second.outcome) == ("registered", "unchanged")
+    assert first.customer == second.customer == Customer("ACTIVELY BLACK", "ACTIVELY BLACK")
     assert _rows(conn) == [{"partition_key": "ACTIVELY BLACK", "display_name": "ACTIVELY BLACK"}]
     assert instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME) == ["ACTIVELY BLACK"]
 
 
 def test_add_customer_strips_display_name(conn: psycopg.Connection, instance: dg.DagsterInstance) -> None:
-    customer = add_customer(conn, instance, "  PELOTON  ")
+    customer = add_customer(conn, instance, "  PELOTON  ").customer
     assert customer.partition_key == "PELOTON" and customer.display_name == "PELOTON"
     assert instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME) == ["PELOTON"]
 
@@ -134,9 +136,10 @@ def test_rename_via_same_key_updates_display_name(
     created = conn.execute(
         "SELECT created_at, updated_at FROM reporting.customers WHERE partition_key = 'PELOTON'"
     ).fetchone()
-    renamed = add_customer(conn, instance, "Peloton Interactive, Inc.", key="PELOTON")
-    assert renamed.partition_key == "PELOTON"
-    assert renamed.display_name == "Peloton Interactive, Inc."
+    renamed = add_customer(conn, instance, "Peloton Interactive, Inc.", key="PELOTON", rename=True)
+    assert renamed == Registration(
+        Customer("PELOTON", "Peloton Interactive, Inc."), "renamed", previous_name="PELOTON"
+    )
     assert _rows(conn) == [{"partition_key": "PELOTON", "display_name": "Peloton Interactive, Inc."}]
     after = conn.execute(
         "SELECT created_at, updated_at FROM reporting.customers WHERE partition_key = 'PELOTON'"
@@ -158,7 +161,7 @@ def test_bad_display_name_without_key_suggests_one(
     assert _rows(conn) == []
     assert instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME) == []
     # the suggested key works
-    customer = add_customer(conn, instance, "ACME/EU | Retail", key=suggest_key("ACME/EU | Retail"))
+    customer = add_customer(conn, instance, "ACME/EU | Retail", key=suggest_key("ACME/EU | Retail")).customer
     assert customer == get_customer(conn, "ACME-EU - Retail")
     assert customer.display_name == "ACME/EU | Retail"
 
