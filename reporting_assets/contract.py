@@ -75,7 +75,7 @@ class DatabaseOperations(_Model):
 
 
 class Metrics(_Model):
-    """Seed 000's performance JSON, plus free-form numeric metrics from ``log_metric``."""
+    """The performance figures every run reports, plus free-form numeric metrics from ``log_metric``."""
 
     execution_time_seconds: Annotated[float, Field(ge=0)] = 0.0
     records_per_second: Annotated[float, Field(ge=0)] = 0.0

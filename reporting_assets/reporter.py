@@ -1,4 +1,4 @@
-"""``PipelineReporter``: how a pipeline run builds its run-report contract (seed 000's API).
+"""``PipelineReporter``: how a pipeline run builds its run-report contract.
 
 Pipelines never write metadata keys by hand: they log changes, metrics, warnings and errors
 here and return :meth:`PipelineReporter.materialize_result`. Inside a Dagster asset, wrap the
@@ -221,7 +221,7 @@ class PipelineReporter:
         return dg.MaterializeResult(metadata=self.to_metadata(status))
 
     def generate_markdown(self) -> str:
-        """The seed 000 report for this run as it stands (no day-over-day comparison)."""
+        """The execution report for this run as it stands (no day-over-day comparison)."""
         from reporting_assets.execution_reports.render import render_report
 
         return render_report(self.build(), previous=None, run_url=None, generated_at=None)
