@@ -125,9 +125,9 @@ class PipelineReporter:
         elif name.startswith("api_calls."):
             self.api_calls[name.removeprefix("api_calls.")] = int(number)
         else:
-            self.custom_metrics[name] = number
+            self.custom_metrics[name] = float(number)
         if previous is not None:
-            self.previous_metrics[name] = previous
+            self.previous_metrics[name] = float(previous)
 
     def count_api_calls(self, system: str, calls: int = 1) -> None:
         refuse_control_characters(system, "API system name", ContractError)
@@ -140,7 +140,9 @@ class PipelineReporter:
         self.database_operations[kind] += int(self._finite(f"database {kind}", operations))
 
     def _finite(self, what: str, value: float) -> float:
-        """``value`` as a float, or a ContractError naming ``what`` when it is not a finite number."""
+        """``value`` as a number, or a ContractError naming ``what`` when it is not a finite one."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value  # exact, however large (a float would round big counts)
         try:
             number = float(value)
         except (TypeError, ValueError):

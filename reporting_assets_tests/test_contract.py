@@ -531,3 +531,12 @@ def test_control_characters_in_names_read_back_are_refused_without_echoing_them(
     )
     assert "U+2028 (LINE SEPARATOR) at position 4" in message
     assert not any(c in message for c in "\n\x1b\x07\u2028")
+
+
+def test_whole_number_metrics_stay_exact() -> None:
+    reporter = make_reporter()
+    reporter.log_metric("records_processed", 12_345_678_901_234_567)
+    reporter.count_api_calls("crm", 9_007_199_254_740_993)
+    report = reporter.build()
+    assert report.counts.records_processed == 12_345_678_901_234_567
+    assert report.metrics.api_calls == {"crm": 9_007_199_254_740_993}
