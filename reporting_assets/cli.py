@@ -136,8 +136,14 @@ def _cmd_customers(args: argparse.Namespace) -> int:
     migrate(url)
     with connect(url, doing="managing customers") as conn:
         if args.customers_command == "add":
-            customer = add_customer(conn, project_instance(), args.name, args.key)
-            print(f"Registered {customer.display_name!r} as partition key {customer.partition_key!r}")
+            done = add_customer(conn, project_instance(), args.name, args.key, rename=args.rename)
+            name, key = done.customer.display_name, done.customer.partition_key
+            if done.outcome == "renamed":
+                print(f"Partition key {key!r} renamed from {done.previous_name!r} to {name!r}")
+            elif done.outcome == "unchanged":
+                print(f"{name!r} is already registered as partition key {key!r}; nothing changed")
+            else:
+                print(f"Registered {name!r} as partition key {key!r}")
         elif args.customers_command == "sync":
             added = sync_partitions(conn, project_instance())
             print(f"Added {len(added)} partition(s): {', '.join(added)}" if added else "In sync.")
@@ -239,6 +245,11 @@ def build_parser() -> argparse.ArgumentParser:
     add = c_sub.add_parser("add", help="register a customer (and its Dagster partition)")
     add.add_argument("name", help="display name, e.g. 'ACTIVELY BLACK'")
     add.add_argument("--key", help="partition key when the name cannot be one (no | , / \\ ..)")
+    add.add_argument(
+        "--rename",
+        action="store_true",
+        help="give an already registered --key this new display name (refused without it)",
+    )
     lst = c_sub.add_parser("list", help="list registered customers")
     lst.add_argument("--json", action="store_true", help="print JSON")
     c_sub.add_parser("sync", help="add registered customers missing from Dagster's partitions")

@@ -12,24 +12,40 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from reporting_assets.errors import ContractError
+from reporting_assets.text_rules import control_character_problem
 
 SCHEMA_VERSION: Literal[1] = 1
 SUPPORTED_SCHEMA_VERSIONS = (1,)
 RUN_REPORT_METADATA_KEY = "run_report"
 DEFAULT_MAX_CHANGES = 1_000
 
+
+def _no_control_characters(value: Any) -> Any:
+    """Names reach terminals, markdown and HTML emails: refuse ESC, BEL, line breaks..."""
+    if isinstance(value, str):
+        problem = control_character_problem(value, "name")
+        if problem:
+            raise ValueError(problem)
+    return value
+
+
+_Clean = BeforeValidator(_no_control_characters)
 Status = Literal["success", "failed", "partial"]
-PipelineType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,99}$")]
+PipelineType = Annotated[str, _Clean, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,99}$")]
 Text = Annotated[str, StringConstraints(max_length=10_000)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Name = Annotated[str, _Clean, StringConstraints(min_length=1, max_length=255)]
+Key = Annotated[str, _Clean, StringConstraints(max_length=255)]
+MetricName = Annotated[str, _Clean, StringConstraints(max_length=100)]
 NonNegative = Annotated[int, Field(ge=0)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    # NaN and infinities are refused in every numeric field: they cannot be compared with
+    # yesterday's value and are not JSON (Dagster's event log would store NaN/Infinity)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
 
 
 class Change(_Model):
@@ -37,7 +53,7 @@ class Change(_Model):
 
     category: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
     description: Text
-    key: Annotated[str, StringConstraints(max_length=255)] | None = None
+    key: Key | None = None
     before: Text | None = None
     after: Text | None = None
     quantity: int | None = None
@@ -59,16 +75,16 @@ class DatabaseOperations(_Model):
 
 
 class Metrics(_Model):
-    """Seed 000's performance JSON, plus free-form numeric metrics from ``log_metric``."""
+    """The performance figures every run reports, plus free-form numeric metrics from ``log_metric``."""
 
     execution_time_seconds: Annotated[float, Field(ge=0)] = 0.0
     records_per_second: Annotated[float, Field(ge=0)] = 0.0
     database_operations: DatabaseOperations = DatabaseOperations()
-    api_calls: dict[Annotated[str, StringConstraints(max_length=100)], NonNegative] = {}
+    api_calls: dict[MetricName, NonNegative] = {}
     error_count: NonNegative = 0
     warning_count: NonNegative = 0
-    custom: dict[Annotated[str, StringConstraints(max_length=100)], float] = {}
-    previous: dict[Annotated[str, StringConstraints(max_length=100)], float] = {}
+    custom: dict[MetricName, float] = {}
+    previous: dict[MetricName, float] = {}
 
 
 class ManufacturingSummary(_Model):
@@ -95,14 +111,14 @@ class RunReport(_Model):
     pipeline_type: PipelineType
     execution_date: dt.date
     status: Status
-    run_id: Annotated[str, StringConstraints(max_length=255)] | None = None
-    external_execution_id: Annotated[str, StringConstraints(max_length=255)] | None = None
+    run_id: Key | None = None
+    external_execution_id: Key | None = None
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
     counts: Counts = Counts()
     changes: list[Change] = []
     changes_total: NonNegative = 0
-    change_counts: dict[Annotated[str, StringConstraints(max_length=64)], NonNegative] = {}
+    change_counts: dict[Annotated[str, _Clean, StringConstraints(max_length=64)], NonNegative] = {}
     manufacturing: ManufacturingSummary | None = None
     shipping: ShippingSummary | None = None
     metrics: Metrics = Metrics()
@@ -130,7 +146,14 @@ class RunReport(_Model):
 def _field_path(loc: tuple[int | str, ...]) -> str:
     path = ""
     for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part == "[key]":  # the problem is the dict key itself
+            path += " (key)"
+        else:
+            # a dict key is producer data: never print its control characters raw
+            shown = repr(part) if control_character_problem(part, "key") else part
+            path += f".{shown}" if path else shown
     return path or "(root)"
 
 
@@ -151,15 +174,20 @@ def parse_run_report(raw: Any, *, source: str) -> RunReport:
     try:
         return RunReport.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"field '{_field_path(err['loc'])}': {err['msg']} (got {_short(err.get('input'))})"
-            for err in exc.errors()[:5]
-        )
-        more = f" (+{exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
         raise ContractError(
-            f"{source}: run_report does not match contract v{SCHEMA_VERSION}: {problems}{more}. "
-            f"See docs/contract.md."
+            f"{source}: run_report does not match contract v{SCHEMA_VERSION}: "
+            f"{describe_problems(exc)}. See docs/contract.md."
         ) from exc
+
+
+def describe_problems(exc: ValidationError) -> str:
+    """The first five problems of a validation error, each naming its field and input."""
+    problems = "; ".join(
+        f"field '{_field_path(err['loc'])}': {err['msg']} (got {_short(err.get('input'))})"
+        for err in exc.errors()[:5]
+    )
+    more = f" (+{exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
+    return problems + more
 
 
 def _short(value: Any) -> str:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import Any, Literal, LiteralString
 
 import dagster as dg
+import psycopg
 
 from reporting_assets.db.connection import Connection
 from reporting_assets.errors import CustomerError
 from reporting_assets.partitions import CUSTOMERS_PARTITIONS_NAME
+from reporting_assets.text_rules import refuse_control_characters
 
 _KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 &'._-]{0,99}$")
 KEY_RULES = (
@@ -47,13 +50,30 @@ def validate_key(key: str) -> str:
     return key
 
 
+@dataclass(frozen=True)
+class Registration:
+    """What ``add_customer`` did, so the CLI can say it: registered, unchanged or renamed."""
+
+    customer: Customer
+    outcome: Literal["registered", "unchanged", "renamed"]
+    previous_name: str | None = None
+
+
 def add_customer(
     conn: Connection,
     instance: dg.DagsterInstance | None,
     display_name: str,
     key: str | None = None,
-) -> Customer:
-    """Register (or rename) a customer and add its Dagster partition. Idempotent."""
+    *,
+    rename: bool = False,
+) -> Registration:
+    """Register a customer and add its Dagster partition; re-adding the same one is a no-op.
+
+    Keys and display names are unique without regard to case, so ``peloton`` next to
+    ``PELOTON`` is refused rather than becoming a second customer. An existing key with another
+    display name is only renamed when ``rename`` is given, never silently.
+    """
+    refuse_control_characters(display_name, "customer display name", CustomerError)
     display_name = display_name.strip()
     if not display_name:
         raise CustomerError("A customer needs a non-empty display name.")
@@ -68,17 +88,73 @@ def add_customer(
             )
         key = display_name
     validate_key(key)
-    conn.execute(
-        """INSERT INTO reporting.customers (partition_key, display_name) VALUES (%s, %s)
-           ON CONFLICT (partition_key) DO UPDATE SET display_name = EXCLUDED.display_name,
-               updated_at = now()
-           WHERE reporting.customers.display_name IS DISTINCT FROM EXCLUDED.display_name""",
-        (key, display_name),
-    )
-    conn.commit()
+    rows = conn.execute(
+        """SELECT partition_key, display_name, lower(partition_key) = lower(%(key)s) AS key_clash
+           FROM reporting.customers
+           WHERE lower(partition_key) = lower(%(key)s) OR lower(display_name) = lower(%(name)s)
+           ORDER BY partition_key = %(key)s DESC, partition_key""",
+        {"key": key, "name": display_name},
+    ).fetchall()
+    conn.commit()  # end the read; the unique indexes catch a clash registered meanwhile
+    existing = rows[0] if rows and rows[0]["partition_key"] == key else None
+    for row in rows:
+        if row is not existing:
+            raise CustomerError(_clash_message(key, display_name, row))
+    customer = Customer(key, display_name)
+    if existing is not None and existing["display_name"] == display_name:
+        registration = Registration(customer, "unchanged")
+    elif existing is not None:
+        if not rename:
+            raise CustomerError(
+                f"Partition key {key!r} is already registered as {existing['display_name']!r}; "
+                f"nothing was changed. To rename it to {display_name!r}, run "
+                f"`reporting-assets customers add {display_name!r} --key {key!r} --rename`."
+            )
+        _write(
+            conn,
+            "UPDATE reporting.customers SET display_name = %s, updated_at = now() WHERE partition_key = %s",
+            (display_name, key),
+        )
+        registration = Registration(customer, "renamed", existing["display_name"])
+    else:
+        _write(
+            conn,
+            "INSERT INTO reporting.customers (partition_key, display_name) VALUES (%s, %s)",
+            (key, display_name),
+        )
+        registration = Registration(customer, "registered")
     if instance is not None:
         sync_partitions(conn, instance)
-    return Customer(key, display_name)
+    return registration
+
+
+def _clash_message(key: str, display_name: str, row: dict[str, Any]) -> str:
+    """Why a customer clashes with ``row`` (a key or display name equal to it but for case)."""
+    other = f"the registered customer {row['display_name']!r} (partition key {row['partition_key']!r})"
+    if row["key_clash"]:
+        return (
+            f"Partition key {key!r} differs only by case from {other}; partition keys are compared "
+            f"without case, so this would be a second customer under almost the same key. Use "
+            f"{row['partition_key']!r} to refer to that customer, or choose a different --key."
+        )
+    return (
+        f"Display name {display_name!r} differs only by case from (or equals) the name of {other}; "
+        f"display names are compared without case. Choose a different display name."
+    )
+
+
+def _write(conn: Connection, statement: LiteralString, params: tuple[str, ...]) -> None:
+    """Run one change and commit it; a concurrent clash caught by the unique indexes is explained."""
+    try:
+        conn.execute(statement, params)
+    except psycopg.errors.UniqueViolation as exc:
+        conn.rollback()
+        raise CustomerError(
+            f"Another customer with the same partition key or display name (compared without case) "
+            f"was registered at the same time ({exc.diag.message_detail or exc}). Run "
+            f"`reporting-assets customers list` and try again with a different name or key."
+        ) from exc
+    conn.commit()
 
 
 def list_customers(conn: Connection) -> list[Customer]:
@@ -106,9 +182,15 @@ def get_customer(conn: Connection, key: str) -> Customer:
     ).fetchone()
     if row:
         return Customer(row["partition_key"], row["display_name"])
-    known = [c.partition_key for c in list_customers(conn)]
-    close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
-    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+    # hints ignore case: 'greyson' suggests GREYSON (keys themselves are exact)
+    known = {c.partition_key.lower(): c.partition_key for c in list_customers(conn)}
+    if key.lower() in known:
+        raise CustomerError(
+            f"Customer {key!r} is not registered; partition keys are case-sensitive. Did you mean "
+            f"{known[key.lower()]!r}?"
+        )
+    close = difflib.get_close_matches(key.lower(), list(known), n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(repr(known[c]) for c in close)}?" if close else ""
     raise CustomerError(
         f"Customer {key!r} is not registered.{hint} Register it with "
         f"`reporting-assets customers add {key!r}` before running pipelines for it."

@@ -1,4 +1,4 @@
-"""``PipelineReporter``: how a pipeline run builds its run-report contract (seed 000's API).
+"""``PipelineReporter``: how a pipeline run builds its run-report contract.
 
 Pipelines never write metadata keys by hand: they log changes, metrics, warnings and errors
 here and return :meth:`PipelineReporter.materialize_result`. Inside a Dagster asset, wrap the
@@ -8,25 +8,28 @@ work in :func:`report_failures` so a failing run still records its error contrac
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
+from pydantic import ValidationError
 
 from reporting_assets.contract import (
     DEFAULT_MAX_CHANGES,
     RUN_REPORT_METADATA_KEY,
+    SCHEMA_VERSION,
     Change,
-    Counts,
-    DatabaseOperations,
     ManufacturingSummary,
-    Metrics,
     RunReport,
     ShippingSummary,
     Status,
+    describe_problems,
 )
+from reporting_assets.errors import ContractError
+from reporting_assets.text_rules import refuse_control_characters
 
 _COUNT_METRICS = {"records_processed", "new", "updated", "failed"}
 _DB_METRICS = {"inserts", "updates", "deletes", "queries"}
@@ -47,9 +50,11 @@ class PipelineReporter:
         external_execution_id: str | None = None,
         max_changes: int = DEFAULT_MAX_CHANGES,
     ) -> None:
-        self.customer_name = customer_name
-        self.customer_key = customer_key or customer_name
-        self.pipeline_type = pipeline_type
+        self.customer_name = refuse_control_characters(customer_name, "customer name", ContractError)
+        self.customer_key = refuse_control_characters(
+            customer_key or customer_name, "customer key", ContractError
+        )
+        self.pipeline_type = refuse_control_characters(pipeline_type, "pipeline name", ContractError)
         self.execution_id = execution_id
         self.execution_date = execution_date
         self.external_execution_id = external_execution_id
@@ -82,15 +87,21 @@ class PipelineReporter:
         quantity: int | None = None,
     ) -> None:
         """Record a change; only the first ``max_changes`` are kept, every one is counted."""
-        change = Change(
-            category=category,
-            description=description,
-            key=key,
-            before=None if before is None else str(before),
-            after=None if after is None else str(after),
-            quantity=quantity,
-            count=count,
-        )
+        try:
+            change = Change(
+                category=category,
+                description=description,
+                key=key,
+                before=None if before is None else str(before),
+                after=None if after is None else str(after),
+                quantity=quantity,
+                count=count,
+            )
+        except ValidationError as exc:
+            raise ContractError(
+                f"{self._label()}: change {category!r} ({description[:60]!r}) is not valid: "
+                f"{describe_problems(exc)}. See docs/contract.md."
+            ) from exc
         self.changes_total += 1
         self.change_counts[category] = self.change_counts.get(category, 0) + count
         if len(self.changes) < self.max_changes:
@@ -98,25 +109,54 @@ class PipelineReporter:
 
     def log_metric(self, name: str, value: float, previous_value: float | None = None) -> None:
         """Record a metric. Counts, database operations and ``api_calls.<system>`` are typed;
-        anything else is a custom metric shown in the report."""
+        anything else is a custom metric shown in the report. NaN and infinities are refused
+        here, naming the metric, rather than failing later in the report or the event log."""
+        refuse_control_characters(name, "metric name", ContractError)
+        number = self._finite(f"metric {name!r}", value)
+        previous = (
+            None
+            if previous_value is None
+            else self._finite(f"previous value of metric {name!r}", previous_value)
+        )
         if name in _COUNT_METRICS:
-            self.counts[name] = int(value)
+            self.counts[name] = int(number)
         elif name in _DB_METRICS:
-            self.database_operations[name] = int(value)
+            self.database_operations[name] = int(number)
         elif name.startswith("api_calls."):
-            self.api_calls[name.removeprefix("api_calls.")] = int(value)
+            self.api_calls[name.removeprefix("api_calls.")] = int(number)
         else:
-            self.custom_metrics[name] = float(value)
-        if previous_value is not None:
-            self.previous_metrics[name] = float(previous_value)
+            self.custom_metrics[name] = float(number)
+        if previous is not None:
+            self.previous_metrics[name] = float(previous)
 
     def count_api_calls(self, system: str, calls: int = 1) -> None:
-        self.api_calls[system] = self.api_calls.get(system, 0) + calls
+        refuse_control_characters(system, "API system name", ContractError)
+        added = int(self._finite(f"API calls to {system!r}", calls))
+        self.api_calls[system] = self.api_calls.get(system, 0) + added
 
     def count_database_operations(self, kind: str, operations: int = 1) -> None:
         if kind not in _DB_METRICS:
             raise ValueError(f"Unknown database operation {kind!r}; use one of {sorted(_DB_METRICS)}")
-        self.database_operations[kind] += operations
+        self.database_operations[kind] += int(self._finite(f"database {kind}", operations))
+
+    def _finite(self, what: str, value: float) -> float:
+        """``value`` as a number, or a ContractError naming ``what`` when it is not a finite one."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value  # exact, however large (a float would round big counts)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ContractError(f"{self._label()}: {what} must be a number, got {value!r}.") from None
+        if not math.isfinite(number):
+            raise ContractError(
+                f"{self._label()}: {what} must be a finite number, got {value!r}; NaN and "
+                f"infinities cannot be compared with the previous run or stored as JSON. Log a "
+                f"real number, or leave the metric out when there is none."
+            )
+        return number
+
+    def _label(self) -> str:
+        return f"{self.pipeline_type} run report for {self.customer_key!r} on {self.execution_date}"
 
     def set_manufacturing(self, summary: ManufacturingSummary) -> None:
         self.manufacturing = summary
@@ -137,36 +177,43 @@ class PipelineReporter:
         """The contract as it stands now. Status defaults to partial when errors were added."""
         seconds = round(time.perf_counter() - self._started, 3)
         processed = self.counts["records_processed"]
-        return RunReport(
-            customer=self.customer_name,
-            customer_key=self.customer_key,
-            pipeline_type=self.pipeline_type,
-            execution_date=self.execution_date,
-            status=status or ("partial" if self.errors else "success"),
-            run_id=self.execution_id,
-            external_execution_id=self.external_execution_id,
-            started_at=self.start_time,
-            finished_at=self.start_time + dt.timedelta(seconds=seconds),
-            counts=Counts(**self.counts),
-            changes=self.changes,
-            changes_total=self.changes_total,
-            change_counts=self.change_counts,
-            manufacturing=self.manufacturing,
-            shipping=self.shipping,
-            metrics=Metrics(
-                execution_time_seconds=seconds,
-                records_per_second=round(processed / seconds, 2) if seconds > 0 else 0.0,
-                database_operations=DatabaseOperations(**self.database_operations),
-                api_calls=dict(sorted(self.api_calls.items())),
-                error_count=len(self.errors),
-                warning_count=len(self.warnings),
-                custom=self.custom_metrics,
-                previous=self.previous_metrics,
-            ),
-            warnings=self.warnings,
-            errors=self.errors,
-            next_actions=self.next_actions,
-        )
+        fields: dict[str, Any] = {
+            "customer": self.customer_name,
+            "customer_key": self.customer_key,
+            "pipeline_type": self.pipeline_type,
+            "execution_date": self.execution_date,
+            "status": status or ("partial" if self.errors else "success"),
+            "run_id": self.execution_id,
+            "external_execution_id": self.external_execution_id,
+            "started_at": self.start_time,
+            "finished_at": self.start_time + dt.timedelta(seconds=seconds),
+            "counts": dict(self.counts),
+            "changes": self.changes,
+            "changes_total": self.changes_total,
+            "change_counts": dict(self.change_counts),
+            "manufacturing": self.manufacturing,
+            "shipping": self.shipping,
+            "metrics": {
+                "execution_time_seconds": seconds,
+                "records_per_second": round(processed / seconds, 2) if seconds > 0 else 0.0,
+                "database_operations": dict(self.database_operations),
+                "api_calls": dict(sorted(self.api_calls.items())),
+                "error_count": len(self.errors),
+                "warning_count": len(self.warnings),
+                "custom": dict(self.custom_metrics),
+                "previous": dict(self.previous_metrics),
+            },
+            "warnings": list(self.warnings),
+            "errors": list(self.errors),
+            "next_actions": list(self.next_actions),
+        }
+        try:
+            return RunReport.model_validate(fields)
+        except ValidationError as exc:
+            raise ContractError(
+                f"{self._label()} does not match contract v{SCHEMA_VERSION}: "
+                f"{describe_problems(exc)}. See docs/contract.md."
+            ) from exc
 
     def to_metadata(self, status: Status | None = None) -> dict[str, dg.MetadataValue]:
         """One JSON entry with the contract plus numeric entries the Dagster UI plots."""
@@ -176,7 +223,7 @@ class PipelineReporter:
         return dg.MaterializeResult(metadata=self.to_metadata(status))
 
     def generate_markdown(self) -> str:
-        """The seed 000 report for this run as it stands (no day-over-day comparison)."""
+        """The execution report for this run as it stands (no day-over-day comparison)."""
         from reporting_assets.execution_reports.render import render_report
 
         return render_report(self.build(), previous=None, run_url=None, generated_at=None)

@@ -293,9 +293,9 @@ def test_change_counts_are_weighted_by_count() -> None:
 def test_rejected_change_does_not_corrupt_the_counters() -> None:
     reporter = make_reporter()
     reporter.log_change("new_order", "valid", key="ACT-2025-001")
-    with pytest.raises(ValueError):
+    with pytest.raises(ContractError, match=r"change 'Not A Category' .*field 'category'"):
         reporter.log_change("Not A Category", "rejected")
-    with pytest.raises(ValueError):
+    with pytest.raises(ContractError, match=r"field 'count': Input should be greater than or equal to 1"):
         reporter.log_change("new_order", "rejected: count must be >= 1", count=0)
     report = reporter.build()
     assert report.changes_total == 1
@@ -305,9 +305,9 @@ def test_rejected_change_does_not_corrupt_the_counters() -> None:
 def test_changes_past_the_cap_are_validated_like_the_others() -> None:
     reporter = make_reporter(max_changes=1)
     reporter.log_change("new_order", "kept")
-    with pytest.raises(ValueError):
+    with pytest.raises(ContractError, match=r"field 'category'"):
         reporter.log_change("Not A Category", "past the cap")
-    with pytest.raises(ValueError):
+    with pytest.raises(ContractError, match=r"field 'count'"):
         reporter.log_change("new_order", "past the cap", count=-5)
     report = reporter.build()  # and the contract can still be built
     assert report.change_counts == {"new_order": 1}
@@ -332,7 +332,9 @@ def test_status_defaults() -> None:
 
 
 def test_invalid_status_is_rejected_by_the_contract() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(
+        ContractError, match=r"order_sync run report for 'ACTIVELY BLACK' on 2025-06-17 .*field 'status'"
+    ):
         make_reporter().build(status="exploded")  # type: ignore[arg-type]
 
 
@@ -408,3 +410,133 @@ def test_parse_does_not_mutate_its_input() -> None:
     before = copy.deepcopy(payload)
     parse_run_report(payload, source=SOURCE)
     assert payload == before
+
+
+# --- non-finite metrics and control characters ----------------------------------------------------
+
+LABEL = "order_sync run report for 'ACTIVELY BLACK' on 2025-06-17"
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_custom_metric_is_refused_naming_it(value: float) -> None:
+    reporter = filled_reporter()
+    reporter.log_metric("conversion_rate", 0.25, previous_value=0.2)
+    before = reporter.build()
+    with pytest.raises(
+        ContractError,
+        match=rf"^{LABEL}: metric 'conversion_rate' must be a finite number, got {value!r}; NaN and infinit",
+    ):
+        reporter.log_metric("conversion_rate", value)
+    with pytest.raises(
+        ContractError, match=r"previous value of metric 'conversion_rate' must be a finite number"
+    ):
+        reporter.log_metric("conversion_rate", 0.3, previous_value=value)
+    after = reporter.build()
+    assert after.metrics.custom == before.metrics.custom == {"items_fetched": 1247.0, "conversion_rate": 0.25}
+    assert after.metrics.previous == {"items_fetched": 1091.0, "conversion_rate": 0.2}
+    json.dumps(after.model_dump(mode="json"), allow_nan=False)  # plain JSON, no NaN/Infinity
+
+
+@pytest.mark.parametrize("name", ["records_processed", "inserts", "api_calls.monday_com"])
+def test_nan_count_names_the_metric_instead_of_a_conversion_error(name: str) -> None:
+    reporter = filled_reporter()
+    before = reporter.build().model_dump(exclude={"started_at", "finished_at", "metrics"})
+    with pytest.raises(ContractError, match=rf"^{LABEL}: metric '{name}' must be a finite number, got nan;"):
+        reporter.log_metric(name, float("nan"))
+    with pytest.raises(ContractError, match=rf"metric '{name}' must be a number, got 'many'"):
+        reporter.log_metric(name, "many")  # type: ignore[arg-type]
+    with pytest.raises(ContractError, match=r"API calls to 'crm' must be a finite number, got inf"):
+        reporter.count_api_calls("crm", float("inf"))  # type: ignore[arg-type]
+    with pytest.raises(ContractError, match=r"database queries must be a finite number, got nan"):
+        reporter.count_database_operations("queries", float("nan"))  # type: ignore[arg-type]
+    report = reporter.build()
+    assert report.model_dump(exclude={"started_at", "finished_at", "metrics"}) == before
+    assert report.metrics.api_calls == {"monday_com": 12, "shipping_system": 5}
+    assert report.metrics.database_operations.queries == 156
+
+
+def test_build_refuses_a_non_finite_value_set_directly() -> None:
+    reporter = filled_reporter()
+    reporter.custom_metrics["conversion_rate"] = float("nan")
+    with pytest.raises(
+        ContractError,
+        match=rf"^{LABEL} does not match contract v1: field 'metrics.custom.conversion_rate': "
+        r"Input should be a finite number \(got nan\)",
+    ):
+        reporter.build()
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("metrics", "custom", "conversion_rate"), "NaN"),
+        (("metrics", "previous", "items_fetched"), "Infinity"),
+        (("metrics", "execution_time_seconds"), "-Infinity"),
+        (("counts", "new"), "NaN"),
+    ],
+)
+def test_non_finite_numbers_read_back_from_the_event_log_are_refused(
+    path: tuple[str, ...], value: str
+) -> None:
+    payload = valid_payload()
+    payload["metrics"]["custom"]["conversion_rate"] = 0.25
+    target = payload
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = "__HERE__"
+    raw = json.loads(json.dumps(payload).replace('"__HERE__"', value))  # what Dagster stores and returns
+    message = _contract_error(raw)
+    assert message.startswith(SOURCE + ":")
+    assert f"field '{'.'.join(path)}': Input should be a finite number" in message
+
+
+def test_control_characters_in_contract_names_are_refused() -> None:
+    with pytest.raises(
+        ContractError,
+        match=r"^The customer name holds the control character U\+001B \(ESCAPE\) at position 5",
+    ):
+        make_reporter("Evil\x1b[2J")
+    with pytest.raises(
+        ContractError, match=r"^The pipeline name holds the control character U\+000A \(LINE FEED\)"
+    ):
+        PipelineReporter("ACTIVELY BLACK", "order\nsync", execution_date=DAY)
+    with pytest.raises(
+        ContractError, match=r"^The customer key holds the control character U\+0007 \(BELL\)"
+    ):
+        make_reporter(customer_key="ACME\x07")
+    reporter = filled_reporter()
+    before = reporter.build().model_dump(exclude={"started_at", "finished_at", "metrics"})
+    with pytest.raises(ContractError, match=r"^The metric name holds the control character U\+001B"):
+        reporter.log_metric("rate\x1b[31m", 1.0)
+    with pytest.raises(
+        ContractError, match=r"field 'key': Value error, The name holds the control character U\+000D"
+    ):
+        reporter.log_change("new_order", "Hoodie", key="ACT\r-1")
+    assert reporter.build().model_dump(exclude={"started_at", "finished_at", "metrics"}) == before
+
+
+def test_control_characters_in_names_read_back_are_refused_without_echoing_them() -> None:
+    payload = valid_payload()
+    payload["customer"] = "Evil\nCorp\x1b[2J\x1b[31mRED\x07"
+    payload["shipping"] = {"shipped_by_carrier": {"Fed\x1bEx": 3}}
+    payload["manufacturing"] = {"stage_moves": {"Cut\u2028ting": 1}}
+    message = _contract_error(payload)
+    assert (
+        "field 'customer': Value error, The name holds the control character U+000A (LINE FEED) at position 5"
+        in message
+    )
+    assert (
+        "field 'shipping.shipped_by_carrier.'Fed\\x1bEx' (key)': Value error, The name holds the control "
+        "character U+001B (ESCAPE) at position 4" in message
+    )
+    assert "U+2028 (LINE SEPARATOR) at position 4" in message
+    assert not any(c in message for c in "\n\x1b\x07\u2028")
+
+
+def test_whole_number_metrics_stay_exact() -> None:
+    reporter = make_reporter()
+    reporter.log_metric("records_processed", 12_345_678_901_234_567)
+    reporter.count_api_calls("crm", 9_007_199_254_740_993)
+    report = reporter.build()
+    assert report.counts.records_processed == 12_345_678_901_234_567
+    assert report.metrics.api_calls == {"crm": 9_007_199_254_740_993}

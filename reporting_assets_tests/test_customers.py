@@ -7,6 +7,8 @@ import psycopg
 import pytest
 
 from reporting_assets.customers import (
+    Customer,
+    Registration,
     add_customer,
     get_customer,
     key_problem,
@@ -115,14 +117,14 @@ def _rows(conn: psycopg.Connection) -> list[dict]:
 def test_add_customer_is_idempotent(conn: psycopg.Connection, instance: dg.DagsterInstance) -> None:
     first = add_customer(conn, instance, "ACTIVELY BLACK")
     second = add_customer(conn, instance, "ACTIVELY BLACK")
-    assert first == second
-    assert first.partition_key == "ACTIVELY BLACK" and first.display_name == "ACTIVELY BLACK"
+    assert (first.outcome, second.outcome) == ("registered", "unchanged")
+    assert first.customer == second.customer == Customer("ACTIVELY BLACK", "ACTIVELY BLACK")
     assert _rows(conn) == [{"partition_key": "ACTIVELY BLACK", "display_name": "ACTIVELY BLACK"}]
     assert instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME) == ["ACTIVELY BLACK"]
 
 
 def test_add_customer_strips_display_name(conn: psycopg.Connection, instance: dg.DagsterInstance) -> None:
-    customer = add_customer(conn, instance, "  PELOTON  ")
+    customer = add_customer(conn, instance, "  PELOTON  ").customer
     assert customer.partition_key == "PELOTON" and customer.display_name == "PELOTON"
     assert instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME) == ["PELOTON"]
 
@@ -134,9 +136,10 @@ def test_rename_via_same_key_updates_display_name(
     created = conn.execute(
         "SELECT created_at, updated_at FROM reporting.customers WHERE partition_key = 'PELOTON'"
     ).fetchone()
-    renamed = add_customer(conn, instance, "Peloton Interactive, Inc.", key="PELOTON")
-    assert renamed.partition_key == "PELOTON"
-    assert renamed.display_name == "Peloton Interactive, Inc."
+    renamed = add_customer(conn, instance, "Peloton Interactive, Inc.", key="PELOTON", rename=True)
+    assert renamed == Registration(
+        Customer("PELOTON", "Peloton Interactive, Inc."), "renamed", previous_name="PELOTON"
+    )
     assert _rows(conn) == [{"partition_key": "PELOTON", "display_name": "Peloton Interactive, Inc."}]
     after = conn.execute(
         "SELECT created_at, updated_at FROM reporting.customers WHERE partition_key = 'PELOTON'"
@@ -158,7 +161,7 @@ def test_bad_display_name_without_key_suggests_one(
     assert _rows(conn) == []
     assert instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME) == []
     # the suggested key works
-    customer = add_customer(conn, instance, "ACME/EU | Retail", key=suggest_key("ACME/EU | Retail"))
+    customer = add_customer(conn, instance, "ACME/EU | Retail", key=suggest_key("ACME/EU | Retail")).customer
     assert customer == get_customer(conn, "ACME-EU - Retail")
     assert customer.display_name == "ACME/EU | Retail"
 
@@ -217,3 +220,123 @@ def test_database_rejects_invalid_keys_too(conn: psycopg.Connection, instance: d
         )
     conn.rollback()
     assert _rows(conn) == []
+
+
+# --- hostile and clumsy input -------------------------------------------------------------------
+
+EVIL_NAME = "Evil\nCorp\x1b[2J\x1b[31mRED\x07"
+
+
+def _partitions(instance: dg.DagsterInstance) -> list[str]:
+    return sorted(instance.get_dynamic_partitions(CUSTOMERS_PARTITIONS_NAME))
+
+
+def test_control_characters_in_a_display_name_are_refused(
+    conn: psycopg.Connection, instance: dg.DagsterInstance, customers: list[str]
+) -> None:
+    before = _rows(conn)
+    with pytest.raises(
+        CustomerError,
+        match=r"^The customer display name holds the control character U\+000A \(LINE FEED\) at position 5;",
+    ):
+        add_customer(conn, instance, EVIL_NAME, key="EVIL")
+    with pytest.raises(CustomerError, match=r"U\+001B \(ESCAPE\) at position 5"):
+        add_customer(conn, instance, "Evil\x1b[2J", key="EVIL")
+    with pytest.raises(CustomerError, match=r"U\+2028 \(LINE SEPARATOR\) at position 2"):
+        add_customer(conn, instance, "E\u2028vil", key="EVIL")
+    with pytest.raises(CustomerError, match=r"U\+000A \(LINE FEED\) at position 8"):
+        add_customer(conn, instance, "PELOTON\n")  # not silently stripped either
+    assert _rows(conn) == before
+    assert _partitions(instance) == sorted(customers)
+
+
+def test_the_database_refuses_control_characters_in_display_names_too(
+    conn: psycopg.Connection, instance: dg.DagsterInstance
+) -> None:
+    with pytest.raises(psycopg.errors.CheckViolation, match="customers_display_name_no_control_characters"):
+        conn.execute(
+            "INSERT INTO reporting.customers (partition_key, display_name) VALUES (%s, %s)",
+            ("EVIL", EVIL_NAME),
+        )
+    conn.rollback()
+    assert _rows(conn) == []
+
+
+@pytest.mark.parametrize("name", ["peloton", "Peloton", "pELOTON"])
+def test_a_key_that_differs_only_by_case_is_refused_naming_the_customer(
+    conn: psycopg.Connection, instance: dg.DagsterInstance, customers: list[str], name: str
+) -> None:
+    before = _rows(conn)
+    with pytest.raises(
+        CustomerError,
+        match=rf"^Partition key '{name}' differs only by case from the registered customer 'PELOTON' "
+        r"\(partition key 'PELOTON'\); partition keys are compared without case",
+    ):
+        add_customer(conn, instance, name)
+    assert _rows(conn) == before
+    assert get_customer(conn, "PELOTON").display_name == "PELOTON"
+    assert _partitions(instance) == sorted(customers)
+
+
+def test_a_display_name_that_differs_only_by_case_is_refused(
+    conn: psycopg.Connection, instance: dg.DagsterInstance, customers: list[str]
+) -> None:
+    before = _rows(conn)
+    with pytest.raises(
+        CustomerError,
+        match=r"^Display name 'Greyson' differs only by case from \(or equals\) the name of the registered "
+        r"customer 'GREYSON' \(partition key 'GREYSON'\)",
+    ):
+        add_customer(conn, instance, "Greyson", key="GREYSON-EU")
+    # nor may a rename take another customer's name
+    with pytest.raises(CustomerError, match=r"'greyson' differs only by case .* 'GREYSON'"):
+        add_customer(conn, instance, "greyson", key="PELOTON", rename=True)
+    assert _rows(conn) == before
+    assert _partitions(instance) == sorted(customers)
+
+
+def test_the_database_refuses_case_clashes_too(
+    conn: psycopg.Connection, instance: dg.DagsterInstance, customers: list[str]
+) -> None:
+    for key, name in (("peloton", "Peloton Two"), ("PELOTON-2", "Peloton")):
+        with pytest.raises(psycopg.errors.UniqueViolation, match="_lower_key"):
+            conn.execute(
+                "INSERT INTO reporting.customers (partition_key, display_name) VALUES (%s, %s)", (key, name)
+            )
+        conn.rollback()
+    assert [r["partition_key"] for r in _rows(conn)] == sorted(customers)
+
+
+def test_an_existing_key_with_another_name_is_not_silently_renamed(
+    conn: psycopg.Connection, instance: dg.DagsterInstance, customers: list[str]
+) -> None:
+    before = _rows(conn)
+    with pytest.raises(
+        CustomerError,
+        match=r"^Partition key 'PELOTON' is already registered as 'PELOTON'; nothing was changed\. To "
+        r"rename it to 'Evil Rename', run `reporting-assets customers add 'Evil Rename' --key "
+        r"'PELOTON' --rename`\.$",
+    ):
+        add_customer(conn, instance, "Evil Rename", key="PELOTON")
+    assert _rows(conn) == before
+    renamed = add_customer(conn, instance, "Evil Rename", key="PELOTON", rename=True)
+    assert renamed == Registration(Customer("PELOTON", "Evil Rename"), "renamed", previous_name="PELOTON")
+    again = add_customer(conn, instance, "Evil Rename", key="PELOTON")
+    assert again == Registration(Customer("PELOTON", "Evil Rename"), "unchanged")
+    assert _rows(conn) == [
+        {"partition_key": "ACTIVELY BLACK", "display_name": "ACTIVELY BLACK"},
+        {"partition_key": "GREYSON", "display_name": "GREYSON"},
+        {"partition_key": "PELOTON", "display_name": "Evil Rename"},
+    ]
+    assert _partitions(instance) == sorted(customers)
+
+
+def test_did_you_mean_ignores_case(conn: psycopg.Connection, customers: list[str]) -> None:
+    with pytest.raises(
+        CustomerError,
+        match=r"^Customer 'greyson' is not registered; partition keys are case-sensitive\. "
+        r"Did you mean 'GREYSON'\?$",
+    ):
+        get_customer(conn, "greyson")
+    with pytest.raises(CustomerError, match=r"'pelotn' is not registered\. Did you mean 'PELOTON'\?"):
+        get_customer(conn, "pelotn")

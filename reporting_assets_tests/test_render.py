@@ -311,7 +311,8 @@ def test_backticks_cannot_break_out_of_the_json_code_block() -> None:
     report = order_sync_report(
         metrics=Metrics(
             execution_time_seconds=2.0,
-            api_calls={"```\n# pwned\n```": 3, "sys````": 1, "```": 2},
+            # a line break in a name is refused by the contract itself (test_contract); backticks are not
+            api_calls={"``` # pwned ```": 3, "sys````": 1, "```": 2},
             custom={"```": 1.0},
         )
     )

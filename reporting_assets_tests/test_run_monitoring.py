@@ -30,7 +30,7 @@ from reporting_assets.db.urls import (
 )
 from reporting_assets.definitions import loaded_definitions
 from reporting_assets.demo import run_demo
-from reporting_assets.instance import repo_instance
+from reporting_assets.instance import project_instance
 from reporting_assets.run_launcher import ReportingRunLauncher, process_alive
 from reporting_assets_tests.helpers import table_snapshot
 
@@ -100,7 +100,7 @@ def test_a_run_whose_database_died_is_failed_by_run_monitoring_and_a_rerun_keeps
     url = with_database(server_url, "reporting")
     monkeypatch.setenv(DATABASE_URL_ENV, url)
     monkeypatch.setenv(DAGSTER_DATABASE_URL_ENV, with_database(server_url, "dagster"))
-    instance = repo_instance()  # the shipped dagster.yaml
+    instance = project_instance()  # the shipped dagster.yaml
     assert isinstance(instance.run_launcher, ReportingRunLauncher) and instance.run_monitoring_enabled
     quiet = [].append
     run_demo(loaded_definitions(), instance, url, customers=("PELOTON",), days=3, progress=quiet)
