@@ -30,8 +30,8 @@ EXPORT_STATUSES = ("pending", "processing", "completed", "failed")
 def create_export(
     conn: Connection, actor: Actor, report_id: str, fmt: str, *, now: dt.datetime | None = None
 ) -> Export:
-    """``POST /api/reports/exports``: a download export of a report the actor can read
-    ("Download Report" on a dashboard), pending until a run processes it."""
+    """A download export of a report the actor can read (``exports create export``), pending
+    until a run processes it."""
     if fmt not in FORMATS:
         raise ReportValidationError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
     report = get_report(conn, actor, report_id)
@@ -66,7 +66,7 @@ def _load_export(conn: Connection, actor: Actor, export_id: str) -> Export:
 
 
 def get_export(conn: Connection, actor: Actor, export_id: str) -> Export:
-    """``GET /api/reports/exports/{id}``."""
+    """An export the actor started (or any, as an admin); otherwise NotFoundError."""
     return _load_export(conn, actor, export_id)
 
 
@@ -79,7 +79,7 @@ def list_exports(
     status: str | None = None,
     limit: int = 50,
 ) -> list[Export]:
-    """``GET /api/reports/exports``: the export history, newest first."""
+    """The export history, newest first (``exports history``)."""
     if status is not None and status not in EXPORT_STATUSES:
         raise ReportValidationError(f"status: {status!r} is not one of {', '.join(EXPORT_STATUSES)}")
     rows = conn.execute(
@@ -98,7 +98,7 @@ def list_exports(
 
 
 def retry_export(conn: Connection, actor: Actor, export_id: str) -> Export:
-    """``POST /api/reports/exports/{id}/retry``: a failed export goes back to pending; its next
+    """Retry a failed export (``exports retry``): it goes back to pending; its next
     run reuses the file when it is still there and delivers only to the recipients/targets the
     ledger has not marked sent."""
     export = _load_export(conn, actor, export_id)
@@ -116,7 +116,7 @@ def retry_export(conn: Connection, actor: Actor, export_id: str) -> Export:
 
 
 def delete_export(conn: Connection, actor: Actor, export_id: str) -> None:
-    """``DELETE /api/reports/exports/{id}``: the row and its local file; S3 copies are removed
+    """Delete an export: the row and its local file; S3 copies are removed
     by the next cleanup."""
     export = _load_export(conn, actor, export_id)
     if export.status == "processing":
@@ -146,7 +146,7 @@ def download_filename(report_name: str, export: Export) -> str:
 def download_export(
     conn: Connection, actor: Actor, export_id: str, *, now: dt.datetime | None = None
 ) -> Download:
-    """``GET /api/reports/exports/{id}/download``: the completed, unexpired file (and its S3
+    """The file of an export (``exports download``): the completed, unexpired file (and its S3
     link when it was uploaded)."""
     export = _load_export(conn, actor, export_id)
     if export.status != "completed" and not (export.status == "failed" and export.file_path):

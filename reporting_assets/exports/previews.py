@@ -19,7 +19,7 @@ from reporting_assets.exports.source import AnalyticsSource
 
 
 def list_tables() -> list[dict[str, object]]:
-    """Available tables and fields (``GET /api/reports/tables``)."""
+    """The tables and fields a report may read (``exports list tables``)."""
     return describe_tables()
 
 
@@ -31,7 +31,7 @@ def validate_query(
     filters: Sequence[Any] | None = None,
     row_limit: int = DEFAULT_ROW_LIMIT,
 ) -> dict[str, Any]:
-    """``POST /api/reports/validate-query``: the result columns and filters as applied, or a
+    """A query checked without saving it: the result columns and filters as applied, or a
     QueryValidationError listing every problem."""
     compiled = compile_for(actor, query_config, settings, filters=filters, row_limit=row_limit)
     return {
@@ -99,8 +99,8 @@ def preview_report(
     page: int = 1,
     page_size: int = 50,
 ) -> Preview:
-    """``GET /api/reports/{id}/preview``: one page of the row-limited result, with the total
-    and the page count."""
+    """One page of a saved report's row-limited result, with the total and the page count
+    (``exports preview``)."""
     report = get_report(conn, actor, report_id)
     return _preview(source, compile_report(report, settings), page, page_size, settings)
 

@@ -134,7 +134,7 @@ def create_report(
     *,
     system_key: str | None = None,
 ) -> Report:
-    """``POST /api/reports``: validate and save; ``created_by`` is the actor."""
+    """Validate and save a report; ``created_by`` is the actor."""
     unknown = set(values) - _REPORT_FIELDS
     if unknown:
         raise ReportValidationError(f"unknown report field(s): {', '.join(sorted(unknown))}")
@@ -178,14 +178,15 @@ def _load_report(conn: Connection, actor: Actor, report_id: str) -> Report:
 
 
 def get_report(conn: Connection, actor: Actor, report_id: str) -> Report:
-    """``GET /api/reports/{id}``."""
+    """A report the actor may see (their own, a public one, or any as an admin); otherwise
+    NotFoundError."""
     return _load_report(conn, actor, report_id)
 
 
 def update_report(
     conn: Connection, actor: Actor, report_id: str, changes: Mapping[str, Any], settings: ExportSettings
 ) -> Report:
-    """``PUT /api/reports/{id}``: change some fields; the whole result is validated again."""
+    """Change some fields of a report; the whole result is validated again."""
     unknown = set(changes) - _REPORT_FIELDS
     if unknown:
         raise ReportValidationError(f"unknown report field(s): {', '.join(sorted(unknown))}")
@@ -223,7 +224,7 @@ def update_report(
 
 
 def delete_report(conn: Connection, actor: Actor, report_id: str) -> None:
-    """``DELETE /api/reports/{id}``: its schedules and exports go with it (ON DELETE
+    """Delete a report: its schedules and exports go with it (ON DELETE
     CASCADE); their files are removed by the next cleanup (``export_files`` keeps them)."""
     report = _load_report(conn, actor, report_id)
     check_owner(actor, report.created_by, f"Report {report.name!r}")
@@ -231,7 +232,7 @@ def delete_report(conn: Connection, actor: Actor, report_id: str) -> None:
 
 
 def list_reports(conn: Connection, actor: Actor, *, limit: int = 500) -> list[Report]:
-    """``GET /api/reports``: the reports the actor may see."""
+    """The reports the actor may see."""
     rows = conn.execute(
         query("exports_report_list"),
         {"tenant_id": actor.tenant_id, "user_id": actor.user_id, "is_admin": actor.is_admin, "limit": limit},

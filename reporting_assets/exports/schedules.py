@@ -34,8 +34,8 @@ def create_schedule(
     now: dt.datetime | None = None,
     system_key: str | None = None,
 ) -> Schedule:
-    """``POST /api/reports/schedules``: for a report the actor can read; ``next_run_at`` is the
-    first occurrence after now (nothing runs for times before the schedule existed).
+    """Schedule a report the actor can read; ``next_run_at`` is the first occurrence after now
+    (nothing runs for times before the schedule existed).
 
     ``s3`` is the S3 configuration its exports will use (default bucket, endpoint); None when
     S3 is not configured, so an S3 delivery needs its own ``s3_config.bucket``. A bucket that
@@ -91,14 +91,14 @@ def _load_schedule(conn: Connection, actor: Actor, schedule_id: str) -> Schedule
 
 
 def get_schedule(conn: Connection, actor: Actor, schedule_id: str) -> Schedule:
-    """``GET /api/reports/schedules/{id}``."""
+    """A schedule the actor owns (or any, as an admin); otherwise NotFoundError."""
     return _load_schedule(conn, actor, schedule_id)
 
 
 def list_schedules(
     conn: Connection, actor: Actor, *, report_id: str | None = None, limit: int = 500
 ) -> list[Schedule]:
-    """``GET /api/reports/schedules``."""
+    """The schedules the actor owns (all of the tenant's, as an admin), optionally of one report."""
     rows = conn.execute(
         query("exports_schedule_list"),
         {
@@ -121,7 +121,7 @@ def update_schedule(
     s3: S3Settings | None = None,
     now: dt.datetime | None = None,
 ) -> Schedule:
-    """``PUT /api/reports/schedules/{id}``; a changed cron/timezone or a re-activation moves
+    """Change some fields of a schedule; a changed cron/timezone or a re-activation moves
     ``next_run_at`` to the next occurrence after now (no catch-up of the inactive time). The
     whole result is validated again, its delivery targets as :func:`create_schedule` does."""
     unknown = set(changes) - SCHEDULE_FIELDS
@@ -184,14 +184,14 @@ def toggle_schedule(
     s3: S3Settings | None = None,
     now: dt.datetime | None = None,
 ) -> Schedule:
-    """``PATCH /api/reports/schedules/{id}/toggle``: flip (or set) ``is_active``."""
+    """Pause or resume a schedule: flip (or set) ``is_active``."""
     schedule = _load_schedule(conn, actor, schedule_id)
     target = (not schedule.is_active) if active is None else active
     return update_schedule(conn, actor, schedule_id, {"is_active": target}, s3=s3, now=now)
 
 
 def delete_schedule(conn: Connection, actor: Actor, schedule_id: str) -> None:
-    """``DELETE /api/reports/schedules/{id}``: its exports stay in the history (schedule_id
+    """Delete a schedule: its exports stay in the history (schedule_id
     becomes NULL, ON DELETE SET NULL)."""
     schedule = _load_schedule(conn, actor, schedule_id)
     conn.execute(query("exports_schedule_delete"), {"id": schedule.id, "tenant_id": actor.tenant_id})
@@ -200,7 +200,7 @@ def delete_schedule(conn: Connection, actor: Actor, schedule_id: str) -> None:
 def run_schedule(
     conn: Connection, actor: Actor, schedule_id: str, *, now: dt.datetime | None = None
 ) -> Export:
-    """``POST /api/reports/schedules/{id}/run``: a manual export with the schedule's format and
+    """Run a schedule now (``exports run``): a manual export with the schedule's format and
     delivery, pending until a run (the CLI right away, or the sensor) processes it. Works for
     inactive schedules too; it is not an occurrence (``next_run_at`` is unchanged)."""
     schedule = _load_schedule(conn, actor, schedule_id)
