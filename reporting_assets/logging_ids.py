@@ -187,10 +187,6 @@ def log_context(**fields: Any) -> Iterator[None]:
         _CONTEXT.reset(token)
 
 
-def current_context() -> Mapping[str, Any]:
-    return _CONTEXT.get()
-
-
 # --- formatting and handlers ---------------------------------------------------------------
 
 

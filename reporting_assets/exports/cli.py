@@ -32,18 +32,6 @@ from reporting_assets.text_rules import control_character_problem
 FORMATS = ("csv", "pdf", "xlsx")
 DELIVERY_METHODS = ("email", "s3", "both")
 EXPORT_STATUSES = ("pending", "processing", "completed", "failed")
-ACTIONS = (
-    "list",
-    "create",
-    "preview",
-    "run",
-    "history",
-    "retry",
-    "download",
-    "init-defaults",
-    "sample-data",
-    "cleanup",
-)
 
 
 # --- plumbing ----------------------------------------------------------------------------------

@@ -55,9 +55,5 @@ class ExportStateError(ExportError):
     completed export, expired file)."""
 
 
-class ExportDeliveryError(ExportError):
-    """An export file was made but could not be delivered to every recipient/target."""
-
-
 class StorageError(ExportError):
     """S3 or the local export folder cannot be used (missing bucket, bad credentials, disk)."""
