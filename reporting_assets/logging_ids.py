@@ -1,11 +1,11 @@
 """Structured log ids: every log statement carries a unique ``{prefix}-{seq}`` id (``se-004``).
 
 Why: a line in a log file, the Dagster UI or a customer's complaint then leads to exactly one
-statement in the code, even when the message text is reworded or repeated elsewhere (seed 001,
-phase 3). Ids come from a per-module registry (:data:`REGISTRY`: module -> 2-letter prefix);
-the sequence numbers are literals in the code, checked by ``reporting_assets_tests/test_logging_ids.py``
-(unique across the project; every logging call of a registered module has one with the
-module's prefix). ``python -m reporting_assets.logging_ids next <module>`` prints the next free id.
+statement in the code, even when the message text is reworded or repeated elsewhere. Ids come
+from a per-module registry (:data:`REGISTRY`: module -> 2-letter prefix); the sequence numbers
+are literals in the code, checked by :mod:`reporting_assets.devtools.log_id_check` (unique
+across the project; every logging call of a registered module has one with the module's
+prefix), which also prints the next free id of a module.
 
 Built on the standard :mod:`logging` module: :func:`get_logger` wraps ``logging.getLogger``,
 so levels, handlers and filters work as usual. Verbosity is set per component (a logger name
@@ -24,7 +24,6 @@ Usage::
 
 from __future__ import annotations
 
-import ast
 import contextvars
 import datetime as dt
 import difflib
@@ -32,11 +31,9 @@ import json
 import logging
 import os
 import re
-import sys
 import types
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -185,10 +182,6 @@ def log_context(**fields: Any) -> Iterator[None]:
         yield
     finally:
         _CONTEXT.reset(token)
-
-
-def current_context() -> Mapping[str, Any]:
-    return _CONTEXT.get()
 
 
 # --- formatting and handlers ---------------------------------------------------------------
@@ -397,210 +390,3 @@ def verbosity(levels: Mapping[str, str], where: str = "log levels") -> Iterator[
     finally:
         for name, level in previous.items():
             logging.getLogger(name).setLevel(level)
-
-
-# --- the checker ----------------------------------------------------------------------------
-
-IMPLEMENTATION_MODULE = __name__
-_LOGGER_NAMES = {"log", "logger", "_log", "_logger", "LOG", "LOGGER", "logging"}
-_CALL_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
-
-
-@dataclass(frozen=True)
-class LogCall:
-    """A logging call found in the source."""
-
-    path: str
-    line: int
-    module: str
-    log_id: str | None
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
-
-
-def _receiver_name(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return None
-
-
-def _is_logging_call(node: ast.Call) -> bool:
-    func = node.func
-    return (
-        isinstance(func, ast.Attribute)
-        and func.attr in _CALL_METHODS
-        and _receiver_name(func.value) in _LOGGER_NAMES
-    )
-
-
-def _literal_id(node: ast.Call) -> str | None:
-    func = node.func
-    assert isinstance(func, ast.Attribute)
-    position = 1 if func.attr == "log" else 0
-    if len(node.args) > position:
-        arg = node.args[position]
-        if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and LOG_ID.match(arg.value):
-            return arg.value
-    return None
-
-
-def scan_source(source: str, module: str, path: str) -> list[LogCall]:
-    """Every logging call (``log.info(...)``, ``context.log.warning(...)``, ``logging.error(...)``)
-    with its literal log id, if it has one."""
-    tree = ast.parse(source, filename=path)
-    calls = [
-        LogCall(path, node.lineno, module, _literal_id(node))
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and _is_logging_call(node)
-    ]
-    return sorted(calls, key=lambda c: c.line)
-
-
-def module_name(path: Path, package_root: Path = PACKAGE_ROOT) -> str:
-    relative = path.resolve().relative_to(package_root.parent)
-    parts = list(relative.with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def project_sources(package_root: Path = PACKAGE_ROOT) -> dict[str, tuple[str, str]]:
-    """module -> (path, text) for every ``.py`` file of the package."""
-    sources = {}
-    for path in sorted(package_root.rglob("*.py")):
-        if "__pycache__" in path.parts:
-            continue
-        sources[module_name(path, package_root)] = (
-            str(path.relative_to(package_root.parent)),
-            path.read_text(encoding="utf-8"),
-        )
-    return sources
-
-
-def check_sources(
-    sources: Mapping[str, tuple[str, str]], registry: Mapping[str, str] = REGISTRY
-) -> list[Problem]:
-    """Problems: a registry that is not one prefix per module, two statements sharing an id
-    (anywhere in the project), and in registered modules a logging call without an id or with
-    another module's prefix."""
-    problems: list[Problem] = []
-    by_prefix: dict[str, list[str]] = {}
-    for module, prefix in registry.items():
-        by_prefix.setdefault(prefix, []).append(module)
-        if not re.fullmatch(r"[a-z]{2}", prefix):
-            problems.append(
-                Problem("reporting_assets/logging_ids.py", 0, f"{module}: prefix {prefix!r} is not 2 letters")
-            )
-        if module not in sources:
-            problems.append(
-                Problem("reporting_assets/logging_ids.py", 0, f"registered module {module} does not exist")
-            )
-    for prefix, modules in sorted(by_prefix.items()):
-        if len(modules) > 1:
-            problems.append(
-                Problem(
-                    "reporting_assets/logging_ids.py",
-                    0,
-                    f"prefix {prefix!r} is shared by {', '.join(modules)}",
-                )
-            )
-    seen: dict[str, LogCall] = {}
-    scanned = {
-        module: scan_source(text, module, path)
-        for module, (path, text) in sources.items()
-        if module != IMPLEMENTATION_MODULE  # the logger's own calls into ``logging``
-    }
-    all_ids = {call.log_id for calls in scanned.values() for call in calls if call.log_id is not None}
-    for module, (path, _text) in sorted(sources.items()):
-        module_prefix = registry.get(module)
-        for call in scanned.get(module, []):
-            if call.log_id is not None:
-                first = seen.get(call.log_id)
-                if first is not None:
-                    problems.append(
-                        Problem(
-                            path, call.line, f"log id {call.log_id} is also used at {first.path}:{first.line}"
-                        )
-                    )
-                else:
-                    seen[call.log_id] = call
-            if module_prefix is None:
-                problems.append(
-                    Problem(
-                        path,
-                        call.line,
-                        f"{module} logs but has no prefix: add it to REGISTRY in "
-                        "reporting_assets/logging_ids.py with an unused 2-letter prefix",
-                    )
-                )
-                continue
-            if call.log_id is None:
-                problems.append(
-                    Problem(
-                        path,
-                        call.line,
-                        f"logging call without a log id: use get_logger(__name__) and pass "
-                        f"'{module_prefix}-NNN' first (next free: {next_free_id(module_prefix, all_ids)})",
-                    )
-                )
-            elif not call.log_id.startswith(module_prefix + "-"):
-                problems.append(
-                    Problem(
-                        path,
-                        call.line,
-                        f"log id {call.log_id} does not use {module}'s prefix {module_prefix!r}",
-                    )
-                )
-    return problems
-
-
-def seen_ids(sources: Mapping[str, tuple[str, str]]) -> set[str]:
-    return {
-        call.log_id
-        for module, (path, text) in sources.items()
-        for call in scan_source(text, module, path)
-        if call.log_id is not None
-    }
-
-
-def next_free_id(prefix: str, used: set[str]) -> str:
-    numbers = [int(m.group(2)) for i in used if (m := LOG_ID.match(i)) and m.group(1) == prefix]
-    return f"{prefix}-{max(numbers, default=0) + 1:03d}"
-
-
-def check_project(package_root: Path = PACKAGE_ROOT) -> list[Problem]:
-    return check_sources(project_sources(package_root))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m reporting_assets.logging_ids check`` | ``next <module>``."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["check"]:
-        problems = check_project()
-        for problem in problems:
-            print(problem)
-        print(f"{len(problems)} problem(s)")
-        return 1 if problems else 0
-    if len(args) == 2 and args[0] == "next":
-        prefix = REGISTRY.get(args[1])
-        if prefix is None:
-            print(f"{args[1]} is not in REGISTRY (reporting_assets/logging_ids.py)", file=sys.stderr)
-            return 2
-        print(next_free_id(prefix, seen_ids(project_sources())))
-        return 0
-    print("usage: python -m reporting_assets.logging_ids check | next <module>", file=sys.stderr)
-    return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
 import psycopg
 import pytest
 
+from reporting_assets.devtools.log_id_check import (
+    check_project,
+    check_sources,
+    next_free_id,
+    project_sources,
+    scan_source,
+)
 from reporting_assets.logging_ids import (
     LOG_ID,
     PACKAGE_ROOT,
@@ -24,14 +33,9 @@ from reporting_assets.logging_ids import (
     JsonLinesHandler,
     LoggingConfigError,
     attached,
-    check_project,
-    check_sources,
     get_logger,
     levels_from_env,
     log_context,
-    next_free_id,
-    project_sources,
-    scan_source,
     verbosity,
 )
 from reporting_assets_tests.helpers import render, run_sources
@@ -93,6 +97,22 @@ def test_the_checker_finds_shared_ids_missing_ids_and_foreign_prefixes() -> None
     }
     assert next_free_id("al", {"al-001", "al-007", "be-009"}) == "al-008"
     assert next_free_id("zz", set()) == "zz-001"
+
+
+def test_the_checker_runs_from_the_command_line() -> None:
+    checker = [sys.executable, "-m", "reporting_assets.devtools.log_id_check"]
+    check = subprocess.run([*checker, "check"], capture_output=True, text=True, timeout=120)
+    assert (check.returncode, check.stdout.strip().splitlines()[-1]) == (0, "0 problem(s)"), check.stdout
+    upcoming = subprocess.run(
+        [*checker, "next", "reporting_assets.sync.engine"], capture_output=True, text=True, timeout=120
+    )
+    used = {c.log_id for m, (p, t) in project_sources().items() for c in scan_source(t, m, p) if c.log_id}
+    assert (upcoming.returncode, upcoming.stdout.strip()) == (0, next_free_id("se", used)), upcoming.stderr
+    unknown = subprocess.run(
+        [*checker, "next", "reporting_assets.nope"], capture_output=True, text=True, timeout=120
+    )
+    assert unknown.returncode == 2
+    assert "reporting_assets.nope is not in REGISTRY (reporting_assets/logging_ids.py)" in unknown.stderr
 
 
 def test_unregistered_modules_cannot_get_an_id_logger() -> None:

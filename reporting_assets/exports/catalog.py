@@ -120,5 +120,5 @@ def table_names() -> list[str]:
 
 
 def describe_tables() -> list[dict[str, object]]:
-    """Available tables and fields (``GET /api/reports/tables``)."""
+    """The tables and fields a report may read, as JSON-ready values."""
     return [TABLES[name].as_json() for name in table_names()]

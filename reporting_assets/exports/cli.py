@@ -2,8 +2,8 @@
 
 Wire into ``reporting_assets/cli.py`` with ``add_cli(sub)`` on the top-level subparsers. Every
 action takes ``--tenant`` and ``--user`` (and ``--role``, default ``user``): the CLI acts for
-someone exactly as the HTTP API will, through the same engine functions. ``--json`` prints
-machine-readable output. Errors are ReportingError subclasses (``main()`` prints them, exit 2);
+someone, with their access, through the report builder's functions (``engine``). ``--json``
+prints machine-readable output. Errors are ReportingError subclasses (``main()`` prints them, exit 2);
 an export that ran but failed exits 1.
 
 Exports run right away in this process (``--queue`` leaves them pending for
@@ -32,18 +32,6 @@ from reporting_assets.text_rules import control_character_problem
 FORMATS = ("csv", "pdf", "xlsx")
 DELIVERY_METHODS = ("email", "s3", "both")
 EXPORT_STATUSES = ("pending", "processing", "completed", "failed")
-ACTIONS = (
-    "list",
-    "create",
-    "preview",
-    "run",
-    "history",
-    "retry",
-    "download",
-    "init-defaults",
-    "sample-data",
-    "cleanup",
-)
 
 
 # --- plumbing ----------------------------------------------------------------------------------

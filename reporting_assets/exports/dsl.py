@@ -45,9 +45,7 @@ Operator = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "between", "like"
 Bucket = Literal["day", "week", "month"]
 AggregateFunction = Literal["count", "count_distinct", "sum", "avg", "min", "max"]
 Direction = Literal["asc", "desc"]
-RelativeUnit = Literal["hours", "days", "weeks", "months"]
 
-OPERATORS: tuple[str, ...] = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "between", "like", "last")
 DEFAULT_ROW_LIMIT = 10_000
 DEFAULT_MAX_ROW_LIMIT = 100_000
 MAX_IN_VALUES = 1000
@@ -71,14 +69,6 @@ _ARRAY_CAST = {
     "timestamp": sql.SQL("timestamptz[]"),
     "date": sql.SQL("date[]"),
     "boolean": sql.SQL("boolean[]"),
-}
-_SCALAR_CAST = {
-    "text": sql.SQL("text"),
-    "integer": sql.SQL("bigint"),
-    "number": sql.SQL("double precision"),
-    "timestamp": sql.SQL("timestamptz"),
-    "date": sql.SQL("date"),
-    "boolean": sql.SQL("boolean"),
 }
 _TRUNC_UNIT = {"week": sql.SQL("'week'"), "month": sql.SQL("'month'")}
 _INTERVAL_UNIT = {

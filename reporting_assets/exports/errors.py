@@ -1,6 +1,6 @@
 """Errors of the report builder and exports. Each names the bad part (the DSL path, the
 schedule field, the bucket, ...) and says what to do, because they reach end users through the
-CLI now and an HTTP API later (which can map the classes to status codes)."""
+CLI (which prints the message and exits 2). The class says what kind of failure it is."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ class ExportError(ReportingError):
 
 
 class QueryValidationError(ExportError):
-    """A query (DSL), filter list or row limit is invalid. HTTP: 422.
+    """A query (DSL), filter list or row limit is invalid.
 
     ``problems`` lists every problem found (path + message), not just the first, so a report
     builder can mark all bad parts at once. ``report`` names a saved report whose stored query
@@ -32,31 +32,27 @@ class QueryValidationError(ExportError):
 
 
 class ScheduleValidationError(ExportError):
-    """A schedule's cron expression, timezone, format, delivery or recipients are invalid. HTTP: 422."""
+    """A schedule's cron expression, timezone, format, delivery or recipients are invalid."""
 
 
 class ReportValidationError(ExportError):
-    """A report's name, row limit, visualization or other settings are invalid. HTTP: 422."""
+    """A report's name, row limit, visualization or other settings are invalid."""
 
 
 class NotFoundError(ExportError):
-    """A report, schedule or export does not exist for this tenant. HTTP: 404.
+    """A report, schedule or export does not exist for this tenant.
 
     Rows of other tenants are reported as not found too: their existence is not revealed.
     """
 
 
 class PermissionDeniedError(ExportError):
-    """The acting user may see the object but not do this to it. HTTP: 403."""
+    """The acting user may see the object but not do this to it."""
 
 
 class ExportStateError(ExportError):
     """The export is not in a state that allows this (download before completion, retry of a
-    completed export, expired file). HTTP: 409."""
-
-
-class ExportDeliveryError(ExportError):
-    """An export file was made but could not be delivered to every recipient/target."""
+    completed export, expired file)."""
 
 
 class StorageError(ExportError):

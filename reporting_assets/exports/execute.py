@@ -36,7 +36,7 @@ from reporting_assets.delivery.errors import DeliveryAttemptError
 from reporting_assets.delivery.ledger import DeliveryKey, Sent, deliver_once, sent_before
 from reporting_assets.delivery.smtp import SmtpSettings, send_with_retries
 from reporting_assets.errors import DatabaseUnavailableError, ReportingError
-from reporting_assets.exports.engine import compile_report, download_filename
+from reporting_assets.exports.export_runs import download_filename
 from reporting_assets.exports.formats import (
     MEDIA_TYPES,
     ChartData,
@@ -46,6 +46,7 @@ from reporting_assets.exports.formats import (
     render_export,
 )
 from reporting_assets.exports.models import Export, Report
+from reporting_assets.exports.reports import compile_report
 from reporting_assets.exports.s3 import (
     S3Settings,
     check_bucket_name,

@@ -1,6 +1,6 @@
 """Plain values of the report builder: who acts (:class:`Actor`) and the stored rows
-(:class:`Report`, :class:`Schedule`, :class:`Export`). No Dagster, no HTTP: the CLI, the Dagster
-wiring and a later HTTP layer all pass these to the same engine functions."""
+(:class:`Report`, :class:`Schedule`, :class:`Export`). No Dagster: the CLI and the Dagster
+wiring pass these to the same functions (``engine``)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reporting_assets.db.connection import Connection
@@ -66,9 +65,3 @@ def generate_sample_data(conn: Connection, spec: SampleSpec) -> dict[str, int]:
     conn.execute("ANALYZE analytics.usage_events")
     conn.commit()
     return counts
-
-
-def tenants_with_data(conn: Connection, tenants: Sequence[str] | None = None) -> list[str]:
-    """Tenants that have usage events (all of them, or those of ``tenants``)."""
-    rows = conn.execute(query("exports_tenants_with_data"), {"tenants": list(tenants) if tenants else None})
-    return [r["tenant_id"] for r in rows.fetchall()]

@@ -37,7 +37,6 @@ class ExportSettings:
     pending_alert: int = 100
     health_window: dt.timedelta = dt.timedelta(hours=24)
     stuck_after: dt.timedelta = dt.timedelta(hours=1)
-    chart_max_points: int = 60
 
 
 def default_storage_dir() -> Path:

@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
-import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
@@ -183,7 +182,3 @@ class PostgresAnalyticsSource:
         with self._read("charting a report") as conn, conn.cursor(row_factory=tuple_row) as cur:
             rows = cur.execute(*query.chart_sql(x, y, max_points)).fetchall()
         return [(r[0], float(r[1] or 0)) for r in rows]
-
-
-def is_unavailable(exc: BaseException) -> bool:
-    return isinstance(exc, psycopg.OperationalError)

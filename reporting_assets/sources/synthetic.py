@@ -32,7 +32,6 @@ PRODUCTS = (
 )
 STAGES = ("Order Received", "Cut Complete", "Sewing In Progress", "Finished Goods")
 CARRIERS = (("FedEx", 5), ("UPS", 4), ("DHL", 1))
-BOARD_STATUSES = ("Received", "In Production", "Ready to Ship", "Shipped")
 BOARD_HISTORY_DAYS = 100  # orders older than this have left the board
 
 

@@ -48,7 +48,7 @@ def display(value: Any) -> str:
 
 
 def jsonable(value: Any) -> Any:
-    """A value for JSON output (CLI ``--json``, previews over HTTP later)."""
+    """A value for JSON output (previews, the CLI's ``--json``)."""
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):

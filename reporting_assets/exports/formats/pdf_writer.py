@@ -213,8 +213,6 @@ def _column_widths(
 class _Layout:
     first_capacity: int
     capacity: int
-    first_table_top: float
-    table_top: float
 
     def pages(self, units: int) -> int:
         if units <= self.first_capacity:
@@ -400,8 +398,6 @@ def write_pdf(
         layout = _Layout(
             first_capacity=_capacity(first_top),
             capacity=_capacity(PAGE[1] - MARGIN - 4),
-            first_table_top=first_top,
-            table_top=PAGE[1] - MARGIN - 4,
         )
         doc.pages = layout.pages(units)
         doc.page = 1
