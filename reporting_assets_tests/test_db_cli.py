@@ -13,8 +13,8 @@ import psycopg
 import pytest
 
 from reporting_assets.db.dagster_storage import ReportingPostgresStorage
-from reporting_assets.db.urls import PROJECT_ROOT
 from reporting_assets.errors import DatabaseUnavailableError
+from reporting_assets_tests.helpers import REPO_ROOT
 
 NOT_KEPT = "Run `reporting-assets db start` to keep it up until `reporting-assets db stop`."
 
@@ -26,7 +26,7 @@ def _cli(*args: str, env: dict[str, str], stdin: str | None = None) -> subproces
         text=True,
         input=stdin,
         env=env,
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         timeout=120,
         check=False,
     )

@@ -27,7 +27,6 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from reporting_assets.db.connection import connect
-from reporting_assets.db.urls import PROJECT_ROOT
 from reporting_assets.exports import engine
 from reporting_assets.exports.catalog import TABLES
 from reporting_assets.exports.dsl import compile_query
@@ -42,6 +41,7 @@ from reporting_assets.exports.s3 import S3Settings
 from reporting_assets.exports.sample_data import SampleSpec, generate_sample_data
 from reporting_assets.exports.settings import ExportSettings
 from reporting_assets.exports.source import PostgresAnalyticsSource
+from reporting_assets_tests.helpers import REPO_ROOT
 from reporting_assets_tests.test_exports import ACCESS, free_port, s3_client, services
 
 ADMIN = Actor("acme", "admin@acme.example", "admin")
@@ -122,7 +122,7 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
         capture_output=True,
         text=True,
         env={**clean, **(env or {})},
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         timeout=120,
         check=False,
     )

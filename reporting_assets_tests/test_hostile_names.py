@@ -18,12 +18,12 @@ from psycopg import sql
 from reporting_assets.contract import RUN_REPORT_METADATA_KEY
 from reporting_assets.db.connection import connect
 from reporting_assets.db.migrations import SQL_DIR, migrate
-from reporting_assets.db.urls import PROJECT_ROOT, with_database
+from reporting_assets.db.urls import with_database
 from reporting_assets.errors import MigrationError
 from reporting_assets.partitions import CUSTOMERS_PARTITIONS_NAME, customer_day_partitions
 from reporting_assets.reporter import PipelineReporter, report_failures
 from reporting_assets.sync.cli import main as sync_main
-from reporting_assets_tests.helpers import QUIET, render, report_rows
+from reporting_assets_tests.helpers import QUIET, REPO_ROOT, render, report_rows
 from reporting_assets_tests.test_sync_helpers import write_config
 
 EVIL_NAME = "Evil\nCorp\x1b[2J\x1b[31mRED\x07"
@@ -37,7 +37,7 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         timeout=120,
         check=False,
     )

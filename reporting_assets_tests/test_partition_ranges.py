@@ -14,10 +14,9 @@ import dagster as dg
 import psycopg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from reporting_assets.db.urls import PROJECT_ROOT
 from reporting_assets.definitions import loaded_definitions
 from reporting_assets.partitions import empty_range_problem
-from reporting_assets_tests.helpers import QUIET, render, run_sources, table_snapshot
+from reporting_assets_tests.helpers import QUIET, REPO_ROOT, render, run_sources, table_snapshot
 from reporting_assets_tests.test_sync import step_error
 
 REVERSED = (
@@ -106,7 +105,7 @@ def test_dagster_asset_materialize_refuses_a_reversed_partition_range(
     before = table_snapshot(conn)
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
     result = subprocess.run(
         [
             str(Path(sys.executable).with_name("dagster")),
@@ -122,7 +121,7 @@ def test_dagster_asset_materialize_refuses_a_reversed_partition_range(
         capture_output=True,
         text=True,
         env={**os.environ, "DAGSTER_HOME": str(home)},
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         timeout=300,
         check=False,
     )

@@ -24,7 +24,6 @@ from reporting_assets.db.connection import connect
 from reporting_assets.db.urls import (
     DAGSTER_DATABASE_URL_ENV,
     DATABASE_URL_ENV,
-    PROJECT_ROOT,
     ensure_databases,
     with_database,
 )
@@ -32,7 +31,7 @@ from reporting_assets.definitions import loaded_definitions
 from reporting_assets.demo import run_demo
 from reporting_assets.instance import project_instance
 from reporting_assets.run_launcher import ReportingRunLauncher, process_alive
-from reporting_assets_tests.helpers import table_snapshot
+from reporting_assets_tests.helpers import REPO_ROOT, table_snapshot
 
 BIN = Path(sys.executable).parent
 DEMO = ["--customer", "PELOTON", "--days", "3"]
@@ -113,7 +112,7 @@ def test_a_run_whose_database_died_is_failed_by_run_monitoring_and_a_rerun_keeps
     locker.execute("LOCK TABLE reporting.pipeline_execution_reports IN ACCESS EXCLUSIVE MODE")
     demo = subprocess.Popen(
         [str(BIN / "reporting-assets"), "demo", *DEMO],
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         env=dict(os.environ),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -142,7 +141,7 @@ def test_a_run_whose_database_died_is_failed_by_run_monitoring_and_a_rerun_keeps
     # The real daemon, on an instance like the shipped one with a fast poll, fails the dead run.
     home = tmp_path / "dagster_home"
     home.mkdir()
-    config = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text(encoding="utf-8"))
     config["run_monitoring"]["poll_interval_seconds"] = POLL_SECONDS
     (home / "dagster.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     empty = tmp_path / "no_definitions.py"
