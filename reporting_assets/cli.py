@@ -23,6 +23,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     defs = loaded_definitions()
     from reporting_assets.demo import DEMO_CUSTOMERS, run_demo
     from reporting_assets.instance import repo_instance, write_dotenv
+    from reporting_assets.partition_keys import CustomerDay
 
     urls = resolve_urls()
     where = "embedded server in .data/postgres" if urls.embedded else "REPORTING_DATABASE_URL"
@@ -49,7 +50,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     )
     if last:
         first_customer = result.partitions[0].customer_key
-        key = f"{first_customer}|{last.day.isoformat()}"
+        key = CustomerDay(first_customer, last.day).partition_key
         print(f"\nA report to read: partition '{key}' of asset execution_reports")
         print("  reporting-assets reports show " + repr(key))
         print(
