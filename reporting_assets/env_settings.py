@@ -24,7 +24,10 @@ PORT_ALLOWED = "a whole number from 1 to 65535"
 
 
 def _problem(name: str, value: object, problem: str, allowed: str) -> SettingsError:
-    return SettingsError(f"{name}={str(value)!r} {problem}; use {allowed}.")
+    """``NAME='value' <problem>; use <allowed>.`` A number from a resource's config is shown as an
+    environment variable would hold it (Dagster hands a float field ``0`` as ``0.0``)."""
+    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    return SettingsError(f"{name}={shown!r} {problem}; use {allowed}.")
 
 
 def is_env_var(value: object) -> bool:
