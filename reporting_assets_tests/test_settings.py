@@ -269,6 +269,24 @@ def test_a_bad_variable_fails_the_reader_the_resource_and_the_code_location_alik
     assert "s3-S3cret-value" not in message
 
 
+@pytest.mark.parametrize("case", ["smtp-port-abc", "s3-endpoint-port-70000", "exports-retention-zero"])
+def test_the_code_location_refuses_to_load_with_the_same_message(case: str, tmp_path: Path) -> None:
+    """What a deployment sees: ``dagster definitions validate`` (as ``dagster dev`` or a code
+    server loads the code location) fails, naming the variable and its allowed values."""
+    _from_env, _resource, env, message = BAD[case]
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "reporting_assets.definitions"],
+        capture_output=True,
+        text=True,
+        env={**_clean_environ(), **env, "DAGSTER_HOME": str(tmp_path)},
+        cwd=PROJECT_ROOT,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert f"reporting_assets.errors.SettingsError: {message}\n" in result.stdout + result.stderr
+
+
 @pytest.fixture(scope="module")
 def schedule_id(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An email schedule of a saved report, for ``exports run``."""
