@@ -28,6 +28,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from reporting_assets.demo import DEMO_CUSTOMERS, run_demo
     from reporting_assets.home import ensure_dagster_yaml, project_home
     from reporting_assets.instance import project_instance, write_dotenv
+    from reporting_assets.partition_keys import CustomerDay
 
     home = project_home()
     print(f"Project home: {home} (REPORTING_HOME, default: the current folder)", flush=True)
@@ -59,7 +60,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     )
     if last:
         first_customer = result.partitions[0].customer_key
-        key = f"{first_customer}|{last.day.isoformat()}"
+        key = CustomerDay(first_customer, last.day).partition_key
         print(f"\nA report to read: partition '{key}' of asset execution_reports")
         print("  reporting-assets reports show " + repr(key))
         print(

@@ -23,6 +23,10 @@ class DatabaseUrlError(ReportingError):
     """A database URL (``REPORTING_DATABASE_URL``, a resource setting) cannot be parsed."""
 
 
+class SettingsError(ReportingError):
+    """A setting (an environment variable or a resource field) holds a value it cannot take."""
+
+
 class MigrationError(ReportingError):
     """A migration file is missing, changed after it was applied, or failed."""
 

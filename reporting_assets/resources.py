@@ -21,18 +21,30 @@ UI_BASE_URL_SETTING = "report_settings.ui_base_url (the Dagster UI's address for
 
 
 def env_var_config(
-    fields: Sequence[tuple[str, str, Literal["str", "int"]]], environ: Mapping[str, str] | None = None
+    fields: Sequence[tuple[str, str, Literal["str", "int", "value"]]],
+    parsed: object,
+    environ: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Resource config ``{field: dg.EnvVar(variable)}`` (``EnvVar.int`` for "int") for each
-    ``(field, variable, kind)`` whose variable is set: an EnvVar of an unset variable fails the
-    code location, so unset ones keep the resource's defaults. Values resolve when a run starts
-    and the UI shows the variable's name, never its value (passwords, keys)."""
+    """Resource config for each ``(field, variable, kind)`` whose variable is set.
+
+    ``parsed`` is what the integration's ``*_settings_from_env`` made of the same variables, so
+    a bad value has already failed with its message. "str" and "int" fields become
+    ``dg.EnvVar(variable)`` / ``dg.EnvVar.int(variable)``: resolved when a run starts, shown in
+    the UI by name, never by value (passwords, keys). "value" fields take ``parsed.<field>``:
+    booleans and floats, which an EnvVar cannot carry (no float form; a boolean EnvVar reads any
+    word but false/0/none as true). Unset variables are left out and keep the resource's
+    defaults: an EnvVar of an unset variable fails the whole code location.
+    """
     env = os.environ if environ is None else environ
-    return {
-        field: dg.EnvVar.int(variable) if kind == "int" else dg.EnvVar(variable)
-        for field, variable, kind in fields
-        if env.get(variable, "").strip()
-    }
+    config: dict[str, Any] = {}
+    for field, variable, kind in fields:
+        if not env.get(variable, "").strip():
+            continue
+        if kind == "value":
+            config[field] = getattr(parsed, field)
+        else:
+            config[field] = dg.EnvVar.int(variable) if kind == "int" else dg.EnvVar(variable)
+    return config
 
 
 class SettingsError(ReportingError):

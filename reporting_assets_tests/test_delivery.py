@@ -48,6 +48,7 @@ from reporting_assets.delivery.recipients import add_recipient
 from reporting_assets.delivery.render import markdown_to_html
 from reporting_assets.delivery.sensors import EmailRuns, parse_cursor, plan_summary_emails
 from reporting_assets.delivery.smtp import SmtpSettings, send_message
+from reporting_assets.errors import SettingsError
 from reporting_assets.resources import PostgresResource
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -1022,6 +1023,7 @@ def test_resources_for_the_code_location() -> None:
     env = {
         "REPORTING_SMTP_HOST": "smtp.example.com",
         "REPORTING_SMTP_PORT": "587",
+        "REPORTING_SMTP_USERNAME": "reporter",
         "REPORTING_SMTP_PASSWORD": "env-s3cret",
         "REPORTING_SMTP_STARTTLS": "true",
         "REPORTING_SMTP_TIMEOUT_SECONDS": "2.5",
@@ -1032,7 +1034,7 @@ def test_resources_for_the_code_location() -> None:
     defs = dg.Definitions(jobs=delivery_jobs, resources={"smtp": resource, "postgres": PostgresResource()})
     assert defs.resolve_job_def("send_daily_summary_emails") is not None
 
-    with pytest.raises(DeliveryError, match="REPORTING_SMTP_STARTTLS='maybe' is not a yes/no value"):
+    with pytest.raises(SettingsError, match="REPORTING_SMTP_STARTTLS='maybe' is not a yes/no value"):
         smtp_resource_from_env({"REPORTING_SMTP_STARTTLS": "maybe"})
     with pytest.raises(ValueError, match="HH:MM"):
         SummaryEmailSettingsResource(deadline_time_utc="6am")

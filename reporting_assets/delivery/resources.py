@@ -4,19 +4,24 @@ summary email settings (deadline, sensor window)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Mapping
+from typing import Literal
 
 import dagster as dg
 from pydantic import Field, field_validator, model_validator
 
-from reporting_assets.delivery.errors import DeliveryError
-from reporting_assets.delivery.smtp import ENV_PREFIX, SmtpResource
+from reporting_assets.delivery.smtp import SMTP_VARIABLES, SmtpResource, smtp_settings_from_env
 from reporting_assets.resources import env_var_config
 from reporting_assets.time_of_day import parse_time_of_day
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_KINDS: dict[str, Literal["str", "int", "value"]] = {
+    "port": "int",
+    "max_attempts": "int",
+    "starttls": "value",
+    "timeout_seconds": "value",
+    "backoff_base_seconds": "value",
+}
+"""How each SMTP setting reaches the resource (see ``env_var_config``); the rest are "str"."""
 
 
 class SummaryEmailSettingsResource(dg.ConfigurableResource):
@@ -84,51 +89,17 @@ class SummaryEmailSettingsResource(dg.ConfigurableResource):
         return dt.datetime.combine(day + dt.timedelta(days=self.deadline_days_after), at)
 
 
-def _flag(name: str, value: str) -> bool:
-    text = value.strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise DeliveryError(f"{name}={value!r} is not a yes/no value; use true or false.")
-
-
-def _number(name: str, value: str) -> float:
-    try:
-        return float(value)
-    except ValueError:
-        raise DeliveryError(f"{name}={value!r} is not a number.") from None
-
-
 def smtp_resource_from_env(environ: Mapping[str, str] | None = None) -> SmtpResource:
     """An SmtpResource configured from the ``REPORTING_SMTP_*`` variables that are set.
 
-    Text and integer settings go through ``dg.EnvVar`` (resolved when a run starts, shown in the
-    UI by name only: the password never is); unset variables keep the defaults, so with nothing
-    set it reaches a local server on localhost:1025. STARTTLS, timeout and backoff are read here,
-    when the code location loads (Dagster has no boolean/float EnvVar).
+    The variables are checked first by ``smtp_settings_from_env`` (the CLI's parser), so a bad
+    one fails the code location with the CLI's message. Text and integer settings then go
+    through ``dg.EnvVar`` (resolved when a run starts, shown in the UI by name only: the password
+    never is); STARTTLS, timeout and backoff take the values read now. Unset variables keep the
+    defaults, so with nothing set it reaches a local server on localhost:1025.
     """
-    env = os.environ if environ is None else environ
-    config = env_var_config(
-        [
-            ("host", f"{ENV_PREFIX}HOST", "str"),
-            ("port", f"{ENV_PREFIX}PORT", "int"),
-            ("username", f"{ENV_PREFIX}USERNAME", "str"),
-            ("password", f"{ENV_PREFIX}PASSWORD", "str"),
-            ("sender", f"{ENV_PREFIX}SENDER", "str"),
-            ("max_attempts", f"{ENV_PREFIX}MAX_ATTEMPTS", "int"),
-        ],
-        env,
-    )
-    if env.get(f"{ENV_PREFIX}STARTTLS", "").strip():
-        config["starttls"] = _flag(f"{ENV_PREFIX}STARTTLS", env[f"{ENV_PREFIX}STARTTLS"])
-    for field, name in (
-        ("timeout_seconds", f"{ENV_PREFIX}TIMEOUT_SECONDS"),
-        ("backoff_base_seconds", f"{ENV_PREFIX}BACKOFF_SECONDS"),
-    ):
-        if env.get(name, "").strip():
-            config[field] = _number(name, env[name])
-    return SmtpResource(**config)
+    fields = [(name, variable, _KINDS.get(name, "str")) for name, variable in SMTP_VARIABLES.items()]
+    return SmtpResource(**env_var_config(fields, smtp_settings_from_env(environ), environ))
 
 
 def build_delivery_resources(environ: Mapping[str, str] | None = None) -> dict[str, dg.ConfigurableResource]:

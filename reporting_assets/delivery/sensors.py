@@ -29,6 +29,7 @@ from reporting_assets.delivery.ledger import DEFAULT_STALE_AFTER
 from reporting_assets.delivery.resources import SummaryEmailSettingsResource
 from reporting_assets.delivery.summaries import SUBJECT_PREFIX, incomplete_reason
 from reporting_assets.logging_ids import get_logger
+from reporting_assets.partition_keys import CustomerDay
 from reporting_assets.resources import PostgresResource
 
 SENSOR_NAME = "daily_summary_email_sensor"
@@ -49,7 +50,7 @@ class PlannedRun:
 
     @property
     def partition_key(self) -> str:
-        return f"{self.customer_key}|{self.summary_date.isoformat()}"
+        return CustomerDay(self.customer_key, self.summary_date).partition_key
 
     @property
     def run_key(self) -> str:
@@ -149,7 +150,7 @@ def _plan_retry(
     if row["sending_deliveries"]:
         return  # a run is sending right now
     day: dt.date = row["summary_date"]
-    partition = f"{row['customer_key']}|{day.isoformat()}"
+    partition = CustomerDay(row["customer_key"], day).partition_key
     tag = version_tag(partition, row["version"])
     if row["failed_deliveries"]:
         last_failure: dt.datetime | None = row["last_failure_at"]
@@ -212,7 +213,7 @@ def plan_summary_emails(
     plan = SensorPlan()
     for row in rows:
         day: dt.date = row["summary_date"]
-        partition = f"{row['customer_key']}|{day.isoformat()}"
+        partition = CustomerDay(row["customer_key"], day).partition_key
         content_hash = row["content_hash"].strip()
         if requested.get(partition) == content_hash:
             plan.requested[partition] = content_hash

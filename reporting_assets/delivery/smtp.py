@@ -12,19 +12,46 @@ from __future__ import annotations
 import smtplib
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
+from typing import Any
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from reporting_assets.delivery.errors import DeliveryAttemptError
+from reporting_assets.env_settings import Environment, flag, is_env_var, port, seconds, whole
+from reporting_assets.errors import SettingsError
 from reporting_assets.redaction import register_secret
 
 ENV_PREFIX = "REPORTING_SMTP_"
 MAX_BACKOFF_SECONDS = 300.0
+MAX_TIMEOUT_SECONDS = 600.0
+MAX_ATTEMPTS = 20
+
+SMTP_VARIABLES: dict[str, str] = {
+    "host": f"{ENV_PREFIX}HOST",
+    "port": f"{ENV_PREFIX}PORT",
+    "starttls": f"{ENV_PREFIX}STARTTLS",
+    "username": f"{ENV_PREFIX}USERNAME",
+    "password": f"{ENV_PREFIX}PASSWORD",
+    "sender": f"{ENV_PREFIX}SENDER",
+    "timeout_seconds": f"{ENV_PREFIX}TIMEOUT_SECONDS",
+    "max_attempts": f"{ENV_PREFIX}MAX_ATTEMPTS",
+    "backoff_base_seconds": f"{ENV_PREFIX}BACKOFF_SECONDS",
+}
+"""Setting (SmtpSettings / SmtpResource field) -> the variable it is read from."""
+
+_PARSERS: dict[str, Callable[[str, object], Any]] = {
+    "port": port,
+    "starttls": flag,
+    "timeout_seconds": lambda name, value: seconds(name, value, MAX_TIMEOUT_SECONDS),
+    "max_attempts": lambda name, value: whole(name, value, 1, MAX_ATTEMPTS),
+    "backoff_base_seconds": lambda name, value: seconds(name, value, MAX_BACKOFF_SECONDS, zero=True),
+}
+_LOGIN_PAIR = "set both to log in, or neither to send without login."
 
 
 @dataclass(frozen=True)
@@ -60,12 +87,32 @@ class SmtpSettings:
         return min(self.backoff_base_seconds * 2 ** (failed_attempt - 1), MAX_BACKOFF_SECONDS)
 
 
+def smtp_settings_from_env(environ: Mapping[str, str] | None = None) -> SmtpSettings:
+    """SmtpSettings from the ``REPORTING_SMTP_*`` variables that are set (defaults otherwise).
+
+    The one place these variables are parsed: the CLI uses the result, and the code location's
+    SmtpResource is built after this check. Raises :class:`SettingsError` naming the variable and
+    the values it may take.
+    """
+    env = Environment(environ)
+    env.require_together(SMTP_VARIABLES["username"], SMTP_VARIABLES["password"], _LOGIN_PAIR)
+    values: dict[str, Any] = {}
+    for name, variable in SMTP_VARIABLES.items():
+        text = env.get(variable)
+        if text is not None:
+            parse = _PARSERS.get(name)
+            values[name] = parse(variable, text) if parse else text
+    return SmtpSettings(**values)
+
+
 class SmtpResource(dg.ConfigurableResource):
     """The SMTP server deliveries go through. Configure with ``dg.EnvVar`` (docs/delivery.md
     lists ``REPORTING_SMTP_*``); the defaults reach a local test server on localhost:1025."""
 
     host: str = Field(default="localhost", description="SMTP server host name.")
-    port: int = Field(default=1025, description="SMTP server port (25, 587 with STARTTLS, 1025 locally).")
+    port: int = Field(
+        default=1025, description="SMTP server port, 1-65535 (25, 587 with STARTTLS, 1025 locally)."
+    )
     starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS before login.")
     username: str | None = Field(default=None, description="Login user; empty = no authentication.")
     password: str | None = Field(
@@ -75,11 +122,31 @@ class SmtpResource(dg.ConfigurableResource):
         default="reports@localhost",
         description="From address, e.g. 'Reporting <reports@example.com>'.",
     )
-    timeout_seconds: float = Field(default=10.0, gt=0, description="Socket timeout per SMTP operation.")
-    max_attempts: int = Field(default=3, ge=1, le=20, description="Tries per message within a run.")
-    backoff_base_seconds: float = Field(
-        default=2.0, ge=0, description="Wait after the first failed try; doubles after each one."
+    timeout_seconds: float = Field(
+        default=10.0, description="Socket timeout per SMTP operation, above 0 and at most 600 seconds."
     )
+    max_attempts: int = Field(default=3, description="Tries per message within a run, 1-20.")
+    backoff_base_seconds: float = Field(
+        default=2.0, description="Wait after the first failed try, 0-300 seconds; doubles after each one."
+    )
+
+    @field_validator(*_PARSERS, mode="before")
+    @classmethod
+    def _check_value(cls, value: object, info: ValidationInfo) -> object:
+        """The rules ``smtp_settings_from_env`` applies, so a launchpad value gets its message."""
+        if is_env_var(value):
+            return value
+        name = str(info.field_name)
+        return _PARSERS[name](SMTP_VARIABLES[name], value)
+
+    @model_validator(mode="after")
+    def _check_login(self) -> SmtpResource:
+        user, password = SMTP_VARIABLES["username"], SMTP_VARIABLES["password"]
+        if self.username and not self.password:
+            raise SettingsError(f"{user} is set but {password} is empty; {_LOGIN_PAIR}")
+        if self.password and not self.username:
+            raise SettingsError(f"{password} is set but {user} is empty; {_LOGIN_PAIR}")
+        return self
 
     def settings(self) -> SmtpSettings:
         return SmtpSettings(

@@ -10,6 +10,7 @@ from typing import Any
 
 from reporting_assets.db.connection import Connection
 from reporting_assets.db.queries import query
+from reporting_assets.partition_keys import CustomerDay
 
 SUBJECT_PREFIX = "daily_summary:"
 TOTAL_LABELS = {
@@ -24,7 +25,7 @@ TOTAL_LABELS = {
 
 def subject_key(customer_key: str, day: dt.date) -> str:
     """The ledger subject of a customer's day: ``daily_summary:PELOTON|2025-06-17``."""
-    return f"{SUBJECT_PREFIX}{customer_key}|{day.isoformat()}"
+    return f"{SUBJECT_PREFIX}{CustomerDay(customer_key, day).partition_key}"
 
 
 def incomplete_reason(missing: Sequence[str], failed: Sequence[str]) -> str:
@@ -86,7 +87,7 @@ class SummaryVersion:
 
     @property
     def partition_key(self) -> str:
-        return f"{self.customer_key}|{self.summary_date.isoformat()}"
+        return CustomerDay(self.customer_key, self.summary_date).partition_key
 
     def incomplete_reason(self) -> str | None:
         """``missing shipping_sync; failed order_sync`` for an incomplete day, None when complete."""

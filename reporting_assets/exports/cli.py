@@ -16,10 +16,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import shutil
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -61,56 +60,23 @@ def _actor(args: argparse.Namespace) -> Any:
 
 
 def _settings() -> Any:
-    from reporting_assets.exports.settings import settings_from_env
+    from reporting_assets.exports.settings import export_settings_from_env
 
-    return settings_from_env()
-
-
-def smtp_settings_from_env(environ: Mapping[str, str] | None = None) -> Any:
-    """SmtpSettings from ``REPORTING_SMTP_*`` (the variables ``smtp_resource_from_env`` reads),
-    as plain values for a run outside Dagster."""
-    from reporting_assets.delivery.smtp import ENV_PREFIX, SmtpSettings
-
-    env = os.environ if environ is None else environ
-
-    def get(name: str) -> str | None:
-        value = env.get(f"{ENV_PREFIX}{name}", "").strip()
-        return value or None
-
-    defaults = SmtpSettings()
-    return SmtpSettings(
-        host=get("HOST") or defaults.host,
-        port=int(get("PORT") or defaults.port),
-        starttls=(get("STARTTLS") or "false").lower() in ("1", "true", "yes", "on"),
-        username=get("USERNAME"),
-        password=get("PASSWORD"),
-        sender=get("SENDER") or defaults.sender,
-        timeout_seconds=float(get("TIMEOUT_SECONDS") or defaults.timeout_seconds),
-        max_attempts=int(get("MAX_ATTEMPTS") or defaults.max_attempts),
-        backoff_base_seconds=float(get("BACKOFF_SECONDS") or defaults.backoff_base_seconds),
-    )
+    return export_settings_from_env()
 
 
-def s3_settings_from_env(environ: Mapping[str, str] | None = None) -> Any:
-    """S3Settings from ``REPORTING_S3_*`` for a run outside Dagster."""
-    from reporting_assets.exports.s3 import ENV_PREFIX, S3Settings
+def smtp_settings_from_env() -> Any:
+    """SmtpSettings from ``REPORTING_SMTP_*``, parsed as the code location's resource is."""
+    from reporting_assets.delivery.smtp import smtp_settings_from_env as from_env
 
-    env = os.environ if environ is None else environ
+    return from_env()
 
-    def get(name: str) -> str | None:
-        value = env.get(f"{ENV_PREFIX}{name}", "").strip()
-        return value or None
 
-    defaults = S3Settings()
-    return S3Settings(
-        endpoint_url=get("ENDPOINT_URL"),
-        region_name=get("REGION_NAME") or defaults.region_name,
-        bucket=get("BUCKET") or "",
-        prefix=get("PREFIX") or defaults.prefix,
-        access_key_id=get("ACCESS_KEY_ID"),
-        secret_access_key=get("SECRET_ACCESS_KEY"),
-        presign_expiry_seconds=int(get("PRESIGN_EXPIRY_SECONDS") or defaults.presign_expiry_seconds),
-    )
+def s3_settings_from_env() -> Any:
+    """S3Settings from ``REPORTING_S3_*``, parsed as the code location's resource is."""
+    from reporting_assets.exports.s3 import s3_settings_from_env as from_env
+
+    return from_env()
 
 
 def _source(settings: Any) -> Any:
@@ -168,14 +134,14 @@ def _when(value: dt.datetime | None) -> str:
 def _run_export(conn: Any, export_id: str, args: argparse.Namespace, settings: Any) -> int:
     from reporting_assets.exports.execute import ExportServices, execute_export
 
-    conn.commit()
-    services = ExportServices(
+    services = ExportServices(  # settings first: a bad variable leaves no export behind
         source=_source(settings),
         settings=settings,
         smtp=smtp_settings_from_env(),
         s3=s3_settings_from_env(),
         log=(lambda line: None) if args.json else (lambda line: print(line, file=sys.stderr, flush=True)),
     )
+    conn.commit()
     outcome = execute_export(conn, export_id, services)
     if args.json:
         _print_json(outcome.as_json())

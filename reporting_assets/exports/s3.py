@@ -13,15 +13,17 @@ access denied). Credentials never appear in messages or ``repr``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from reporting_assets.delivery.errors import DeliveryAttemptError
+from reporting_assets.env_settings import Environment, choice, http_url, is_env_var, seconds, whole
+from reporting_assets.errors import SettingsError
 from reporting_assets.exports.errors import StorageError
 from reporting_assets.redaction import register_secret
 from reporting_assets.resources import env_var_config
@@ -30,7 +32,33 @@ ENV_PREFIX = "REPORTING_S3_"
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()/-]{0,200}$")
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 limit
+MAX_CONNECT_TIMEOUT_SECONDS = 300.0
+ADDRESSING_STYLES = ("auto", "path", "virtual")
 _MULTIPART_THRESHOLD = 16 * 1024 * 1024
+
+S3_VARIABLES: dict[str, tuple[str, Literal["str", "int", "value"]]] = {
+    "endpoint_url": (f"{ENV_PREFIX}ENDPOINT_URL", "str"),
+    "region_name": (f"{ENV_PREFIX}REGION_NAME", "str"),
+    "bucket": (f"{ENV_PREFIX}BUCKET", "str"),
+    "prefix": (f"{ENV_PREFIX}PREFIX", "str"),
+    "access_key_id": (f"{ENV_PREFIX}ACCESS_KEY_ID", "str"),
+    "secret_access_key": (f"{ENV_PREFIX}SECRET_ACCESS_KEY", "str"),
+    "addressing_style": (f"{ENV_PREFIX}ADDRESSING_STYLE", "value"),
+    "presign_expiry_seconds": (f"{ENV_PREFIX}PRESIGN_EXPIRY_SECONDS", "int"),
+    "connect_timeout_seconds": (f"{ENV_PREFIX}CONNECT_TIMEOUT_SECONDS", "value"),
+    "max_attempts": (f"{ENV_PREFIX}MAX_ATTEMPTS", "int"),
+}
+"""Setting (S3Settings / S3Resource field) -> the variable it is read from and how it reaches
+the resource (see ``env_var_config``)."""
+
+_PARSERS: dict[str, Callable[[str, object], Any]] = {
+    "endpoint_url": lambda name, value: http_url(name, value, "http://minio:9000"),
+    "addressing_style": lambda name, value: choice(name, value, ADDRESSING_STYLES),
+    "presign_expiry_seconds": lambda name, value: whole(name, value, 60, MAX_PRESIGN_SECONDS),
+    "connect_timeout_seconds": lambda name, value: seconds(name, value, MAX_CONNECT_TIMEOUT_SECONDS),
+    "max_attempts": lambda name, value: whole(name, value, 1, 10),
+}
+_KEY_PAIR = "set both, or neither to use boto3's own credentials (AWS_* variables, instance roles)."
 
 
 @dataclass(frozen=True)
@@ -98,10 +126,30 @@ class S3Resource(dg.ConfigurableResource):
         default="auto", description="auto = path-style with a custom endpoint, boto3's default on AWS."
     )
     presign_expiry_seconds: int = Field(
-        default=MAX_PRESIGN_SECONDS, ge=60, le=MAX_PRESIGN_SECONDS, description="Lifetime of download links."
+        default=MAX_PRESIGN_SECONDS, description="Lifetime of download links, 60-604800 seconds."
     )
-    connect_timeout_seconds: float = Field(default=10.0, gt=0, description="Connect/read timeout base.")
-    max_attempts: int = Field(default=3, ge=1, le=10, description="boto3 retries per request.")
+    connect_timeout_seconds: float = Field(
+        default=10.0, description="Connect/read timeout base, above 0 and at most 300 seconds."
+    )
+    max_attempts: int = Field(default=3, description="boto3 retries per request, 1-10.")
+
+    @field_validator(*_PARSERS, mode="before")
+    @classmethod
+    def _check_value(cls, value: object, info: ValidationInfo) -> object:
+        """The rules ``s3_settings_from_env`` applies, so a launchpad value gets its message."""
+        if is_env_var(value) or value == "":
+            return value
+        name = str(info.field_name)
+        return _PARSERS[name](S3_VARIABLES[name][0], value)
+
+    @model_validator(mode="after")
+    def _check_keys(self) -> S3Resource:
+        key_id, secret = S3_VARIABLES["access_key_id"][0], S3_VARIABLES["secret_access_key"][0]
+        if self.access_key_id and not self.secret_access_key:
+            raise SettingsError(f"{key_id} is set but {secret} is empty; {_KEY_PAIR}")
+        if self.secret_access_key and not self.access_key_id:
+            raise SettingsError(f"{secret} is set but {key_id} is empty; {_KEY_PAIR}")
+        return self
 
     def settings(self) -> S3Settings:
         return S3Settings(
@@ -118,23 +166,32 @@ class S3Resource(dg.ConfigurableResource):
         )
 
 
+def s3_settings_from_env(environ: Mapping[str, str] | None = None) -> S3Settings:
+    """S3Settings from the ``REPORTING_S3_*`` variables that are set (defaults otherwise).
+
+    The one place these variables are parsed: the CLI uses the result, and the code location's
+    S3Resource is built after this check. Raises :class:`SettingsError` naming the variable and
+    the values it may take.
+    """
+    env = Environment(environ)
+    env.require_together(S3_VARIABLES["access_key_id"][0], S3_VARIABLES["secret_access_key"][0], _KEY_PAIR)
+    values: dict[str, Any] = {}
+    for name, (variable, _kind) in S3_VARIABLES.items():
+        text = env.get(variable)
+        if text is not None:
+            parse = _PARSERS.get(name)
+            values[name] = parse(variable, text) if parse else text
+    return S3Settings(**values)
+
+
 def s3_resource_from_env(environ: Mapping[str, str] | None = None) -> S3Resource:
-    """An S3Resource configured from the ``REPORTING_S3_*`` variables that are set (as
-    ``dg.EnvVar``s, resolved at run time and shown by name only); unset ones keep the defaults,
-    because an EnvVar of an unset variable fails the whole code location."""
-    config = env_var_config(
-        [
-            ("endpoint_url", f"{ENV_PREFIX}ENDPOINT_URL", "str"),
-            ("region_name", f"{ENV_PREFIX}REGION_NAME", "str"),
-            ("bucket", f"{ENV_PREFIX}BUCKET", "str"),
-            ("prefix", f"{ENV_PREFIX}PREFIX", "str"),
-            ("access_key_id", f"{ENV_PREFIX}ACCESS_KEY_ID", "str"),
-            ("secret_access_key", f"{ENV_PREFIX}SECRET_ACCESS_KEY", "str"),
-            ("presign_expiry_seconds", f"{ENV_PREFIX}PRESIGN_EXPIRY_SECONDS", "int"),
-        ],
-        environ,
-    )
-    return S3Resource(**config)
+    """An S3Resource configured from the ``REPORTING_S3_*`` variables that are set, after
+    ``s3_settings_from_env`` checked them (so a bad one fails the code location with the CLI's
+    message). Text and integer settings are ``dg.EnvVar``s, resolved at run time and shown by
+    name only; unset ones keep the defaults, because an EnvVar of an unset variable fails the
+    whole code location."""
+    fields = [(name, variable, kind) for name, (variable, kind) in S3_VARIABLES.items()]
+    return S3Resource(**env_var_config(fields, s3_settings_from_env(environ), environ))
 
 
 BUCKET_RULES = (

@@ -2,26 +2,45 @@
 
 ``ExportSettings`` is the plain value the engine takes; ``ExportSettingsResource`` the Dagster
 resource (key ``exports``) that makes one, configured from ``REPORTING_EXPORTS_*`` when set.
+``export_settings_from_env`` is the one place those variables are parsed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from reporting_assets.db.urls import data_dir
+from reporting_assets.env_settings import Environment, is_env_var, whole
 from reporting_assets.exports.dsl import DEFAULT_MAX_ROW_LIMIT
 from reporting_assets.resources import env_var_config
 
 ENV_PREFIX = "REPORTING_EXPORTS_"
 HARD_MAX_ROW_LIMIT = 10_000_000
 """The database CHECK on reports.row_limit; max_row_limit cannot go above it."""
+MAX_RETENTION_DAYS = 3650
+MAX_STATEMENT_TIMEOUT_SECONDS = 24 * 3600
+
+EXPORT_VARIABLES: dict[str, tuple[str, Literal["str", "int", "value"]]] = {
+    "storage_dir": (f"{ENV_PREFIX}DIR", "str"),
+    "max_row_limit": (f"{ENV_PREFIX}MAX_ROW_LIMIT", "int"),
+    "retention_days": (f"{ENV_PREFIX}RETENTION_DAYS", "int"),
+    "statement_timeout_seconds": (f"{ENV_PREFIX}STATEMENT_TIMEOUT_SECONDS", "int"),
+}
+"""ExportSettingsResource field -> the variable it is read from and how it reaches the resource
+(see ``env_var_config``)."""
+
+_PARSERS: dict[str, Callable[[str, object], Any]] = {
+    "max_row_limit": lambda name, value: whole(name, value, 1, HARD_MAX_ROW_LIMIT),
+    "retention_days": lambda name, value: whole(name, value, 1, MAX_RETENTION_DAYS),
+    "statement_timeout_seconds": lambda name, value: whole(name, value, 1, MAX_STATEMENT_TIMEOUT_SECONDS),
+}
 
 
 @dataclass(frozen=True)
@@ -49,12 +68,10 @@ class ExportSettingsResource(dg.ConfigurableResource):
     storage_dir: str = Field(default="", description="Folder for export files; empty = <data dir>/exports.")
     max_row_limit: int = Field(
         default=DEFAULT_MAX_ROW_LIMIT,
-        ge=1,
-        le=HARD_MAX_ROW_LIMIT,
-        description="Largest row_limit a report may have (requests above it are rejected).",
+        description="Largest row_limit a report may have, 1-10000000 (requests above it are rejected).",
     )
     retention_days: int = Field(
-        default=7, ge=1, le=3650, description="Days export files (local and S3) are kept before cleanup."
+        default=7, description="Days export files (local and S3) are kept before cleanup, 1-3650."
     )
     max_attachment_mb: int = Field(
         default=20,
@@ -65,7 +82,9 @@ class ExportSettingsResource(dg.ConfigurableResource):
     batch_rows: int = Field(
         default=5000, ge=100, le=100_000, description="Rows fetched per server-side batch."
     )
-    statement_timeout_seconds: int = Field(default=600, ge=1, description="Timeout of one analytics query.")
+    statement_timeout_seconds: int = Field(
+        default=600, description="Timeout of one analytics query, 1-86400 seconds."
+    )
     failure_rate_alert_percent: int = Field(
         default=10,
         ge=1,
@@ -78,6 +97,15 @@ class ExportSettingsResource(dg.ConfigurableResource):
     health_window_hours: int = Field(
         default=24, ge=1, le=24 * 30, description="Window of the failure-rate check."
     )
+
+    @field_validator(*_PARSERS, mode="before")
+    @classmethod
+    def _check_value(cls, value: object, info: ValidationInfo) -> object:
+        """The rules ``export_settings_from_env`` applies, so a launchpad value gets its message."""
+        if is_env_var(value):
+            return value
+        name = str(info.field_name)
+        return _PARSERS[name](EXPORT_VARIABLES[name][0], value)
 
     def settings(self) -> ExportSettings:
         return ExportSettings(
@@ -93,36 +121,27 @@ class ExportSettingsResource(dg.ConfigurableResource):
         )
 
 
+def _parsed_from_env(environ: Mapping[str, str] | None) -> dict[str, Any]:
+    env = Environment(environ)
+    values: dict[str, Any] = {}
+    for name, (variable, _kind) in EXPORT_VARIABLES.items():
+        text = env.get(variable)
+        if text is not None:
+            parse = _PARSERS.get(name)
+            values[name] = parse(variable, text) if parse else text
+    return values
+
+
+def export_settings_from_env(environ: Mapping[str, str] | None = None) -> ExportSettings:
+    """ExportSettings from the ``REPORTING_EXPORTS_*`` variables that are set (defaults
+    otherwise), for the CLI. Raises :class:`SettingsError` naming the variable and the values it
+    may take; the code location's resource is built after the same check."""
+    return ExportSettingsResource(**_parsed_from_env(environ)).settings()
+
+
 def export_settings_resource_from_env(environ: Mapping[str, str] | None = None) -> ExportSettingsResource:
-    """``REPORTING_EXPORTS_DIR`` / ``_MAX_ROW_LIMIT`` / ``_RETENTION_DAYS`` when set (EnvVars,
-    resolved at run time); the defaults otherwise."""
-    config = env_var_config(
-        [
-            ("storage_dir", f"{ENV_PREFIX}DIR", "str"),
-            ("max_row_limit", f"{ENV_PREFIX}MAX_ROW_LIMIT", "int"),
-            ("retention_days", f"{ENV_PREFIX}RETENTION_DAYS", "int"),
-        ],
-        environ,
-    )
-    return ExportSettingsResource(**config)
-
-
-def settings_from_env(environ: Mapping[str, str] | None = None) -> ExportSettings:
-    """The same settings for the CLI (values read directly)."""
-    env = os.environ if environ is None else environ
-
-    def number(var: str, default: int) -> int:
-        text = env.get(var, "").strip()
-        if not text:
-            return default
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError(f"{var}={text!r} is not a whole number") from None
-
-    directory = env.get(f"{ENV_PREFIX}DIR", "").strip()
-    return ExportSettings(
-        storage_dir=Path(directory) if directory else default_storage_dir(),
-        max_row_limit=min(number(f"{ENV_PREFIX}MAX_ROW_LIMIT", DEFAULT_MAX_ROW_LIMIT), HARD_MAX_ROW_LIMIT),
-        retention=dt.timedelta(days=number(f"{ENV_PREFIX}RETENTION_DAYS", 7)),
-    )
+    """``REPORTING_EXPORTS_*`` when set, checked as ``export_settings_from_env`` checks them, then
+    passed as EnvVars (resolved at run time); the defaults otherwise."""
+    _parsed_from_env(environ)
+    fields = [(name, variable, kind) for name, (variable, kind) in EXPORT_VARIABLES.items()]
+    return ExportSettingsResource(**env_var_config(fields, None, environ))
