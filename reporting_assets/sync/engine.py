@@ -29,7 +29,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -1171,7 +1171,3 @@ def run_session(
     if result.reports_error is not None:
         raise ReportsFolderError(result.reports_error)
     return result
-
-
-def with_limit(request: SyncRequest, limit: int | None) -> SyncRequest:
-    return replace(request, limit=check_limit(limit))
