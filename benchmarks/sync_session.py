@@ -104,7 +104,7 @@ def reset(url: str) -> None:
 
 def run_once(url: str, profile: Any, request: Any, reports: Path, on: bool) -> dict[str, Any]:
     from reporting_assets.reporter import report_metadata
-    from reporting_assets.sync.engine import SessionOptions, run_session
+    from reporting_assets.sync.engine import RunHooks, SessionOptions, run_session
 
     contracts: list[int] = []
 
@@ -120,7 +120,7 @@ def run_once(url: str, profile: Any, request: Any, reports: Path, on: bool) -> d
         profile,
         reports,
         options=SessionOptions(reporting=on, structured_logs=on),
-        sink=sink if on else None,
+        hooks=RunHooks(sink=sink if on else None),
     )
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu
@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     from reporting_assets.customers import add_customer
     from reporting_assets.db.migrations import migrate
     from reporting_assets.db.urls import ensure_databases, with_database
-    from reporting_assets.sync import engine
+    from reporting_assets.sync import contracts, engine
     from reporting_assets.sync.config import load_config
     from reporting_assets.sync.engine import SyncRequest
     from reporting_assets.sync.order_list import load_sample_orders
@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         stages = StageTimer()
-        stages.wrap(engine.SyncSession, "_emit_contract", "contracts (PipelineReporter + metadata)")
+        stages.wrap(contracts.Contracts, "emit", "contracts (PipelineReporter + metadata)")
         stages.wrap(engine, "finalize_session", "finalize (summary, reports, files)")
         stages.wrap(logging_ids.IdLogger, "_emit", "log records emitted (ids, JSON lines)")
         progress("[warm-up] one 'on' session (not measured)")

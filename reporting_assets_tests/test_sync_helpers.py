@@ -18,8 +18,8 @@ import pytest
 from psycopg import sql
 
 from reporting_assets.db.connection import connect
+from reporting_assets.definitions import loaded_definitions
 from reporting_assets.sync.assets import SYNC_ID_TAG, SYNC_JOB_NAME, SYNC_OP_NAME
-from reporting_assets.sync.cli import sync_definitions
 from reporting_assets.sync.order_list import load_sample_orders
 from reporting_assets_tests.helpers import REPO_ROOT
 
@@ -85,7 +85,7 @@ def run_sync(
         },
     }
     return (
-        sync_definitions()
+        loaded_definitions()
         .resolve_job_def(SYNC_JOB_NAME)
         .execute_in_process(
             instance=instance, run_config=run_config, raise_on_error=raise_on_error, tags=tags

@@ -24,7 +24,7 @@ from reporting_assets.contract import RunReport
 from reporting_assets.partitions import customer_day_partitions
 from reporting_assets.reporter import report_metadata
 from reporting_assets.resources import PostgresResource
-from reporting_assets.sync.engine import PIPELINE_TYPE, SyncRequest, check_limit, run_session
+from reporting_assets.sync.engine import PIPELINE_TYPE, RunHooks, SyncRequest, check_limit, run_session
 from reporting_assets.sync.folders import parse_sync_id
 from reporting_assets.sync.resources import ReportsOutputResource, SyncSettingsResource
 
@@ -150,12 +150,9 @@ def sync_session(
         config.request(profile.environment),
         profile,
         reports_output.path(),
-        run_id=context.run.run_id,
-        sync_id=sync_id,
-        sink=emit,
-        dagster_log=context.log,
         config_source=settings.source,
-        on_open=tag_run,
+        sync_id=sync_id,
+        hooks=RunHooks(run_id=context.run.run_id, sink=emit, dagster_log=context.log, on_open=tag_run),
     )
     totals = (result.summary or {}).get("totals", {})
     metadata: dict[str, dg.RawMetadataValue] = {

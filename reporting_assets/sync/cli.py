@@ -3,8 +3,9 @@ and the executive summary printed at the end (the same text that is saved).
 
 Wire into ``reporting_assets/cli.py`` with ``add_cli(sub)`` on the top-level subparsers; the
 handler follows the project's convention (``args.handler(args)`` returns the exit code; errors
-are ReportingError subclasses that ``main()`` prints before exiting 2). Runnable alone too:
-``python -m reporting_assets.sync.cli sync --help``.
+are ReportingError subclasses that the shared runner prints before exiting 2). Runnable alone
+too: ``python -m reporting_assets.sync.cli sync --help``. The run is launched from the code
+location's own definitions, so it is the same job the UI and the sensors see.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import IO, Any
 
 from reporting_assets.errors import ReportingError
 from reporting_assets.logging_ids import get_logger
+from reporting_assets.partition_keys import CustomerDay
 
 log = get_logger("reporting_assets.sync.cli")  # also when run as __main__
 
@@ -125,6 +127,7 @@ def sync_command(args: argparse.Namespace, *, instance: Any = None, out: IO[str]
     from reporting_assets.db.connection import connect
     from reporting_assets.db.migrations import migrate
     from reporting_assets.db.urls import resolve_urls
+    from reporting_assets.definitions import loaded_definitions
     from reporting_assets.execution_reports.events import _failure_messages
     from reporting_assets.logging_ids import PROJECT_LOGGER, ContextFilter, IdFormatter, attached
     from reporting_assets.sync import store
@@ -179,7 +182,7 @@ def sync_command(args: argparse.Namespace, *, instance: Any = None, out: IO[str]
     progress.setLevel(logging.INFO)
     progress.setFormatter(IdFormatter())
     progress.addFilter(ContextFilter(sync_id=sync_id))
-    job = sync_definitions().resolve_job_def(SYNC_JOB_NAME)
+    job = loaded_definitions().resolve_job_def(SYNC_JOB_NAME)
     if args.quiet:
         result = job.execute_in_process(
             instance=instance, run_config=run_config, tags={SYNC_ID_TAG: sync_id}, raise_on_error=False
@@ -212,10 +215,9 @@ def sync_command(args: argparse.Namespace, *, instance: Any = None, out: IO[str]
         )
         return 1
     if args.generate_report and args.execute:
+        day = session["started_at"].date()
         partitions = [
-            f"{line.customer_key}|{session['started_at'].date().isoformat()}"
-            for line in lines
-            if line.contract_emitted
+            CustomerDay(line.customer_key, day).partition_key for line in lines if line.contract_emitted
         ]
         rendered = render_execution_reports(instance, partitions)
         log.info("cl-001", "Rendered execution reports for %d partition(s)", rendered, sync_id=sync_id)
@@ -234,25 +236,11 @@ def sync_command(args: argparse.Namespace, *, instance: Any = None, out: IO[str]
     return 0
 
 
-def sync_definitions() -> Any:
-    """The sync job with its resources, for runs launched outside the code location."""
-    import dagster as dg
-
-    from reporting_assets.resources import PostgresResource
-    from reporting_assets.sync import sync_assets, sync_jobs, sync_resources
-
-    return dg.Definitions(
-        assets=sync_assets, jobs=sync_jobs, resources={"postgres": PostgresResource(), **sync_resources}
-    )
-
-
 def render_execution_reports(instance: Any, partition_keys: Sequence[str]) -> int:
     """One ``render_reports`` run per customer partition of the session."""
     from reporting_assets.definitions import loaded_definitions
 
-    defs = loaded_definitions()
-
-    job = defs.resolve_job_def("render_reports")
+    job = loaded_definitions().resolve_job_def("render_reports")
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     done = 0
     for key in partition_keys:
@@ -272,13 +260,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m reporting_assets.sync.cli sync ...`` (same as ``reporting-assets sync``)."""
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except (ReportingError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    """``python -m reporting_assets.sync.cli sync ...`` (same as ``reporting-assets sync``), with
+    the shared runner: one-line errors, quiet on a closed pipe."""
+    from reporting_assets.cli import run
+
+    return run(build_parser(), argv)
 
 
 if __name__ == "__main__":
