@@ -235,15 +235,10 @@ def sync_command(args: argparse.Namespace, *, instance: Any = None, out: IO[str]
 
 
 def sync_definitions() -> Any:
-    """The sync job with its resources, for runs launched outside the code location."""
-    import dagster as dg
+    """The code location's definitions: the command runs the sync job of the one code location."""
+    from reporting_assets.definitions import loaded_definitions
 
-    from reporting_assets.resources import PostgresResource
-    from reporting_assets.sync import sync_assets, sync_jobs, sync_resources
-
-    return dg.Definitions(
-        assets=sync_assets, jobs=sync_jobs, resources={"postgres": PostgresResource(), **sync_resources}
-    )
+    return loaded_definitions()
 
 
 def render_execution_reports(instance: Any, partition_keys: Sequence[str]) -> int:
