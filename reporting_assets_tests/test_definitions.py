@@ -147,7 +147,8 @@ def test_the_code_location_holds_exactly_the_expected_definitions() -> None:
 
 def test_the_automation_report_is_handed_every_schedule_and_sensor_of_the_code_location() -> None:
     defs = loaded_definitions()
-    handed = defs.resources[automation.CODE_LOCATION_RESOURCE]  # type: ignore[index]
+    resource = defs.resources[automation.CODE_LOCATION_RESOURCE]  # type: ignore[index]
+    handed = resource.resource_fn(dg.build_init_resource_context())
     assert isinstance(handed, LocationAutomations)
     repo = defs.get_repository_def()
     assert sorted(s.name for s in handed.schedules) == sorted(s.name for s in repo.schedule_defs)

@@ -34,4 +34,9 @@ def defs() -> dg.Definitions:
 def code_location_definitions(location: dg.Definitions) -> dg.Definitions:
     """The ``code_location`` resource: every schedule and sensor of ``location``."""
     automations = LocationAutomations(tuple(location.schedules or ()), tuple(location.sensors or ()))
-    return dg.Definitions(resources={CODE_LOCATION_RESOURCE: automations})
+    resource = dg.ResourceDefinition.hardcoded_resource(
+        automations,
+        "The code location's schedules and sensors, counted by the automation report's system "
+        "health when a run has no repository to read them from (execute_in_process).",
+    )
+    return dg.Definitions(resources={CODE_LOCATION_RESOURCE: resource})
