@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from dagster._utils.schedules import cron_string_iterator
 
-from reporting_assets.automation import automation_jobs, automation_schedules
+from reporting_assets.automation import definitions as automation_definitions
 from reporting_assets.automation.assets import (
     AUTOMATION_ALERTS,
     AUTOMATION_REPORTS,
@@ -39,7 +39,8 @@ def _clean_automation_reports(database_url: str) -> Iterator[None]:
 
 
 def test_schedule_fires_at_04_and_21_utc_and_is_running_by_default() -> None:
-    assert automation_schedules == [automation_reports_schedule]
+    automation = automation_definitions.defs()
+    assert automation.schedules == [automation_reports_schedule]
     assert automation_reports_schedule.cron_schedule == "0 4,21 * * *"
     assert automation_reports_schedule.execution_timezone == "UTC"
     assert automation_reports_schedule.default_status == dg.DefaultScheduleStatus.RUNNING
@@ -52,7 +53,7 @@ def test_schedule_fires_at_04_and_21_utc_and_is_running_by_default() -> None:
     repo = automation_defs().get_repository_def()
     assert automation_reports_schedule.name in {s.name for s in repo.schedule_defs}
     job = repo.get_job(JOB_NAME)
-    assert [j.name for j in automation_jobs] == [JOB_NAME]
+    assert [j.name for j in automation.jobs or []] == [JOB_NAME]
     assert set(job.asset_layer.selected_asset_keys) == {AUTOMATION_REPORTS, AUTOMATION_ALERTS}
 
 

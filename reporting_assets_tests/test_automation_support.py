@@ -1,8 +1,6 @@
 """Shared helpers for the automation report tests (no tests here).
 
-The project's code location gets the automation assets, job and schedule when the lead wires
-them into ``definitions.py``; until then (and either way) :func:`automation_defs` is the code
-location plus exactly one copy of them, with resources overridable per test.
+:func:`automation_defs` is the project's code location with resources overridable per test.
 """
 
 from __future__ import annotations
@@ -18,13 +16,7 @@ import dagster as dg
 import jsonschema
 import psycopg
 
-from reporting_assets.automation import (
-    automation_assets,
-    automation_jobs,
-    automation_resources,
-    automation_schedules,
-)
-from reporting_assets.automation.assets import JOB_NAME, SCHEDULE_NAME, run_config_for
+from reporting_assets.automation.assets import JOB_NAME, run_config_for
 from reporting_assets.automation.cli import add_cli
 from reporting_assets.db.connection import connect
 from reporting_assets.definitions import loaded_definitions
@@ -47,17 +39,15 @@ SEED_KEYS = {
 
 
 def automation_defs(**resources: Any) -> dg.Definitions:
-    """The project's code location with the automation definitions (once) and ``resources``."""
+    """The project's code location, with ``resources`` in place of its own."""
     defs = loaded_definitions()
-    wired = any(s.name == SCHEDULE_NAME for s in defs.schedules or [])
-    extra_assets = [] if wired else automation_assets
     return dg.Definitions(
-        assets=[*(defs.assets or []), *extra_assets],
-        asset_checks=list(defs.asset_checks or []),
-        jobs=[*(defs.jobs or []), *([] if wired else automation_jobs)],
-        schedules=[*(defs.schedules or []), *([] if wired else automation_schedules)],
-        sensors=list(defs.sensors or []),
-        resources={**(defs.resources or {}), **automation_resources, **resources},
+        assets=defs.assets,
+        asset_checks=defs.asset_checks,
+        jobs=defs.jobs,
+        schedules=defs.schedules,
+        sensors=defs.sensors,
+        resources={**(defs.resources or {}), **resources},
     )
 
 

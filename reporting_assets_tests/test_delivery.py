@@ -22,18 +22,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from psycopg.types.json import Jsonb
 
 from reporting_assets.db.connection import Connection
-from reporting_assets.delivery import (
-    SmtpResource,
-    SummaryEmailSettingsResource,
-    daily_summary_email_sensor,
-    delivery_jobs,
-    delivery_resources,
-    delivery_sensors,
-    send_daily_summary_emails,
-    smtp_resource_from_env,
-)
+from reporting_assets.delivery import definitions as delivery_definitions
 from reporting_assets.delivery.errors import DeliveryError
-from reporting_assets.delivery.jobs import run_config_for
+from reporting_assets.delivery.jobs import run_config_for, send_daily_summary_emails
 from reporting_assets.delivery.ledger import (
     DeliveryAttemptError,
     DeliveryKey,
@@ -46,8 +37,14 @@ from reporting_assets.delivery.ledger import (
 )
 from reporting_assets.delivery.recipients import add_recipient
 from reporting_assets.delivery.render import markdown_to_html
-from reporting_assets.delivery.sensors import EmailRuns, parse_cursor, plan_summary_emails
-from reporting_assets.delivery.smtp import SmtpSettings, send_message
+from reporting_assets.delivery.resources import SummaryEmailSettingsResource, smtp_resource_from_env
+from reporting_assets.delivery.sensors import (
+    EmailRuns,
+    daily_summary_email_sensor,
+    parse_cursor,
+    plan_summary_emails,
+)
+from reporting_assets.delivery.smtp import SmtpResource, SmtpSettings, send_message
 from reporting_assets.errors import SettingsError
 from reporting_assets.resources import PostgresResource
 
@@ -1007,10 +1004,12 @@ def test_markdown_html_is_escaped_and_tables_render() -> None:
 
 
 def test_resources_for_the_code_location() -> None:
-    assert [j.name for j in delivery_jobs] == ["send_daily_summary_emails"]
-    assert [s.name for s in delivery_sensors] == ["daily_summary_email_sensor"]
-    assert delivery_sensors[0].default_status == dg.DefaultSensorStatus.RUNNING
-    assert set(delivery_resources) == {"smtp", "summary_email"}
+    delivery = delivery_definitions.defs()
+    assert [j.name for j in delivery.jobs or []] == ["send_daily_summary_emails"]
+    sensors = list(delivery.sensors or [])
+    assert [s.name for s in sensors] == ["daily_summary_email_sensor"]
+    assert sensors[0].default_status == dg.DefaultSensorStatus.RUNNING
+    assert set(delivery.resources or {}) == {"smtp", "summary_email"}
 
     defaults = smtp_resource_from_env({}).settings()
     assert (defaults.host, defaults.port, defaults.starttls, defaults.password) == (
@@ -1031,7 +1030,7 @@ def test_resources_for_the_code_location() -> None:
     resource = smtp_resource_from_env(env)
     assert isinstance(resource.host, dg.EnvVar) and isinstance(resource.password, dg.EnvVar)
     assert "env-s3cret" not in repr(resource)
-    defs = dg.Definitions(jobs=delivery_jobs, resources={"smtp": resource, "postgres": PostgresResource()})
+    defs = dg.Definitions(jobs=delivery.jobs, resources={"smtp": resource, "postgres": PostgresResource()})
     assert defs.resolve_job_def("send_daily_summary_emails") is not None
 
     with pytest.raises(SettingsError, match="REPORTING_SMTP_STARTTLS='maybe' is not a yes/no value"):

@@ -39,7 +39,8 @@ from pypdf import PdfReader
 
 from reporting_assets.db.connection import connect
 from reporting_assets.delivery.smtp import SmtpResource, SmtpSettings
-from reporting_assets.exports import engine, export_assets, export_jobs, export_resources, export_sensors
+from reporting_assets.exports import definitions as exports_definitions
+from reporting_assets.exports import engine
 from reporting_assets.exports.cli import add_cli
 from reporting_assets.exports.dagster_defs import build_scheduled_exports_sensor
 from reporting_assets.exports.defaults import init_defaults
@@ -246,10 +247,12 @@ def services(
 def definitions(
     url: str, smtp: SmtpServer, settings: ExportSettings, s3_endpoint: str, bucket: str
 ) -> dg.Definitions:
+    exports = exports_definitions.defs()
     return dg.Definitions(
-        assets=export_assets,
-        jobs=export_jobs,
-        sensors=export_sensors,
+        assets=exports.assets,
+        asset_checks=exports.asset_checks,
+        jobs=exports.jobs,
+        sensors=exports.sensors,
         resources={
             "postgres": PostgresResource(database_url=url),
             "smtp": smtp.resource(),
@@ -1006,6 +1009,6 @@ def test_the_code_location_loads_with_exports_wired_in() -> None:
 
     dg.Definitions.validate_loadable(defs)
     repo = defs.get_repository_def()
-    assert set(export_resources) <= set(repo.get_top_level_resources())
+    assert set(exports_definitions.defs().resources or {}) <= set(repo.get_top_level_resources())
     assert {"scheduled_exports_job", "export_maintenance", "export_health_checks"} <= set(repo.job_names)
     assert {"scheduled_exports_sensor", "export_maintenance_sensor"} <= {s.name for s in repo.sensor_defs}

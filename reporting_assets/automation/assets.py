@@ -15,7 +15,12 @@ from pydantic import Field, field_validator
 
 from reporting_assets.automation.alerts import send_alerts
 from reporting_assets.automation.fallback import event_log_reader, source_names
-from reporting_assets.automation.health import repository_health
+from reporting_assets.automation.health import (
+    AutomationHealth,
+    LocationAutomations,
+    automation_health,
+    repository_health,
+)
 from reporting_assets.automation.render import render_markdown
 from reporting_assets.automation.report import AutomationReport, ReportRequest, generate_reports, overall
 from reporting_assets.automation.resources import AutomationSettingsResource
@@ -152,17 +157,17 @@ def success_rate_check(reports: list[AutomationReport], threshold: float) -> dg.
     )
 
 
-def code_location(context: dg.AssetExecutionContext) -> dg.RepositoryDefinition:
-    """The repository the run was launched from (its schedules and sensors are the ones to
-    count). An in-process run (``execute_in_process``, tests) carries none: then this code
-    location's own definitions."""
+def location_health(
+    context: dg.AssetExecutionContext, code_location: LocationAutomations, window: ReportWindow
+) -> AutomationHealth:
+    """System health over the repository the run was launched from; an in-process run
+    (``execute_in_process``, tests) carries none, so then over the schedules and sensors the
+    ``code_location`` resource holds (the same names and default statuses)."""
     try:
-        return context.repository_def
+        repository = context.repository_def
     except CheckError:
-        # imported here, not at import time: definitions imports this module
-        from reporting_assets.definitions import loaded_definitions
-
-        return loaded_definitions().get_repository_def()
+        return automation_health(context.instance, code_location.schedules, code_location.sensors, window)
+    return repository_health(context.instance, repository, window)
 
 
 @dg.asset(
@@ -190,10 +195,11 @@ def automation_reports(
     postgres: PostgresResource,
     report_settings: ReportSettingsResource,
     automation: AutomationSettingsResource,
+    code_location: dg.ResourceParam[LocationAutomations],
 ) -> dg.MaterializeResult:
     window = report_window(config)
     settings = automation.rule_settings()
-    health = repository_health(context.instance, code_location(context), window)
+    health = location_health(context, code_location, window)
     request = ReportRequest(window, config.sources, config.detailed, settings, report_settings.run_url)
     with postgres.connection(doing=f"building automation reports for {window.describe()}") as conn:
         reports = generate_reports(

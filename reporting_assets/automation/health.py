@@ -195,6 +195,16 @@ def automation_health(
     return AutomationHealth(automations)
 
 
+@dataclass(frozen=True)
+class LocationAutomations:
+    """The schedules and sensors of the whole code location, handed to the automation report as
+    the ``code_location`` resource: a run launched from the code location reads them from its
+    repository, but an in-process run (``execute_in_process``) has none."""
+
+    schedules: tuple[Schedule, ...] = ()
+    sensors: tuple[dg.SensorDefinition, ...] = ()
+
+
 def repository_health(
     instance: dg.DagsterInstance,
     repository: dg.RepositoryDefinition,

@@ -1,1 +1,1 @@
-"""Per-execution markdown reports (seed 000): read runs from the event log, render, store."""
+"""Per-execution markdown reports: read runs from the event log, render, store."""

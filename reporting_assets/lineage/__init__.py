@@ -1,1 +1,1 @@
-"""Workflow lineage (seed 004): every stored figure traceable to the run that produced it."""
+"""Workflow lineage: every stored figure traceable to the run that produced it."""

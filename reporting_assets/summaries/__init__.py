@@ -1,1 +1,1 @@
-"""Daily customer summaries (seed 000): a day's execution reports aggregated per customer."""
+"""Daily customer summaries: a day's execution reports aggregated per customer."""
