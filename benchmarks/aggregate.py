@@ -24,8 +24,8 @@ stored equal the floor's.
 
 Usage (from the repo root)::
 
-    /tmp/venv/bin/python benchmarks/aggregate.py                          # 1,000,000 rows
-    /tmp/venv/bin/python benchmarks/aggregate.py --rows 50000 --repeat 1  # quick check
+    .venv/bin/python benchmarks/aggregate.py                          # 1,000,000 rows
+    .venv/bin/python benchmarks/aggregate.py --rows 50000 --repeat 1  # quick check
 
 Project modules are imported inside functions, after ``main`` has silenced warnings.
 """

@@ -15,8 +15,8 @@ B. the floor: one hand-written SQL aggregate over the same rows giving the same 
 C. the ``--detailed`` report (breakdowns, percentiles, top errors, slowest runs), for
    information: it is not part of the target;
 D. per-batch logging: ``log_batch`` (one structured line on a standard logger) in microseconds
-   per batch, with INFO on and off, next to building a full report per batch (seed 002's
-   "before").
+   per batch, with INFO on and off, next to building a full report per batch (what a
+   pipeline would pay if it reported after every batch).
 
 Setup (not timed): ``--runs`` runs (default 200,000) spread evenly over the 24 h before the
 report time, each with one ``workflow_executions`` row, one ``workflow_execution_partitions``
@@ -28,8 +28,8 @@ load on the machine hits all alike; the table shows medians.
 
 Usage (from the repo root)::
 
-    /tmp/venv/bin/python benchmarks/automation.py                  # 200,000 runs, ~1 min
-    /tmp/venv/bin/python benchmarks/automation.py --runs 20000     # quick check
+    .venv/bin/python benchmarks/automation.py                  # 200,000 runs, ~1 min
+    .venv/bin/python benchmarks/automation.py --runs 20000     # quick check
 
 The JSON goes to ``benchmarks/results/automation.json`` too. Project and Dagster modules are
 imported inside functions, after warnings are silenced, so ``--help`` stays fast.

@@ -20,8 +20,8 @@ d. the split: an asset backfill of the report assets created like the UI creates
 
 Usage (from the repo root)::
 
-    /tmp/venv/bin/python benchmarks/backfill.py                          # 90 days x 20 customers
-    /tmp/venv/bin/python benchmarks/backfill.py --days 10 --customers 3 --sample 5   # quick check
+    .venv/bin/python benchmarks/backfill.py                          # 90 days x 20 customers
+    .venv/bin/python benchmarks/backfill.py --days 10 --customers 3 --sample 5   # quick check
 
 Project and Dagster modules are imported inside functions, after ``main`` has silenced
 warnings, so Dagster's import-time beta/preview notes stay out of the output and ``--help``

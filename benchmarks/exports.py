@@ -19,8 +19,8 @@ Results: a table and JSON (also written to ``benchmarks/results/exports.json``).
 
 Usage (from the repo root)::
 
-    /tmp/venv/bin/python benchmarks/exports.py                         # 1,000,000 rows, ~5 min on 2 cores
-    /tmp/venv/bin/python benchmarks/exports.py --rows 100000           # quick check, ~1 min
+    .venv/bin/python benchmarks/exports.py                         # 1,000,000 rows, ~5 min on 2 cores
+    .venv/bin/python benchmarks/exports.py --rows 100000           # quick check, ~1 min
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ C. range runs of the ``render_reports`` job on a PostgreSQL-backed Dagster insta
 
 Usage (from the repo root)::
 
-    /tmp/venv/bin/python benchmarks/render_store.py                 # defaults: 5,000 reports, 30 days
-    /tmp/venv/bin/python benchmarks/render_store.py --reports 500 --days 3   # quick check
+    .venv/bin/python benchmarks/render_store.py                 # defaults: 5,000 reports, 30 days
+    .venv/bin/python benchmarks/render_store.py --reports 500 --days 3   # quick check
 
 Project and Dagster modules are imported inside functions, after ``main`` has silenced
 warnings, so Dagster's import-time beta/preview notes stay out of the output and ``--help``

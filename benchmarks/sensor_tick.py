@@ -24,8 +24,8 @@ error contract), so both fetches the sensor makes return rows.
 
 Usage (from the repo root)::
 
-    /tmp/venv/bin/python benchmarks/sensor_tick.py                         # 1,000 vs 30,000 events
-    /tmp/venv/bin/python benchmarks/sensor_tick.py --large 5000 --repeats 5   # quick check
+    .venv/bin/python benchmarks/sensor_tick.py                         # 1,000 vs 30,000 events
+    .venv/bin/python benchmarks/sensor_tick.py --large 5000 --repeats 5   # quick check
 
 Project and Dagster modules are imported inside functions, after ``main`` has silenced warnings.
 """

@@ -24,9 +24,9 @@ of its time) varies by more than the overhead itself. Target: overhead < 5 % of 
 
 Usage (from the repo root)::
 
-    /tmp/venv/bin/python benchmarks/sync_session.py                       # 5,000 records, 20 customers
-    /tmp/venv/bin/python benchmarks/sync_session.py --records 1000 --repeats 1   # quick check
-    /tmp/venv/bin/python benchmarks/sync_session.py --latency-ms 20       # with simulated API latency
+    .venv/bin/python benchmarks/sync_session.py                       # 5,000 records, 20 customers
+    .venv/bin/python benchmarks/sync_session.py --records 1000 --repeats 1   # quick check
+    .venv/bin/python benchmarks/sync_session.py --latency-ms 20       # with simulated API latency
 
 The target's latency defaults to 0 ms: the worst case for the ratio (no network wait to hide
 the reporting cost behind). ``synchronous_commit`` is off for the benchmark database

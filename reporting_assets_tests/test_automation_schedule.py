@@ -1,6 +1,6 @@
 """The twice-daily schedule (04:00 and 21:00 UTC), evaluated against a real instance, and the
 run it requests executed there: each report covers the 24 h before its tick, so the two daily
-reports overlap by 7 h (seed 002), unlike cron partitions."""
+reports overlap by 7 h (docs/automation.md), unlike cron partitions."""
 
 from __future__ import annotations
 

@@ -98,7 +98,7 @@ def validator() -> jsonschema.Draft202012Validator:
 
 
 def assert_valid(document: dict[str, Any], *, ordered: bool = True) -> None:
-    """Valid against docs/automation_report.schema.json, with the seed's sections (in the seed's
+    """Valid against docs/automation_report.schema.json, with the four sections (in the documented
     order, except when read back from JSONB, which keeps no key order)."""
     errors = sorted(validator().iter_errors(document), key=lambda e: list(e.path))
     assert not errors, "; ".join(f"{list(e.path)}: {e.message}" for e in errors)

@@ -1,4 +1,4 @@
-"""Structured log ids (seed 001, phase 3): the checker over the whole package, the registry, ids in
+"""Structured log ids (docs/sync.md): the checker over the whole package, the registry, ids in
 the session's JSON-lines log and in Dagster's event log, verbosity per component.
 
 The checker scans every ``reporting_assets/**/*.py``: two statements sharing an id, a module that

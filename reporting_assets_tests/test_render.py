@@ -1,4 +1,5 @@
-"""Rendering a run-report contract as seed 000's markdown (golden file, change phrases, escaping)."""
+"""Rendering a run-report contract as the markdown execution report (golden file, change phrases,
+escaping)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ UPDATED_ORDERS = [
 
 
 def order_sync_report(**overrides: object) -> RunReport:
-    """Seed 000's sample order-sync run, built by hand with fixed values."""
+    """The sample order-sync run of docs/report-format.md, built by hand with fixed values."""
     changes = [
         Change(category="new_order", description=f"{product} (Qty: {qty:,})", key=key, quantity=qty)
         for key, product, qty in NEW_ORDERS

@@ -4,7 +4,7 @@ alert sender, plus the job and the twice-daily schedule (04:00 and 21:00 UTC).
 
 The asset is not partitioned: each materialization covers the ``time_window_hours`` before its
 ``report_time`` (the schedule passes its tick time), so the 04:00 and 21:00 reports overlap
-like seed 002's. Re-executing a run re-reports the same window and rewrites nothing unchanged.
+by 7 h (docs/automation.md). Re-executing a run re-reports the same window and rewrites nothing unchanged.
 """
 
 import datetime as dt
@@ -41,7 +41,7 @@ AUTOMATION_REPORTS = dg.AssetKey("automation_reports")
 AUTOMATION_ALERTS = dg.AssetKey("automation_alerts")
 SUCCESS_RATE_CHECK = "success_rate_above_threshold"
 AUTOMATION_GROUP = "automation"
-AUTOMATION_CRON = "0 4,21 * * *"  # seed 002: 04:00 and 21:00 UTC
+AUTOMATION_CRON = "0 4,21 * * *"  # 04:00 and 21:00 UTC
 JOB_NAME = "automation_reports_job"
 SCHEDULE_NAME = "automation_reports_schedule"
 
@@ -183,10 +183,11 @@ def location_health(
         )
     ],
     description=(
-        "Seed 002's automation report per source system (pipeline type) over the time window before "
-        "the report time: actions, success rate, actions per hour, system health (running vs defined "
-        "schedules and sensors) and recommendations. Stored in reporting.automation_reports; falls "
-        "back to the Dagster event log for a source the lineage has nothing on."
+        "Automation report (docs/automation.md) per source system (pipeline type) over the time "
+        "window before the report time: actions, success rate, actions per hour, system health "
+        "(running vs defined schedules and sensors) and recommendations. Stored in "
+        "reporting.automation_reports; falls back to the Dagster event log for a source the "
+        "lineage has nothing on."
     ),
 )
 def automation_reports(
@@ -304,7 +305,7 @@ def scheduled_request(scheduled: dt.datetime) -> dg.RunRequest:
     execution_timezone="UTC",
     job=automation_reports_job,
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Automation reports at 04:00 and 21:00 UTC, each over the 24 h before it (seed 002).",
+    description="Automation reports at 04:00 and 21:00 UTC, each over the 24 h before it.",
 )
 def automation_reports_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     return scheduled_request(context.scheduled_execution_time or dt.datetime.now(dt.UTC))

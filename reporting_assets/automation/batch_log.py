@@ -1,9 +1,10 @@
 """Lightweight per-batch logging: what a pipeline does after each batch instead of building a
 report.
 
-Seed 002's "before" built a full automation report after every 100-record batch; here a batch
-costs one structured log line on a standard :mod:`logging` logger (no database, no Dagster event
-log write, no report), and the full report is the scheduled ``automation_reports`` asset.
+Building a full automation report after every 100-record batch would cost a report's worth of
+queries each time; here a batch costs one structured log line on a standard :mod:`logging`
+logger (no database, no Dagster event log write, no report), and the full report is the
+scheduled ``automation_reports`` asset.
 ``benchmarks/automation.py`` measures the cost per batch in microseconds.
 
     from reporting_assets.automation.batch_log import log_batch

@@ -1,4 +1,4 @@
-"""``reporting-assets automation-report``: seed 002's ``generate_automation_reports`` command.
+"""``reporting-assets automation-report``: automation reports per source system, printed or as JSON.
 
 Wire into ``reporting_assets/cli.py`` with ``add_cli(sub)`` on the top-level subparsers. The
 handler follows the project's convention (returns the exit code; ReportingError subclasses are
@@ -155,7 +155,7 @@ def add_cli(subparsers: Any) -> None:
     """Add the ``automation-report`` command to the top-level subparsers."""
     parser = subparsers.add_parser(
         "automation-report",
-        help="automation metrics per source system: print, or export JSON (seed 002)",
+        help="automation metrics per source system: print, or export JSON",
         description="Automation metrics per source system over the last --time-window hours: actions,\n"
         "success rate, actions per hour, running vs defined schedules and sensors, and\n"
         "recommendations. The same reports the automation_reports asset stores at 04:00 and\n"

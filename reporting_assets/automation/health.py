@@ -1,6 +1,6 @@
 """System health: the code location's schedules and sensors, running or not, and failing or not.
 
-Seed 002's ``active_rules`` / ``total_rules`` become the automations this code location defines
+The report's ``active_rules`` / ``total_rules`` count the automations this code location defines
 (``total``) and those that are running (``active``): a stored instigator state in the instance
 (started or stopped from the UI/CLI) wins; without one, the definition's default status holds.
 Failed ticks in the report window (read from the instance's tick storage) say which are failing.
@@ -80,7 +80,7 @@ class AutomationHealth:
         return [a for a in self.automations if a.kind == kind]
 
     def as_json(self) -> dict[str, Any]:
-        """Seed 002's ``system_health`` (rules = automations) plus the breakdown."""
+        """The report's ``system_health`` section (rules = automations): core keys, then the breakdown."""
         return {
             "active_rules": self.active,
             "total_rules": self.total,

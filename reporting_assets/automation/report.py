@@ -1,10 +1,10 @@
-"""Build automation reports: seed 002's JSON document per source system for one window.
+"""Build automation reports: one JSON document per source system for one window.
 
 :func:`generate_reports` is the one entry point the asset, the schedule and the CLI share. It
 reads the window's metrics from the lineage tables with one aggregate query, falls back to
 basic metrics from the Dagster event log for a source the lineage has nothing on (or for all of
 them when the reporting database is away), applies the rules, and returns one document per
-source with exactly the seed's sections: ``metadata``, ``performance_metrics``,
+source with exactly four sections: ``metadata``, ``performance_metrics``,
 ``system_health``, ``recommendations`` (plus ``details`` when detailed). The JSON Schema is
 ``docs/automation_report.schema.json``.
 """
@@ -100,7 +100,7 @@ def build_document(
     details: dict[str, Any] | None = None,
     fallback_reason: str | None = None,
 ) -> dict[str, Any]:
-    """Seed 002's document for one source (key order as in the seed)."""
+    """The report for one source: each section's core keys first, in docs/automation.md's order."""
     fallback = metrics.data_source == "event_log"
     last_action = metrics.last_action_at or metrics.previous_last_action_at
     document: dict[str, Any] = {

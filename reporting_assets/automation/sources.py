@@ -1,10 +1,10 @@
 """Source systems: every pipeline family (``pipeline_type``) is one.
 
-The seed's CRMs (HubSpot, Genius, Arrivy) become whatever pipelines exist here: the sample
-ones, the sync job, any pipeline that emits the run-report contract. Known sources are the
-defined source assets plus every pipeline type in the lineage tables. ``--crm hubspot`` style
-names are matched leniently (case, ``-`` or spaces, a missing ``_sync`` suffix, a unique
-prefix), and anything else is an error that lists the known names.
+There is no fixed list of CRMs (HubSpot, Genius, Arrivy, ...): the sources are whatever
+pipelines exist here: the sample ones, the sync job, any pipeline that emits the run-report
+contract. Known sources are the defined source assets plus every pipeline type in the lineage
+tables. ``--crm hubspot`` style names are matched leniently (case, ``-`` or spaces, a missing
+``_sync`` suffix, a unique prefix), and anything else is an error that lists the known names.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``reporting.automation_reports``: one row per source and window, the seed's JSON document
+"""``reporting.automation_reports``: one row per source and window, the report's JSON document
 plus its headline figures as columns. Idempotent: re-running a window rewrites nothing that is
 unchanged (``sql/queries/automation_reports_*.sql``)."""
 

@@ -1,8 +1,8 @@
 """The report window: the ``time_window_hours`` before the report time.
 
 Each report covers a rolling window ending at its report time, not a cron partition: the
-04:00 and 21:00 UTC reports both look back 24 h and overlap by 7 h, as seed 002 describes
-(cron partitions would give 7 h and 17 h windows). The window before it (same length) is what
+04:00 and 21:00 UTC reports both look back 24 h and overlap by 7 h, so each reads as "the last
+day" (cron partitions would give 7 h and 17 h windows). The window before it (same length) is what
 trends compare with.
 """
 

@@ -1,4 +1,4 @@
-"""The one delivery ledger, ``reporting.deliveries`` (DESIGN.md §3): every email or S3 object
+"""The one delivery ledger, ``reporting.deliveries``: every email or S3 object
 the project sends is a row keyed by (kind, subject, channel, recipient, content hash).
 
 A key is delivered once: :func:`claim` atomically moves a row to ``sending`` only when it is

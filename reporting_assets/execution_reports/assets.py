@@ -38,9 +38,10 @@ REPORTS_GROUP = "reports"
             skippable=True,
             kinds={"postgres"},
             description=(
-                "Seed 000's markdown report for every source run of the partition (one per run "
-                "id and pipeline), stored in reporting.pipeline_execution_reports. The asset view "
-                "shows the latest report and a table of the partition's runs."
+                "Markdown execution report (format in docs/report-format.md) for every source run of "
+                "the partition (one per run id and pipeline), stored in "
+                "reporting.pipeline_execution_reports. The asset view shows the latest report and a "
+                "table of the partition's runs."
             ),
         ),
         dg.AssetSpec(
@@ -50,7 +51,7 @@ REPORTS_GROUP = "reports"
             skippable=True,
             kinds={"postgres"},
             description=(
-                "Seed 004's lineage: one workflow_executions row per run, a child row per run, "
+                "Workflow lineage: one workflow_executions row per run, a child row per run, "
                 "pipeline, customer and day, and one report_lineage row per figure of each report."
             ),
         ),
@@ -61,10 +62,10 @@ REPORTS_GROUP = "reports"
             skippable=True,
             kinds={"postgres"},
             description=(
-                "Seed 000's daily customer summary: the day's totals with change against the "
-                "previous day, a timeline of the day's runs and their warnings and errors, marked "
-                "incomplete while an expected pipeline is missing or failed. Restatements are "
-                "versioned in reporting.daily_customer_summary_history."
+                "Daily customer summary (format in docs/report-format.md): the day's totals with "
+                "change against the previous day, a timeline of the day's runs and their warnings "
+                "and errors, marked incomplete while an expected pipeline is missing or failed. "
+                "Restatements are versioned in reporting.daily_customer_summary_history."
             ),
         ),
     ],

@@ -1,7 +1,8 @@
-"""Render a run-report contract as seed 000's markdown report (Jinja2 templates in ``templates/``).
+"""Render a run-report contract as the markdown execution report (docs/report-format.md).
 
-Rendering is a pure function of (report, previous day's report, run URL, generated-at), so
-re-rendering unchanged inputs yields byte-identical markdown.
+The Jinja2 templates are in ``templates/``. Rendering is a pure function of (report, previous
+day's report, run URL, generated-at), so re-rendering unchanged inputs yields byte-identical
+markdown.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def _short_seconds(seconds: float) -> str:
 
 
 def count_change(current: int, previous: int | None) -> MarkdownSafe:
-    """Seed 000's Change column for counts: "+12 from yesterday"."""
+    """The report's Change column for counts: "+12 from yesterday"."""
     if previous is None:
         return MarkdownSafe("first run")
     diff = current - previous
@@ -77,7 +78,7 @@ def count_change(current: int, previous: int | None) -> MarkdownSafe:
 
 
 def time_change(current: float, previous: float | None) -> MarkdownSafe:
-    """Seed 000's Change column for time: "-30s improvement" / "+12s slower"."""
+    """The report's Change column for time: "-30s improvement" / "+12s slower"."""
     if previous is None:
         return MarkdownSafe("first run")
     diff = current - previous
@@ -117,7 +118,7 @@ def render_report(
     generated_at: dt.datetime | None,
     list_length: int = DEFAULT_LIST_LENGTH,
 ) -> str:
-    """Seed 000's markdown for one run; ``previous`` is the same pipeline's run the day before."""
+    """The execution report's markdown for one run; ``previous`` is the same pipeline's run the day before."""
     labels = labels_for(report.pipeline_type)
     prev_counts = previous.counts if previous else None
     summary_rows = [

@@ -1,4 +1,4 @@
-"""``reporting-assets lineage verify``: seed 004's verification script, for this schema.
+"""``reporting-assets lineage verify``: check that the workflow lineage tables are complete.
 
 Checks the expected columns exist, prints population rates per column, broken references and
 sample rows; the result is a failure when any figure lacks lineage or a reference is broken.

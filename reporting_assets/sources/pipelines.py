@@ -37,7 +37,7 @@ def _describe(update: synthetic.FieldUpdate) -> str:
 
 
 def order_sync(reporter: PipelineReporter, customer_key: str, day: dt.date) -> synthetic.BoardDiff:
-    """Order board sync: new orders, quantity/date/status edits (seed 000's Order Changes)."""
+    """Order board sync: new orders, quantity/date/status edits (the report's Order Changes)."""
     change = synthetic.diff(customer_key, day)
     board = change.today
     reporter.count_api_calls("monday_com", _pages(len(board)))
@@ -75,7 +75,7 @@ def order_sync(reporter: PipelineReporter, customer_key: str, day: dt.date) -> s
 
 
 def manufacturing_sync(reporter: PipelineReporter, customer_key: str, day: dt.date) -> synthetic.BoardDiff:
-    """Production status and quality control (seed 000's Manufacturing Updates)."""
+    """Production status and quality control (the report's Manufacturing Updates)."""
     change = synthetic.diff(customer_key, day)
     in_production = [o for o in change.today.values() if o.status == "In Production"]
     delayed = [o for o in in_production if (o.delivery_date - day).days < DELAY_WINDOW_DAYS]
@@ -113,7 +113,7 @@ def manufacturing_sync(reporter: PipelineReporter, customer_key: str, day: dt.da
 
 
 def shipping_sync(reporter: PipelineReporter, customer_key: str, day: dt.date) -> synthetic.BoardDiff:
-    """Pickups and shipments per carrier (seed 000's Shipping Updates)."""
+    """Pickups and shipments per carrier (the report's Shipping Updates)."""
     change = synthetic.diff(customer_key, day)
     ready = [o for o in change.today.values() if o.status == "Ready to Ship"]
     by_carrier: dict[str, int] = {}

@@ -49,7 +49,7 @@ class ReportRow(NamedTuple):
 
 @dataclass(slots=True)
 class DaySummary:
-    """One customer's day: the figures of seed 000's ``daily_customer_summaries`` row, and the
+    """One customer's day: the figures of its ``daily_customer_summaries`` row, and the
     day's reports themselves as its timeline (a new tuple per run cost a fifth of aggregating).
 
     Not frozen: a frozen dataclass costs three times as much to build, and a backfill builds

@@ -156,5 +156,6 @@ def render_summaries(
 
 
 def render_summary(summary: DaySummary, previous: DaySummary | None, run_url: Callable[[str], str]) -> str:
-    """Seed 000's daily summary: totals with change vs the previous day, timeline, problems."""
+    """The daily summary (docs/report-format.md): totals with change vs the previous day, timeline,
+    problems."""
     return _render(summary, previous, _links(run_url), summary_macro())

@@ -37,7 +37,7 @@ SYNC_GROUP = "sync"
 
 
 class SyncRunConfig(dg.Config):
-    """The seed's flags, as run config (the CLI fills them; the launchpad shows them)."""
+    """The ``reporting-assets sync`` flags, as run config (the CLI fills them; the launchpad shows them)."""
 
     environment: str = Field(default="", description="Profile of config/sync.toml; empty = its default.")
     customers: list[str] = Field(

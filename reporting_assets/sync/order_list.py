@@ -1,6 +1,7 @@
-"""The sample order list the sync reads (seed 001's FACT_ORDER_LIST), filled from the synthetic
-source: each customer's board on a day becomes pending records, with sizes for subitems and a
-few cancelled orders (written 'Cancelled', which the target only knows as 'CANCELLED').
+"""The sample order list the sync reads (``reporting.sync_order_list``, standing in for the
+upstream order list an ETL would fill), filled from the synthetic source: each customer's board
+on a day becomes pending records, with sizes for subitems and a few cancelled orders (written
+'Cancelled', which the target only knows as 'CANCELLED').
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
--- Operational health (seed alerts): exports finished in the window, failed ones among them,
--- and how many wait (pending) or are stuck processing.
+-- Operational health (the export_failure_rate and export_backlog checks): exports finished in
+-- the window, failed ones among them, and how many wait (pending) or are stuck processing.
 SELECT
     count(*) FILTER (WHERE status = 'completed' AND updated_at >= %(since)s) AS completed,
     count(*) FILTER (WHERE status = 'failed' AND updated_at >= %(since)s) AS failed,
