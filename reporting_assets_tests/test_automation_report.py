@@ -38,7 +38,7 @@ from reporting_assets.customers import add_customer
 from reporting_assets.db.connection import connect
 from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 from reporting_assets_tests.helpers import render, run_sources
-from reporting_assets_tests.test_automation_support import (
+from reporting_assets_tests.support.automation import (
     assert_valid,
     automation_defs,
     cli_main,
@@ -46,8 +46,8 @@ from reporting_assets_tests.test_automation_support import (
     run_automation_job,
     stored_rows,
     truncate_automation,
-    wipe,
 )
+from reporting_assets_tests.support.database import wipe
 
 D = dt.date(2025, 6, 17)
 HOURS = 24

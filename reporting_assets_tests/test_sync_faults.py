@@ -29,22 +29,19 @@ from reporting_assets.sync.engine import SessionResult, SyncRequest, run_session
 from reporting_assets.sync.folders import SUMMARY_FILE, new_sync_id
 from reporting_assets.sync.sensors import failed_sync_run_sensor, stale_sync_sessions_sensor
 from reporting_assets_tests.helpers import REPO_ROOT
-from reporting_assets_tests.test_sync import (
+from reporting_assets_tests.support.sync import (
     add_orders,
     check_summary_against_database,
     contract_events,
-    step_error,
-)
-from reporting_assets_tests.test_sync_helpers import (
-    clean_sync_tables,
     one,
     rows,
     run_sync,
     session_of,
+    step_error,
     write_config,
 )
 
-__all__ = ["clean_sync_tables"]
+pytestmark = pytest.mark.usefixtures("clean_sync_tables")
 TODAY = dt.datetime.now(dt.UTC).date()
 
 

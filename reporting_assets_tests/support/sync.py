@@ -1,7 +1,7 @@
-"""Shared fixtures and helpers of the sync tests (no tests here).
+"""Fixtures and helpers of the sync tests (no tests here).
 
-The autouse fixture empties the sync's own tables (and the sample target) before each test of
-the modules that import it; conftest's ``instance`` fixture cleans the rest.
+``clean_sync_tables`` empties the sample target (and the sync's own tables) before a test; the
+sync test modules ask for it with ``pytestmark = pytest.mark.usefixtures("clean_sync_tables")``.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from reporting_assets.contract import RUN_REPORT_METADATA_KEY
 from reporting_assets.db.connection import connect
 from reporting_assets.definitions import loaded_definitions
-from reporting_assets.sync.assets import SYNC_ID_TAG, SYNC_JOB_NAME, SYNC_OP_NAME
-from reporting_assets.sync.order_list import load_sample_orders
-from reporting_assets_tests.helpers import REPO_ROOT
+from reporting_assets.sync.assets import SYNC_JOB_NAME, SYNC_OP_NAME, SYNC_ORDER_LIST
+from reporting_assets.sync.order_list import load_sample_orders, split_sizes, store_orders
+from reporting_assets_tests.helpers import QUIET, REPO_ROOT
 
 SYNC_TABLES = (
     ("reporting", "sync_record_errors"),
@@ -35,10 +36,9 @@ SYNC_TABLES = (
     ("sample_target", "groups"),
 )
 SAMPLE_DAY = dt.date(2025, 6, 17)
-QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def clean_sync_tables(database_url: str) -> Iterator[None]:
     with connect(database_url) as conn:
         conn.execute(
@@ -113,4 +113,99 @@ def one(conn: psycopg.Connection, statement: str, *params: Any) -> Any:
     return next(iter(row.values()))
 
 
-__all__ = ["SYNC_ID_TAG", "clean_sync_tables"]
+def add_orders(
+    conn: psycopg.Connection, customer: str, statuses: list[str], quantity: int = 100
+) -> list[str]:
+    """Hand-made pending records (exact counts, unlike the synthetic board)."""
+    orders = [
+        {
+            "customer_key": customer,
+            "order_id": f"{customer[:3]}-T-{i:03d}",
+            "product": f"Product {i}",
+            "quantity": quantity,
+            "delivery_date": dt.date(2025, 7, 1),
+            "status": status,
+            "sizes": split_sizes(quantity),
+        }
+        for i, status in enumerate(statuses, start=1)
+    ]
+    store_orders(conn, orders)
+    conn.commit()
+    return [o["order_id"] for o in orders]
+
+
+def contract_events(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple[str, dict[str, Any]]]:
+    """partition -> (kind, contract) of the run's sync_order_list events."""
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.asset_materialization or entry.asset_observation
+        if event is None or event.asset_key != SYNC_ORDER_LIST:
+            continue
+        kind = "materialization" if entry.asset_materialization else "observation"
+        assert event.partition is not None
+        found[event.partition] = (kind, event.metadata[RUN_REPORT_METADATA_KEY].value)  # type: ignore[assignment]
+    return found
+
+
+def check_summary_against_database(conn: psycopg.Connection, session: dict[str, Any]) -> dict[str, Any]:
+    """Every total of the executive summary, recomputed from the session's rows."""
+    sync_id = session["sync_id"]
+    totals = session["summary_json"]["totals"]
+    ops = rows(
+        conn,
+        "SELECT count(*) AS n, count(*) FILTER (WHERE status IN ('error', 'timeout')) AS failed, "
+        "count(*) FILTER (WHERE attempt > 1) AS retries "
+        "FROM reporting.sync_api_operations WHERE sync_id = %s",
+        sync_id,
+    )[0]
+    assert totals["api_operations"] == ops["n"]
+    assert totals["api_failed"] == ops["failed"]
+    assert totals["api_retries"] == ops["retries"]
+    assert totals["errors"] == one(
+        conn, "SELECT count(*) FROM reporting.sync_record_errors WHERE sync_id = %s", sync_id
+    )
+    batches = rows(
+        conn, "SELECT status, records, synced FROM reporting.sync_batches WHERE sync_id = %s", sync_id
+    )
+    assert totals["batches_total"] == len(batches)
+    ok = sum(1 for b in batches if b["status"] in ("success", "planned"))
+    assert totals["batches_succeeded"] == ok
+    assert totals["batch_success_rate"] == (round(100 * ok / len(batches), 1) if batches else None)
+    if not session["dry_run"]:
+        synced = one(
+            conn,
+            "SELECT count(*) FROM reporting.sync_order_list "
+            "WHERE last_sync_id = %s AND sync_state = 'SYNCED'",
+            sync_id,
+        )
+        assert totals["records_synced"] == synced == sum(b["synced"] for b in batches)
+        failed_records = one(
+            conn,
+            "SELECT count(*) FROM reporting.sync_order_list "
+            "WHERE last_sync_id = %s AND last_error IS NOT NULL",
+            sync_id,
+        )
+        assert totals["records_processed"] == synced + failed_records
+    markdown = session["summary_markdown"]
+    assert f"| **Errors** | {totals['errors']:,} |" in markdown
+    assert f"| **API Operations** | {totals['api_operations']:,}" in markdown
+    for customer in session["summary_json"]["customers"]:
+        line = one(
+            conn,
+            "SELECT row_to_json(c) FROM reporting.sync_session_customers c "
+            "WHERE sync_id = %s AND customer_key = %s",
+            sync_id,
+            customer["customer_key"],
+        )
+        assert customer["records_processed"] == line["records_processed"]
+        assert customer["errors"] == line["errors"]
+        assert (
+            f"| {customer['status_label']} | {line['records_processed']:,} | {line['errors']:,} |" in markdown
+        )
+    return totals
+
+
+def step_error(result: dg.ExecuteInProcessResult) -> str:
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    return failure.step_failure_data.error.to_string()  # type: ignore[union-attr]
