@@ -30,7 +30,7 @@ FLAGS = (
 
 
 def test_help_documents_every_flag(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
+    with pytest.raises(SystemExit, match=r"^0$") as exit_info:
         main(["sync", "--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
@@ -44,7 +44,7 @@ def test_help_documents_every_flag(capsys: pytest.CaptureFixture[str]) -> None:
 def test_bad_limits_are_refused_with_the_rule(
     value: str, expected: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SystemExit) as exit_info:
+    with pytest.raises(SystemExit, match=r"^2$") as exit_info:
         main(["sync", f"--limit={value}"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
