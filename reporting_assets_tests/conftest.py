@@ -9,11 +9,10 @@ import os
 from collections.abc import Iterator
 
 import dagster as dg
-import psycopg
 import pytest
 
 from reporting_assets.customers import add_customer
-from reporting_assets.db.connection import connect
+from reporting_assets.db.connection import Connection, connect
 from reporting_assets.db.embedded import ensure_embedded_server
 from reporting_assets.db.migrations import migrate
 from reporting_assets.db.urls import (
@@ -100,13 +99,13 @@ def instance(session_instance: dg.DagsterInstance, database_url: str) -> dg.Dags
 
 
 @pytest.fixture
-def conn(database_url: str) -> Iterator[psycopg.Connection]:
+def conn(database_url: str) -> Iterator[Connection]:
     with connect(database_url) as connection:
         yield connection
 
 
 @pytest.fixture
-def customers(instance: dg.DagsterInstance, conn: psycopg.Connection) -> list[str]:
+def customers(instance: dg.DagsterInstance, conn: Connection) -> list[str]:
     """The three sample customers, registered."""
     names = ["ACTIVELY BLACK", "PELOTON", "GREYSON"]
     for name in names:

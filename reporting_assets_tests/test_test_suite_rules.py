@@ -62,7 +62,9 @@ def imported_modules(source: Source) -> Iterator[tuple[int, str]]:
 def forbidden_import(module: str) -> bool:
     """A test module or conftest of this package: code to share belongs in support/ or conftest."""
     parts = module.split(".")
-    return parts[0] == PACKAGE and len(parts) > 1 and (parts[-1].startswith("test_") or parts[-1] == "conftest")
+    return (
+        parts[0] == PACKAGE and len(parts) > 1 and (parts[-1].startswith("test_") or parts[-1] == "conftest")
+    )
 
 
 def collected_tests(tree: ast.Module) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
@@ -219,5 +221,7 @@ def test_the_match_rule_finds_multi_line_calls_without_match() -> None:
 
 
 def test_the_collected_functions_include_test_methods_of_test_classes() -> None:
-    tree = parsed("class TestThing:\n    def test_a(self):\n        pass\n    def helper(self):\n        pass\n").tree
+    tree = parsed(
+        "class TestThing:\n    def test_a(self):\n        pass\n    def helper(self):\n        pass\n"
+    ).tree
     assert [f.name for f in collected_tests(tree)] == ["test_a"]

@@ -14,11 +14,10 @@ from unittest.mock import patch
 
 import dagster as dg
 import jsonschema
-import psycopg
 
 from reporting_assets.automation.assets import JOB_NAME, run_config_for
 from reporting_assets.automation.cli import add_cli
-from reporting_assets.db.connection import connect
+from reporting_assets.db.connection import Connection, connect
 from reporting_assets.definitions import loaded_definitions
 from reporting_assets_tests.helpers import QUIET, REPO_ROOT
 
@@ -75,7 +74,7 @@ def truncate_automation(database_url: str) -> None:
         conn.execute("TRUNCATE reporting.automation_reports RESTART IDENTITY")
 
 
-def stored_rows(conn: psycopg.Connection) -> list[dict[str, Any]]:
+def stored_rows(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute("SELECT * FROM reporting.automation_reports ORDER BY report_time, source").fetchall()
     conn.commit()
     return rows

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import psycopg
 import pytest
 from psycopg import sql
 
 from reporting_assets.contract import RUN_REPORT_METADATA_KEY
-from reporting_assets.db.connection import connect
+from reporting_assets.db.connection import Connection, connect
 from reporting_assets.definitions import loaded_definitions
 from reporting_assets.sync.assets import SYNC_JOB_NAME, SYNC_OP_NAME, SYNC_ORDER_LIST
 from reporting_assets.sync.order_list import load_sample_orders, split_sizes, store_orders
@@ -62,7 +61,7 @@ def write_config(folder: Path, environment: str = "test", extra: str = "", **tar
     return path
 
 
-def load_orders(conn: psycopg.Connection, customers: list[str], day: dt.date = SAMPLE_DAY) -> None:
+def load_orders(conn: Connection, customers: list[str], day: dt.date = SAMPLE_DAY) -> None:
     load_sample_orders(conn, customers, day)
 
 
@@ -93,29 +92,27 @@ def run_sync(
     )
 
 
-def session_of(conn: psycopg.Connection, run_id: str) -> dict[str, Any]:
+def session_of(conn: Connection, run_id: str) -> dict[str, Any]:
     row = conn.execute("SELECT * FROM reporting.sync_sessions WHERE run_id = %s", (run_id,)).fetchone()
     conn.commit()
     assert row is not None, f"no sync session for run {run_id}"
     return row
 
 
-def rows(conn: psycopg.Connection, statement: str, *params: Any) -> list[dict[str, Any]]:
+def rows(conn: Connection, statement: str, *params: Any) -> list[dict[str, Any]]:
     found = conn.execute(statement, params).fetchall()
     conn.commit()
     return found
 
 
-def one(conn: psycopg.Connection, statement: str, *params: Any) -> Any:
+def one(conn: Connection, statement: str, *params: Any) -> Any:
     row = conn.execute(statement, params).fetchone()
     conn.commit()
     assert row is not None
     return next(iter(row.values()))
 
 
-def add_orders(
-    conn: psycopg.Connection, customer: str, statuses: list[str], quantity: int = 100
-) -> list[str]:
+def add_orders(conn: Connection, customer: str, statuses: list[str], quantity: int = 100) -> list[str]:
     """Hand-made pending records (exact counts, unlike the synthetic board)."""
     orders = [
         {
@@ -131,7 +128,7 @@ def add_orders(
     ]
     store_orders(conn, orders)
     conn.commit()
-    return [o["order_id"] for o in orders]
+    return [str(o["order_id"]) for o in orders]
 
 
 def contract_events(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -147,7 +144,7 @@ def contract_events(instance: dg.DagsterInstance, run_id: str) -> dict[str, tupl
     return found
 
 
-def check_summary_against_database(conn: psycopg.Connection, session: dict[str, Any]) -> dict[str, Any]:
+def check_summary_against_database(conn: Connection, session: dict[str, Any]) -> dict[str, Any]:
     """Every total of the executive summary, recomputed from the session's rows."""
     sync_id = session["sync_id"]
     totals = session["summary_json"]["totals"]
