@@ -1,19 +1,18 @@
 """Test session: a real PostgreSQL (pgserver, started here) and a real PostgreSQL-backed
-Dagster instance using the project's own storage class."""
+Dagster instance using the project's own storage class; the fixtures of ``support/`` (real SMTP
+and S3 servers, the sync tables) are registered here; every test that needs any of them is
+marked ``integration``."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
-import psycopg
 import pytest
-from psycopg import sql
 
 from reporting_assets.customers import add_customer
-from reporting_assets.db.connection import connect
+from reporting_assets.db.connection import Connection, connect
 from reporting_assets.db.embedded import ensure_embedded_server
 from reporting_assets.db.migrations import migrate
 from reporting_assets.db.urls import (
@@ -22,21 +21,29 @@ from reporting_assets.db.urls import (
     ensure_databases,
     with_database,
 )
+from reporting_assets_tests.support.database import wipe
 
 TEST_REPORTING_DB = "reporting_test"
 TEST_DAGSTER_DB = "dagster_test"
-REPORTING_TABLES = (
-    "deliveries",
-    "summary_recipients",
-    "daily_customer_summary_history",
-    "daily_customer_summaries",
-    "customer_expected_pipelines",
-    "report_lineage",
-    "workflow_execution_partitions",
-    "workflow_executions",
-    "pipeline_execution_reports",
-    "customers",
-)
+
+pytest_plugins = [
+    "reporting_assets_tests.support.servers",
+    "reporting_assets_tests.support.sync",
+]
+
+INTEGRATION_FIXTURES = frozenset({"pg_server_url", "smtp_server", "s3_endpoint"})
+"""A test that uses any of these (directly or through another fixture) needs PostgreSQL, a
+Dagster instance on it, or a real server: it is an integration test."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that reaches the database or a server as ``integration``, so
+    ``-m "not integration"`` keeps only the pure tests; tests that start subprocesses or Dagster
+    runs without these fixtures carry the mark themselves."""
+    for item in items:
+        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")
@@ -84,38 +91,23 @@ def session_instance(
         yield inst
 
 
-def truncate_reporting(url: str) -> None:
-    with connect(url) as conn:
-        conn.execute(
-            sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
-                sql.SQL(", ").join(sql.Identifier("reporting", t) for t in REPORTING_TABLES)
-            )
-        )
-
-
 @pytest.fixture
 def instance(session_instance: dg.DagsterInstance, database_url: str) -> dg.DagsterInstance:
     """A clean instance and reporting database for each test."""
-    session_instance.wipe()
-    for key in session_instance.get_dynamic_partitions("customers"):
-        session_instance.delete_dynamic_partition("customers", key)
-    truncate_reporting(database_url)
+    wipe(session_instance, database_url)
     return session_instance
 
 
 @pytest.fixture
-def conn(database_url: str) -> Iterator[psycopg.Connection]:
+def conn(database_url: str) -> Iterator[Connection]:
     with connect(database_url) as connection:
         yield connection
 
 
 @pytest.fixture
-def customers(instance: dg.DagsterInstance, conn: psycopg.Connection) -> list[str]:
+def customers(instance: dg.DagsterInstance, conn: Connection) -> list[str]:
     """The three sample customers, registered."""
     names = ["ACTIVELY BLACK", "PELOTON", "GREYSON"]
     for name in names:
         add_customer(conn, instance, name)
     return names
-
-
-GOLDEN_DIR = Path(__file__).parent / "golden"

@@ -16,6 +16,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 """The checkout (tests run the CLIs from here, as the README does); the code never uses it."""
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+"""Run config that keeps Dagster's console logger to errors, so test output stays readable."""
+GOLDEN_DIR = Path(__file__).parent / "golden"
+"""Expected renderings, compared byte for byte."""
 
 
 def run_sources(

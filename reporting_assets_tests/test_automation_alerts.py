@@ -11,7 +11,6 @@ from collections.abc import Iterator
 import dagster as dg
 import psycopg
 import pytest
-from aiosmtpd.controller import Controller
 
 from reporting_assets.automation.errors import AutomationReportError
 from reporting_assets.automation.resources import AutomationSettingsResource, automation_settings_from_env
@@ -19,14 +18,14 @@ from reporting_assets.customers import add_customer
 from reporting_assets.db.connection import connect
 from reporting_assets.delivery.errors import RecipientError
 from reporting_assets_tests.helpers import render, run_sources
-from reporting_assets_tests.test_automation_support import (
+from reporting_assets_tests.support.automation import (
     failure_text,
     run_automation_job,
     stored_rows,
     truncate_automation,
-    wipe,
 )
-from reporting_assets_tests.test_delivery import Handler, SmtpServer, free_port
+from reporting_assets_tests.support.database import wipe
+from reporting_assets_tests.support.servers import SmtpServer
 
 D = dt.date(2025, 6, 17)
 RECIPIENTS = ["ops@reporting.example", "lead@reporting.example"]
@@ -52,18 +51,6 @@ def _clean(database_url: str) -> Iterator[None]:
     with connect(database_url) as conn:
         conn.execute("TRUNCATE reporting.deliveries RESTART IDENTITY")
     yield
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    handler = Handler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield SmtpServer(handler, port)
-    finally:
-        controller.stop()
 
 
 def _run(

@@ -26,15 +26,15 @@ from reporting_assets.db.urls import DATABASE_URL_ENV
 from reporting_assets.resources import PostgresResource
 from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 from reporting_assets_tests.helpers import render, run_sources
-from reporting_assets_tests.test_automation_support import (
+from reporting_assets_tests.support.automation import (
     assert_valid,
     cli_main,
     failure_text,
     run_automation_job,
     stored_rows,
     truncate_automation,
-    wipe,
 )
+from reporting_assets_tests.support.database import wipe
 
 D = dt.date(2025, 6, 17)
 PREVIOUS = D - dt.timedelta(days=1)

@@ -38,7 +38,7 @@ from reporting_assets.customers import add_customer
 from reporting_assets.db.connection import connect
 from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 from reporting_assets_tests.helpers import render, run_sources
-from reporting_assets_tests.test_automation_support import (
+from reporting_assets_tests.support.automation import (
     assert_valid,
     automation_defs,
     cli_main,
@@ -46,8 +46,8 @@ from reporting_assets_tests.test_automation_support import (
     run_automation_job,
     stored_rows,
     truncate_automation,
-    wipe,
 )
+from reporting_assets_tests.support.database import wipe
 
 D = dt.date(2025, 6, 17)
 HOURS = 24
@@ -228,7 +228,7 @@ def test_sources_map_crm_style_names_and_unknown_names_list_the_known_ones() -> 
     assert resolve_sources("Shipping-Sync", known) == ["shipping_sync"]
     assert resolve_sources("shipping, order", known) == ["order_sync", "shipping_sync"]
     assert resolve_sources("manuf", known) == ["manufacturing_sync"]
-    with pytest.raises(UnknownSourceError) as unknown:
+    with pytest.raises(UnknownSourceError, match=r"^Unknown source 'hubspot'\. Known sources: ") as unknown:
         resolve_sources("hubspot", known)
     assert str(unknown.value).startswith(
         "Unknown source 'hubspot'. Known sources: manufacturing_sync, order_sync, shipping_sync; or 'all'."
@@ -302,7 +302,7 @@ def _cli(*args: str) -> int:
 
 
 def test_cli_help_names_every_seed_flag(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as done:
+    with pytest.raises(SystemExit, match=r"^0$") as done:
         _cli("--help")
     assert done.value.code == 0
     text = capsys.readouterr().out
@@ -368,7 +368,7 @@ def test_cli_unknown_source_lists_the_known_ones(capsys: pytest.CaptureFixture[s
     ],
 )
 def test_cli_bad_time_window(value: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as done:
+    with pytest.raises(SystemExit, match=r"^2$") as done:
         _cli("--time-window", value)
     assert done.value.code == 2
     assert message in capsys.readouterr().err

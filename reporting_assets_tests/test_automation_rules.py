@@ -40,7 +40,8 @@ from reporting_assets.partitions import customer_day_partitions, parse_partition
 from reporting_assets.reporter import PipelineReporter, report_failures
 from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 from reporting_assets_tests.helpers import QUIET, REPO_ROOT
-from reporting_assets_tests.test_automation_support import assert_valid, truncate_automation, wipe
+from reporting_assets_tests.support.automation import assert_valid, truncate_automation
+from reporting_assets_tests.support.database import wipe
 
 CUSTOMER = "PELOTON"
 FAST_DAYS = [dt.date(2025, 6, d) for d in (11, 12, 13)]

@@ -21,7 +21,7 @@ from reporting_assets.automation.assets import (
 )
 from reporting_assets.automation.window import ReportWindow
 from reporting_assets_tests.helpers import QUIET
-from reporting_assets_tests.test_automation_support import (
+from reporting_assets_tests.support.automation import (
     assert_valid,
     automation_defs,
     stored_rows,

@@ -33,7 +33,7 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     [[], ["demo"], ["db"], ["db", "url"], ["customers", "add"], ["reports", "show"], ["lineage", "verify"]],
 )
 def test_every_command_has_help(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
+    with pytest.raises(SystemExit, match=r"^0$") as exit_info:
         main([*args, "--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out

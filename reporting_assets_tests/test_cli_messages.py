@@ -74,6 +74,7 @@ def test_reports_show_names_the_pipelines_a_partition_has(rendered: str) -> None
         ("PELOTON 2025-06-17", "there is no '|' between the customer and the day"),
     ],
 )
+@pytest.mark.integration
 def test_reports_show_says_what_a_partition_key_looks_like(key: str, problem: str) -> None:
     """Refused before any database work: the message shows the shape, an example and what is off."""
     line = _one_error_line(_cli("reports", "show", key))
@@ -159,6 +160,7 @@ def test_every_command_ends_quietly_on_a_pipe_nobody_reads(args: list[str], rend
     assert result.stderr == ""
 
 
+@pytest.mark.integration
 def test_help_on_a_pipe_nobody_reads_is_quiet_too() -> None:
     """argparse prints help itself and ignores a failed write: exit 0, nothing on stderr."""
     read_end, write_end = os.pipe()
@@ -192,6 +194,7 @@ def test_automation_report_refuses_an_empty_source(value: str, rendered: str) ->
     )
 
 
+@pytest.mark.integration
 def test_automation_report_refuses_a_report_time_far_in_the_future() -> None:
     line = _one_error_line(_cli("automation-report", "--report-time", "9999-12-31T23:00:00Z"))
     assert line == (
@@ -224,6 +227,7 @@ def test_a_report_time_up_to_a_day_ahead_is_allowed() -> None:
         (["recipients", "add"], "error: the following arguments are required"),
     ],
 )
+@pytest.mark.integration
 def test_usage_errors_are_one_line_that_points_at_help(args: list[str], expected: str) -> None:
     line = _one_error_line(_cli(*args))
     assert line.startswith(expected), line

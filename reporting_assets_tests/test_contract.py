@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import re
 from typing import Any
 
 import dagster as dg
@@ -108,7 +109,7 @@ def test_built_report_is_a_snapshot() -> None:
     assert len(report.changes) == 3
     assert report.change_counts == {"new_order": 2, "order_updated": 1}
     assert report.errors == []
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="Instance is frozen"):
         report.status = "failed"  # type: ignore[misc]
 
 
@@ -160,7 +161,7 @@ def test_to_metadata_counts_errors_and_passes_status() -> None:
 
 
 def _contract_error(payload: Any) -> str:
-    with pytest.raises(ContractError) as info:
+    with pytest.raises(ContractError, match=f"^{re.escape(SOURCE)}: ") as info:
         parse_run_report(payload, source=SOURCE)
     return str(info.value)
 

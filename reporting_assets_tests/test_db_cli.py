@@ -16,6 +16,9 @@ from reporting_assets.db.dagster_storage import ReportingPostgresStorage
 from reporting_assets.errors import DatabaseUnavailableError
 from reporting_assets_tests.helpers import REPO_ROOT
 
+# a real PostgreSQL server started by the CLI, psql and the CLI in subprocesses
+pytestmark = pytest.mark.integration
+
 NOT_KEPT = "Run `reporting-assets db start` to keep it up until `reporting-assets db stop`."
 
 

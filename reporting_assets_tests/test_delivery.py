@@ -4,34 +4,26 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
 import hashlib
 import json
 import socket
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import policy
 from email.message import EmailMessage
 from typing import Any
 
 import dagster as dg
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
-from psycopg.types.json import Jsonb
 
 from reporting_assets.db.connection import Connection
 from reporting_assets.delivery import definitions as delivery_definitions
 from reporting_assets.delivery.errors import DeliveryError
-from reporting_assets.delivery.jobs import run_config_for, send_daily_summary_emails
+from reporting_assets.delivery.jobs import run_config_for
 from reporting_assets.delivery.ledger import (
     DeliveryAttemptError,
     DeliveryKey,
     Sent,
     claim,
     deliver_once,
-    for_subject,
     record_pending,
     sent_before,
 )
@@ -47,228 +39,18 @@ from reporting_assets.delivery.sensors import (
 from reporting_assets.delivery.smtp import SmtpResource, SmtpSettings, send_message
 from reporting_assets.errors import SettingsError
 from reporting_assets.resources import PostgresResource
-
-QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-TODAY = dt.datetime.now(dt.UTC).date()
-YESTERDAY = TODAY - dt.timedelta(days=1)
-TWO_DAYS_AGO = TODAY - dt.timedelta(days=2)
-
-SUMMARY_MARKDOWN = """# 📅 Daily Summary - PELOTON
-**Date**: {day}
-
-## 📈 Daily Totals
-
-| Metric | Value |
-|--------|-------|
-| **New Orders** | {new_orders} |
-| **Shipping Updates** | {shipping_updates} |
-
-<script>alert("owned")</script> and <img src=x onerror=alert(1)>
-"""
-
-
-# --- a real SMTP server -------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    message: EmailMessage
-
-
-@dataclass
-class Handler:
-    """Accepts mail, or refuses it on demand: per RCPT address (always, or a queue of replies
-    used up one per attempt) and per DATA (a queue of replies)."""
-
-    messages: list[Received] = field(default_factory=list)
-    reject: dict[str, str] = field(default_factory=dict)
-    rcpt_replies: dict[str, list[str]] = field(default_factory=dict)
-    data_replies: list[str] = field(default_factory=list)
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if address in self.reject:
-            return self.reject[address]
-        if self.rcpt_replies.get(address):
-            return self.rcpt_replies[address].pop(0)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.data_replies:
-            return self.data_replies.pop(0)
-        parsed = email.message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m.message for m in self.messages if address in m.rcpt_tos]
-
-
-@dataclass
-class SmtpServer:
-    handler: Handler
-    port: int
-
-    def resource(self, **overrides: Any) -> SmtpResource:
-        config: dict[str, Any] = {
-            "host": "127.0.0.1",
-            "port": self.port,
-            "sender": "Reporting <reports@reporting.example>",
-            "timeout_seconds": 5.0,
-            "max_attempts": 3,
-            "backoff_base_seconds": 0.01,
-        }
-        return SmtpResource(**{**config, **overrides})
-
-
-def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
-    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        b"reporter",
-        b"right-s3cret",
-    )
-    if ok:
-        return AuthResult(success=True)
-    # without a message aiosmtpd 1.4 sends no reply at all to a refused login
-    return AuthResult(success=False, handled=False, message="535 5.7.8 Authentication credentials invalid")
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    handler = Handler()
-    port = free_port()
-    controller = Controller(
-        handler,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=_authenticator,
-        auth_require_tls=False,
-    )
-    controller.start()
-    try:
-        yield SmtpServer(handler, port)
-    finally:
-        controller.stop()
-
+from reporting_assets_tests.support.delivery import (
+    TODAY,
+    TWO_DAYS_AGO,
+    YESTERDAY,
+    insert_summary,
+    ledger,
+    restate,
+    send_run,
+)
+from reporting_assets_tests.support.servers import SmtpServer, free_port
 
 # --- data -----------------------------------------------------------------------------------
-
-
-def insert_summary(
-    conn: Connection,
-    customer_key: str,
-    day: dt.date,
-    *,
-    customer_name: str | None = None,
-    missing: tuple[str, ...] = (),
-    failed: tuple[str, ...] = (),
-    new_orders: int = 12,
-    shipping_updates: int = 4,
-) -> str:
-    """A daily_customer_summaries row as the summary asset writes it; returns its content hash."""
-    markdown = SUMMARY_MARKDOWN.format(day=day, new_orders=new_orders, shipping_updates=shipping_updates)
-    status = _status(missing, failed)
-    content_hash = _hash(markdown, status)
-    conn.execute(
-        """INSERT INTO reporting.daily_customer_summaries
-               (customer_name, customer_key, summary_date, partition_key, total_pipelines,
-                successful_pipelines, new_orders, updated_orders, manufacturing_updates,
-                shipping_updates, combined_markdown, status_json, is_complete, missing_pipelines,
-                content_hash)
-           VALUES (%s, %s, %s, %s, 3, %s, %s, 5, 9, %s, %s, %s, %s, %s, %s)""",
-        (
-            customer_name or customer_key,
-            customer_key,
-            day,
-            f"{customer_key}|{day.isoformat()}",
-            3 - len(missing) - len(failed),
-            new_orders,
-            shipping_updates,
-            markdown,
-            Jsonb(status),
-            status["complete"],
-            list(missing),
-            content_hash,
-        ),
-    )
-    conn.commit()
-    return content_hash
-
-
-def restate(
-    conn: Connection,
-    customer_key: str,
-    day: dt.date,
-    *,
-    missing: tuple[str, ...] = (),
-    failed: tuple[str, ...] = (),
-    new_orders: int,
-    shipping_updates: int,
-) -> str:
-    """Restate a summary the way the summary asset does: archive the current version in the
-    history, then bump the version with the new content. Returns the new content hash."""
-    conn.execute(
-        """INSERT INTO reporting.daily_customer_summary_history
-               (summary_id, customer_key, summary_date, version, replaced_by_version, total_pipelines,
-                successful_pipelines, new_orders, updated_orders, manufacturing_updates,
-                shipping_updates, combined_markdown, status_json, is_complete, content_hash, valid_from)
-           SELECT id, customer_key, summary_date, version, version + 1, total_pipelines,
-                  successful_pipelines, new_orders, updated_orders, manufacturing_updates,
-                  shipping_updates, combined_markdown, status_json, is_complete, content_hash, updated_at
-           FROM reporting.daily_customer_summaries WHERE customer_key = %s AND summary_date = %s""",
-        (customer_key, day),
-    )
-    markdown = SUMMARY_MARKDOWN.format(day=day, new_orders=new_orders, shipping_updates=shipping_updates)
-    status = _status(missing, failed)
-    content_hash = _hash(markdown, status)
-    conn.execute(
-        """UPDATE reporting.daily_customer_summaries
-           SET combined_markdown = %s, status_json = %s, is_complete = %s, missing_pipelines = %s,
-               new_orders = %s, shipping_updates = %s, successful_pipelines = %s, content_hash = %s,
-               version = version + 1, updated_at = now()
-           WHERE customer_key = %s AND summary_date = %s""",
-        (
-            markdown,
-            Jsonb(status),
-            status["complete"],
-            list(missing),
-            new_orders,
-            shipping_updates,
-            3 - len(missing) - len(failed),
-            content_hash,
-            customer_key,
-            day,
-        ),
-    )
-    conn.commit()
-    return content_hash
-
-
-def _status(missing: tuple[str, ...], failed: tuple[str, ...]) -> dict[str, Any]:
-    return {
-        "complete": not missing and not failed,
-        "expected": ["manufacturing_sync", "order_sync", "shipping_sync"],
-        "missing": list(missing),
-        "failed": list(failed),
-        "runs": 3 - len(missing),
-        "successful_runs": 3 - len(missing) - len(failed),
-        "warnings": 0,
-        "errors": 0,
-    }
-
-
-def _hash(markdown: str, status: dict[str, Any]) -> str:
-    digest = hashlib.sha256(markdown.encode())
-    digest.update(json.dumps(status, sort_keys=True).encode())
-    return digest.hexdigest()
 
 
 def summary_row(conn: Connection, customer_key: str, day: dt.date) -> dict[str, Any]:
@@ -281,30 +63,7 @@ def summary_row(conn: Connection, customer_key: str, day: dt.date) -> dict[str, 
     return dict(row)
 
 
-def ledger(conn: Connection, subject: str) -> dict[tuple[str, str], Any]:
-    """(kind, recipient) -> the latest ledger row of a subject."""
-    rows = for_subject(conn, subject)
-    conn.commit()
-    return {(d.key.kind, d.key.recipient): d for d in rows}
-
-
 # --- running things -------------------------------------------------------------------------
-
-
-def send_run(
-    instance: dg.DagsterInstance,
-    database_url: str,
-    smtp: SmtpResource,
-    run_config: dict[str, Any],
-    tags: dict[str, str] | None = None,
-) -> dg.ExecuteInProcessResult:
-    return send_daily_summary_emails.execute_in_process(
-        instance=instance,
-        run_config={**run_config, **QUIET},
-        resources={"smtp": smtp, "postgres": PostgresResource(database_url=database_url)},
-        raise_on_error=False,
-        tags=tags,
-    )
 
 
 def run_request(
@@ -835,6 +594,7 @@ def test_sensor_retries_an_email_run_that_stopped_before_the_ledger_or_left_reci
     }
 
 
+@pytest.mark.integration
 def test_a_server_that_never_answers_times_out() -> None:
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))

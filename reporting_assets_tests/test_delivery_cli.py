@@ -44,7 +44,7 @@ def cli(*argv: str) -> int:
     ],
 )
 def test_every_command_has_help(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
+    with pytest.raises(SystemExit, match=r"^0$") as exit_info:
         cli(*args, "--help")
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
@@ -107,12 +107,17 @@ def test_errors_are_explained_and_exit_2(
 
 def test_database_rejects_what_the_cli_would(customers: list[str], conn: Connection) -> None:
     assert normalize_email("A.B-c+d@Sub.Example.COM") == "a.b-c+d@sub.example.com"
-    with pytest.raises(psycopg.errors.CheckViolation):
+    with pytest.raises(
+        psycopg.errors.CheckViolation, match='violates check constraint "summary_recipients_email_check"'
+    ):
         conn.execute(
             "INSERT INTO reporting.summary_recipients (customer_key, email) VALUES ('PELOTON', 'Not Valid')"
         )
     conn.rollback()
-    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+    with pytest.raises(
+        psycopg.errors.ForeignKeyViolation,
+        match='violates foreign key constraint "summary_recipients_customer_key_fkey"',
+    ):
         conn.execute(
             "INSERT INTO reporting.summary_recipients (customer_key, email) VALUES ('NOPE', 'a@b.example')"
         )

@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from reporting_assets_tests.helpers import REPO_ROOT
+
+pytestmark = pytest.mark.integration  # the embedded PostgreSQL server, started for real
 
 
 def test_no_url_starts_the_embedded_server_and_creates_both_databases(tmp_path: Path) -> None:

@@ -15,15 +15,12 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from moto.server import ThreadedMotoServer
-from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from reporting_assets.db.connection import connect
@@ -42,7 +39,8 @@ from reporting_assets.exports.sample_data import SampleSpec, generate_sample_dat
 from reporting_assets.exports.settings import ExportSettings
 from reporting_assets.exports.source import PostgresAnalyticsSource
 from reporting_assets_tests.helpers import REPO_ROOT
-from reporting_assets_tests.test_exports import ACCESS, free_port, s3_client, services
+from reporting_assets_tests.support.exports import services, truncate_exports
+from reporting_assets_tests.support.servers import ACCESS, free_port
 
 ADMIN = Actor("acme", "admin@acme.example", "admin")
 AS_ADMIN = ["--tenant", "acme", "--user", "admin@acme.example", "--role", "admin"]
@@ -68,24 +66,6 @@ HOSTILE_NAME = "Evil\nCorp\x1b[2J\x1b[31mRED\x07"
 
 
 @pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def bucket(s3_endpoint: str) -> str:
-    name = f"saved-{uuid.uuid4().hex[:12]}"
-    s3_client(s3_endpoint).create_bucket(Bucket=name)
-    return name
-
-
-@pytest.fixture(scope="module")
 def analytics(database_url: str) -> str:
     """Sample analytics for acme (idempotent)."""
     with connect(database_url) as conn:
@@ -96,15 +76,7 @@ def analytics(database_url: str) -> str:
 @pytest.fixture
 def db(analytics: str) -> Iterator[psycopg.Connection[Any]]:
     with connect(analytics) as conn:
-        conn.execute(
-            sql.SQL("TRUNCATE {} CASCADE").format(
-                sql.SQL(", ").join(
-                    sql.Identifier("reporting", t)
-                    for t in ("export_files", "exports", "schedules", "reports")
-                )
-            )
-        )
-        conn.execute("DELETE FROM reporting.deliveries WHERE kind = 'export'")
+        truncate_exports(conn)
         conn.commit()
         yield conn
 

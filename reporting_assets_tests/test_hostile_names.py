@@ -24,7 +24,7 @@ from reporting_assets.partitions import CUSTOMERS_PARTITIONS_NAME, customer_day_
 from reporting_assets.reporter import PipelineReporter, report_failures
 from reporting_assets.sync.cli import main as sync_main
 from reporting_assets_tests.helpers import QUIET, REPO_ROOT, render, report_rows
-from reporting_assets_tests.test_sync_helpers import write_config
+from reporting_assets_tests.support.sync import write_config
 
 EVIL_NAME = "Evil\nCorp\x1b[2J\x1b[31mRED\x07"
 DAY = "2025-06-17"

@@ -99,6 +99,7 @@ def test_the_email_html_keeps_http_https_and_mailto_links() -> None:
 @pytest.mark.parametrize(
     "value", ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x", "ftp://x"]
 )
+@pytest.mark.integration
 def test_automation_report_refuses_a_ui_base_url_that_is_not_http(value: str) -> None:
     result = _cli("automation-report", f"--ui-base-url={value}")
     assert result.returncode == 2

@@ -39,10 +39,7 @@ from reporting_assets.logging_ids import (
     verbosity,
 )
 from reporting_assets_tests.helpers import render, run_sources
-from reporting_assets_tests.test_sync import add_orders
-from reporting_assets_tests.test_sync_helpers import clean_sync_tables, run_sync, session_of, write_config
-
-__all__ = ["clean_sync_tables"]
+from reporting_assets_tests.support.sync import add_orders, run_sync, session_of, write_config
 
 
 def test_every_log_statement_of_a_registered_module_has_a_unique_id() -> None:
@@ -99,6 +96,7 @@ def test_the_checker_finds_shared_ids_missing_ids_and_foreign_prefixes() -> None
     assert next_free_id("zz", set()) == "zz-001"
 
 
+@pytest.mark.integration
 def test_the_checker_runs_from_the_command_line() -> None:
     checker = [sys.executable, "-m", "reporting_assets.devtools.log_id_check"]
     check = subprocess.run([*checker, "check"], capture_output=True, text=True, timeout=120)
@@ -158,6 +156,7 @@ def test_verbosity_is_set_per_component_and_restored() -> None:
         pass
 
 
+@pytest.mark.usefixtures("clean_sync_tables")
 def test_a_session_logs_ids_to_its_folder_and_to_dagster_with_env_verbosity(
     instance: dg.DagsterInstance,
     conn: psycopg.Connection,

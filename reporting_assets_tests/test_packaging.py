@@ -95,6 +95,7 @@ def _without_write_permission(command: list[str]) -> list[str]:
     return [setpriv, "--bounding-set", "-dac_override,-dac_read_search", "--", *command]
 
 
+@pytest.mark.integration
 def test_a_read_only_home_is_a_clear_cli_error(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()

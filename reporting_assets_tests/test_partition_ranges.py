@@ -17,7 +17,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from reporting_assets.definitions import loaded_definitions
 from reporting_assets.partitions import empty_range_problem
 from reporting_assets_tests.helpers import QUIET, REPO_ROOT, render, run_sources, table_snapshot
-from reporting_assets_tests.test_sync import step_error
+from reporting_assets_tests.support.sync import step_error
 
 REVERSED = (
     "The partition range 'PELOTON|2025-06-17...PELOTON|2025-06-11' selects no partition: its start "

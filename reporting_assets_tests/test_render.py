@@ -23,7 +23,7 @@ from reporting_assets.contract import (
 )
 from reporting_assets.execution_reports.render import count_change, render_report, time_change
 from reporting_assets.markdown_text import link_target, md_escape
-from reporting_assets_tests.conftest import GOLDEN_DIR
+from reporting_assets_tests.helpers import GOLDEN_DIR
 
 GOLDEN = GOLDEN_DIR / "order_sync_report.md"
 RUN_ID = "3f2a9c1e-5b7d-4e21-9a0c-8d6f1b2e4a77"

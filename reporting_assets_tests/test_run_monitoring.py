@@ -33,6 +33,9 @@ from reporting_assets.instance import project_instance
 from reporting_assets.run_launcher import ReportingRunLauncher, process_alive
 from reporting_assets_tests.helpers import REPO_ROOT, table_snapshot
 
+# a PostgreSQL server of its own that it stops, Dagster runs in subprocesses
+pytestmark = pytest.mark.integration
+
 BIN = Path(sys.executable).parent
 DEMO = ["--customer", "PELOTON", "--days", "3"]
 POLL_SECONDS = 1

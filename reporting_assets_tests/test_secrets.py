@@ -27,13 +27,8 @@ from reporting_assets.exports.s3 import S3Resource, S3Settings, upload_file
 from reporting_assets.redaction import redact
 from reporting_assets.resources import PostgresResource
 from reporting_assets_tests.helpers import REPO_ROOT
-from reporting_assets_tests.test_delivery import (
-    YESTERDAY,
-    free_port,
-    insert_summary,
-    ledger,
-    send_run,
-)
+from reporting_assets_tests.support.delivery import YESTERDAY, insert_summary, ledger, send_run
+from reporting_assets_tests.support.servers import free_port
 
 SECRET = "S3cret"
 URL_FORM = f"postgresql://u@127.0.0.1:1/db?password={SECRET}"
@@ -103,6 +98,7 @@ def test_key_value_conninfo_serves_dagster_storage_and_other_databases() -> None
 
 
 @pytest.mark.parametrize("form", UNREACHABLE.values(), ids=UNREACHABLE.keys())
+@pytest.mark.integration
 def test_cli_never_prints_the_database_password_and_says_what_to_do(form: str) -> None:
     url = _cli("db", "url", "--dagster", env={"REPORTING_DATABASE_URL": form, "PGPASSWORD": "pg-S3cret"})
     assert url.returncode == 0, url.stderr
@@ -117,6 +113,7 @@ def test_cli_never_prints_the_database_password_and_says_what_to_do(form: str) -
         assert "Traceback" not in output
 
 
+@pytest.mark.integration
 def test_show_password_is_the_one_way_to_see_it() -> None:
     shown = _cli("db", "url", "--show-password", env={"REPORTING_DATABASE_URL": URL_FORM})
     assert shown.returncode == 0, shown.stderr
@@ -158,6 +155,7 @@ def test_a_failed_dagster_run_keeps_the_database_password_out_of_its_event_log_a
 
 
 @pytest.mark.parametrize("bad", ["not a url", "postgresql+psycopg2://u:S3cret@h/db", "host=h port=abc"])
+@pytest.mark.integration
 def test_a_malformed_database_url_is_refused_with_the_accepted_forms(bad: str) -> None:
     result = _cli("customers", "list", env={"REPORTING_DATABASE_URL": bad})
     assert result.returncode == 2
@@ -236,6 +234,7 @@ def test_a_failed_email_delivery_keeps_the_smtp_password_out_of_ledger_event_log
     assert "smtp-S3cret" not in (row.last_error or "") + event_log + caplog.text
 
 
+@pytest.mark.integration
 def test_a_failed_s3_upload_keeps_the_secret_key_out_of_the_message_and_logs(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

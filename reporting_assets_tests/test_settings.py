@@ -270,6 +270,7 @@ def test_a_bad_variable_fails_the_reader_the_resource_and_the_code_location_alik
 
 
 @pytest.mark.parametrize("case", ["smtp-port-abc", "s3-endpoint-port-70000", "exports-retention-zero"])
+@pytest.mark.integration
 def test_the_code_location_refuses_to_load_with_the_same_message(case: str, tmp_path: Path) -> None:
     """What a deployment sees: ``dagster definitions validate`` (as ``dagster dev`` or a code
     server loads the code location) fails, naming the variable and its allowed values."""
@@ -363,6 +364,7 @@ def test_the_cli_that_sends_refuses_a_bad_variable_in_one_line_and_stores_nothin
         ("exports", {"retention_days": 0}, EXPORT_CASES["retention-zero"][1]),
     ],
 )
+@pytest.mark.integration
 def test_a_bad_launchpad_value_fails_the_run_with_the_same_message(
     key: str, config: dict[str, Any], message: str, environ: Callable[[Mapping[str, str]], None]
 ) -> None:
@@ -372,6 +374,7 @@ def test_a_bad_launchpad_value_fails_the_run_with_the_same_message(
     assert f"SettingsError: {message}" in _failure_text(result)
 
 
+@pytest.mark.integration
 def test_a_variable_changed_between_loading_and_the_run_fails_the_run_with_the_same_message(
     environ: Callable[[Mapping[str, str]], None],
 ) -> None:
@@ -386,6 +389,7 @@ def test_a_variable_changed_between_loading_and_the_run_fails_the_run_with_the_s
 # --- good values: the CLI and the code location read them identically ---------------------------
 
 
+@pytest.mark.integration
 def test_the_cli_and_the_code_locations_resources_read_good_values_identically(
     environ: Callable[[Mapping[str, str]], None], tmp_path: Path
 ) -> None:

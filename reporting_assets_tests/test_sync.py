@@ -11,123 +11,34 @@ from typing import Any
 
 import dagster as dg
 import psycopg
+import pytest
 
-from reporting_assets.contract import RUN_REPORT_METADATA_KEY
 from reporting_assets.execution_reports.events import run_infos
 from reporting_assets.execution_reports.service import render_partitions
 from reporting_assets.lineage.store import runs_for_partitions, store_lineage
 from reporting_assets.logging_ids import LOG_ID, REGISTRY
 from reporting_assets.sync.assets import SYNC_ID_TAG, SYNC_ORDER_LIST, SYNC_SESSIONS
 from reporting_assets.sync.folders import SUMMARY_FILE, SYNC_ID, customer_slug
-from reporting_assets.sync.order_list import split_sizes, store_orders
-from reporting_assets_tests.test_sync_helpers import (
-    clean_sync_tables,
+from reporting_assets.sync.order_list import split_sizes
+from reporting_assets_tests.support.sync import (
+    add_orders,
+    check_summary_against_database,
+    contract_events,
     load_orders,
     one,
     rows,
     run_sync,
     session_of,
+    step_error,
     write_config,
 )
 
-__all__ = ["clean_sync_tables"]  # the autouse fixture, active in this module
+pytestmark = pytest.mark.usefixtures("clean_sync_tables")
 TODAY = dt.datetime.now(dt.UTC).date()
-
-
-def add_orders(
-    conn: psycopg.Connection, customer: str, statuses: list[str], quantity: int = 100
-) -> list[str]:
-    """Hand-made pending records (exact counts, unlike the synthetic board)."""
-    orders = [
-        {
-            "customer_key": customer,
-            "order_id": f"{customer[:3]}-T-{i:03d}",
-            "product": f"Product {i}",
-            "quantity": quantity,
-            "delivery_date": dt.date(2025, 7, 1),
-            "status": status,
-            "sizes": split_sizes(quantity),
-        }
-        for i, status in enumerate(statuses, start=1)
-    ]
-    store_orders(conn, orders)
-    conn.commit()
-    return [o["order_id"] for o in orders]
 
 
 def folder_of(session: dict[str, Any]) -> Path:
     return Path(session["folder"])
-
-
-def contract_events(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple[str, dict[str, Any]]]:
-    """partition -> (kind, contract) of the run's sync_order_list events."""
-    found: dict[str, tuple[str, dict[str, Any]]] = {}
-    for entry in instance.all_logs(run_id):
-        event = entry.asset_materialization or entry.asset_observation
-        if event is None or event.asset_key != SYNC_ORDER_LIST:
-            continue
-        kind = "materialization" if entry.asset_materialization else "observation"
-        assert event.partition is not None
-        found[event.partition] = (kind, event.metadata[RUN_REPORT_METADATA_KEY].value)  # type: ignore[assignment]
-    return found
-
-
-def check_summary_against_database(conn: psycopg.Connection, session: dict[str, Any]) -> dict[str, Any]:
-    """Every total of the executive summary, recomputed from the session's rows."""
-    sync_id = session["sync_id"]
-    totals = session["summary_json"]["totals"]
-    ops = rows(
-        conn,
-        "SELECT count(*) AS n, count(*) FILTER (WHERE status IN ('error', 'timeout')) AS failed, "
-        "count(*) FILTER (WHERE attempt > 1) AS retries "
-        "FROM reporting.sync_api_operations WHERE sync_id = %s",
-        sync_id,
-    )[0]
-    assert totals["api_operations"] == ops["n"]
-    assert totals["api_failed"] == ops["failed"]
-    assert totals["api_retries"] == ops["retries"]
-    assert totals["errors"] == one(
-        conn, "SELECT count(*) FROM reporting.sync_record_errors WHERE sync_id = %s", sync_id
-    )
-    batches = rows(
-        conn, "SELECT status, records, synced FROM reporting.sync_batches WHERE sync_id = %s", sync_id
-    )
-    assert totals["batches_total"] == len(batches)
-    ok = sum(1 for b in batches if b["status"] in ("success", "planned"))
-    assert totals["batches_succeeded"] == ok
-    assert totals["batch_success_rate"] == (round(100 * ok / len(batches), 1) if batches else None)
-    if not session["dry_run"]:
-        synced = one(
-            conn,
-            "SELECT count(*) FROM reporting.sync_order_list "
-            "WHERE last_sync_id = %s AND sync_state = 'SYNCED'",
-            sync_id,
-        )
-        assert totals["records_synced"] == synced == sum(b["synced"] for b in batches)
-        failed_records = one(
-            conn,
-            "SELECT count(*) FROM reporting.sync_order_list "
-            "WHERE last_sync_id = %s AND last_error IS NOT NULL",
-            sync_id,
-        )
-        assert totals["records_processed"] == synced + failed_records
-    markdown = session["summary_markdown"]
-    assert f"| **Errors** | {totals['errors']:,} |" in markdown
-    assert f"| **API Operations** | {totals['api_operations']:,}" in markdown
-    for customer in session["summary_json"]["customers"]:
-        line = one(
-            conn,
-            "SELECT row_to_json(c) FROM reporting.sync_session_customers c "
-            "WHERE sync_id = %s AND customer_key = %s",
-            sync_id,
-            customer["customer_key"],
-        )
-        assert customer["records_processed"] == line["records_processed"]
-        assert customer["errors"] == line["errors"]
-        assert (
-            f"| {customer['status_label']} | {line['records_processed']:,} | {line['errors']:,} |" in markdown
-        )
-    return totals
 
 
 def test_executed_session_syncs_groups_items_subitems_and_reports_match_the_database(
@@ -426,9 +337,3 @@ def test_unknown_customer_and_bad_limits_are_refused_before_a_session_starts(
         assert f"--limit must be at least 1 (got {bad})" in step_error(refused)
     assert one(conn, "SELECT count(*) FROM reporting.sync_sessions") == 0
     assert not (tmp_path / "reports").exists()
-
-
-def step_error(result: dg.ExecuteInProcessResult) -> str:
-    assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    return failure.step_failure_data.error.to_string()  # type: ignore[union-attr]

@@ -13,10 +13,8 @@ import pytest
 from reporting_assets.execution_reports.assets import EXECUTION_REPORTS, render_execution_reports
 from reporting_assets.sync.assets import SYNC_ID_TAG, SYNC_JOB_NAME, SYNC_ORDER_LIST
 from reporting_assets.sync.cli import build_parser, main, sync_command
-from reporting_assets_tests.test_sync import add_orders
-from reporting_assets_tests.test_sync_helpers import clean_sync_tables, one, rows, write_config
+from reporting_assets_tests.support.sync import add_orders, one, rows, write_config
 
-__all__ = ["clean_sync_tables"]
 FLAGS = (
     "--environment",
     "--customer",
@@ -32,7 +30,7 @@ FLAGS = (
 
 
 def test_help_documents_every_flag(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
+    with pytest.raises(SystemExit, match=r"^0$") as exit_info:
         main(["sync", "--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
@@ -46,7 +44,7 @@ def test_help_documents_every_flag(capsys: pytest.CaptureFixture[str]) -> None:
 def test_bad_limits_are_refused_with_the_rule(
     value: str, expected: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SystemExit) as exit_info:
+    with pytest.raises(SystemExit, match=r"^2$") as exit_info:
         main(["sync", f"--limit={value}"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
@@ -55,6 +53,7 @@ def test_bad_limits_are_refused_with_the_rule(
         assert "must be at least 1" in err and "leave --limit out to sync every pending record" in err
 
 
+@pytest.mark.usefixtures("clean_sync_tables")
 def test_unknown_customer_and_environment_are_clear_errors(
     customers: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -67,6 +66,7 @@ def test_unknown_customer_and_environment_are_clear_errors(
     assert "Environment 'prod' is not defined" in err and "Did you mean 'production'?" in err
 
 
+@pytest.mark.usefixtures("clean_sync_tables")
 def test_cli_launches_a_real_run_and_prints_progress_the_summary_and_the_folder(
     instance: dg.DagsterInstance, conn: psycopg.Connection, customers: list[str], tmp_path: Path
 ) -> None:
@@ -103,6 +103,7 @@ def test_cli_launches_a_real_run_and_prints_progress_the_summary_and_the_folder(
         assert stored == [{"status": "success", "external_execution_id": session["sync_id"]}]
 
 
+@pytest.mark.usefixtures("clean_sync_tables")
 def test_cli_dry_run_is_the_default(
     instance: dg.DagsterInstance, conn: psycopg.Connection, customers: list[str], tmp_path: Path
 ) -> None:

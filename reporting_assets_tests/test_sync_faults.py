@@ -29,22 +29,19 @@ from reporting_assets.sync.engine import SessionResult, SyncRequest, run_session
 from reporting_assets.sync.folders import SUMMARY_FILE, new_sync_id
 from reporting_assets.sync.sensors import failed_sync_run_sensor, stale_sync_sessions_sensor
 from reporting_assets_tests.helpers import REPO_ROOT
-from reporting_assets_tests.test_sync import (
+from reporting_assets_tests.support.sync import (
     add_orders,
     check_summary_against_database,
     contract_events,
-    step_error,
-)
-from reporting_assets_tests.test_sync_helpers import (
-    clean_sync_tables,
     one,
     rows,
     run_sync,
     session_of,
+    step_error,
     write_config,
 )
 
-__all__ = ["clean_sync_tables"]
+pytestmark = pytest.mark.usefixtures("clean_sync_tables")
 TODAY = dt.datetime.now(dt.UTC).date()
 
 
@@ -162,7 +159,7 @@ def test_killed_run_is_finished_by_the_failure_sensor(
         return str(outcome.skip_message)
 
     # the database is still down when the failure sensor sees the run: its one tick fails
-    with pytest.raises(DatabaseUnavailableError):
+    with pytest.raises(DatabaseUnavailableError, match=r"PostgreSQL at \S*127\.0\.0\.1:9\S* is unavailable"):
         evaluate("postgresql://nobody@127.0.0.1:9/reporting")
     assert session_of(conn, run.run_id)["status"] == "running"
     assert "closed as failed" in sweep()  # the sweep, minutes later, with the database back
@@ -230,7 +227,7 @@ def test_full_disk_is_a_clear_error_and_the_summary_stays_in_the_database(
             while True:
                 filler.write(b"\0" * 65536)
                 filler.flush()
-        with pytest.raises(OSError) as full:
+        with pytest.raises(OSError, match="No space left on device") as full:
             (root / "probe").write_bytes(b"\0" * 65536)
         assert full.value.errno == errno.ENOSPC
         result = run_sync(instance, write_config(tmp_path), root, execute=True, customers=["PELOTON"])

@@ -62,6 +62,7 @@ def test_board_and_diff_are_deterministic(customer: str) -> None:
     assert synthetic.diff(customer, DAY) == change
 
 
+@pytest.mark.integration
 def test_board_is_the_same_in_another_process_with_another_hash_seed() -> None:
     code = (
         "import datetime as dt, hashlib\n"

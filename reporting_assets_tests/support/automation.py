@@ -1,4 +1,4 @@
-"""Shared helpers for the automation report tests (no tests here).
+"""Helpers of the automation report tests (no tests here).
 
 :func:`automation_defs` is the project's code location with resources overridable per test.
 """
@@ -14,13 +14,11 @@ from unittest.mock import patch
 
 import dagster as dg
 import jsonschema
-import psycopg
 
 from reporting_assets.automation.assets import JOB_NAME, run_config_for
 from reporting_assets.automation.cli import add_cli
-from reporting_assets.db.connection import connect
+from reporting_assets.db.connection import Connection, connect
 from reporting_assets.definitions import loaded_definitions
-from reporting_assets_tests.conftest import truncate_reporting
 from reporting_assets_tests.helpers import QUIET, REPO_ROOT
 
 SCHEMA_PATH = REPO_ROOT / "docs" / "automation_report.schema.json"
@@ -71,21 +69,12 @@ def run_automation_job(
     )
 
 
-def wipe(instance: dg.DagsterInstance, database_url: str) -> None:
-    """What the ``instance`` fixture does, for module-scoped scenarios; plus our own table."""
-    instance.wipe()
-    for key in instance.get_dynamic_partitions("customers"):
-        instance.delete_dynamic_partition("customers", key)
-    truncate_reporting(database_url)
-    truncate_automation(database_url)
-
-
 def truncate_automation(database_url: str) -> None:
     with connect(database_url) as conn:
         conn.execute("TRUNCATE reporting.automation_reports RESTART IDENTITY")
 
 
-def stored_rows(conn: psycopg.Connection) -> list[dict[str, Any]]:
+def stored_rows(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute("SELECT * FROM reporting.automation_reports ORDER BY report_time, source").fetchall()
     conn.commit()
     return rows
