@@ -1,0 +1,123 @@
+"""The API under test: a real uvicorn on 127.0.0.1 serving the app over the session's
+PostgreSQL and PostgreSQL-backed Dagster instance, with a real SMTP server (aiosmtpd) and a real
+S3 endpoint (moto's server). Export runs are submitted to the instance, whose default launcher
+starts them in a code server subprocess (``dagster api grpc``), as a deployment does.
+
+The SMTP/S3/export-folder variables are set before the code server starts, because the code
+location reads them when it loads (its resources) and its run workers inherit them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+
+import dagster as dg
+import pytest
+from aiosmtpd.controller import Controller
+from moto.server import ThreadedMotoServer
+from psycopg import sql
+
+from reporting_assets.api.app import create_app
+from reporting_assets.api.settings import ApiSettings
+from reporting_assets.db.connection import connect
+from reporting_assets.exports.s3 import S3Settings
+from reporting_assets.exports.sample_data import SampleSpec, generate_sample_data
+from reporting_assets.exports.settings import ExportSettings
+from reporting_assets_tests.api.support import ACCESS, OPERATIONS, SECRET, Mailbox, Served, free_port, serve
+
+
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    os.environ["REPORTING_SMTP_HOST"] = "127.0.0.1"
+    os.environ["REPORTING_SMTP_PORT"] = str(controller.port)
+    os.environ["REPORTING_SMTP_SENDER"] = "Reports <reports@reporting.example>"
+    os.environ["REPORTING_SMTP_BACKOFF_SECONDS"] = "0.01"
+    try:
+        yield box
+    finally:
+        controller.stop()
+        for name in ("HOST", "PORT", "SENDER", "BACKOFF_SECONDS"):
+            os.environ.pop(f"REPORTING_SMTP_{name}", None)
+
+
+@pytest.fixture(scope="session")
+def s3_settings() -> Iterator[S3Settings]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    settings = S3Settings(endpoint_url=f"http://{host}:{port}", bucket="api-exports", **ACCESS)
+    settings.client().create_bucket(Bucket=settings.bucket)
+    names = {
+        "ENDPOINT_URL": settings.endpoint_url or "",
+        "BUCKET": settings.bucket,
+        "ACCESS_KEY_ID": ACCESS["access_key_id"],
+        "SECRET_ACCESS_KEY": ACCESS["secret_access_key"],
+    }
+    os.environ.update({f"REPORTING_S3_{k}": v for k, v in names.items()})
+    try:
+        yield settings
+    finally:
+        server.stop()
+        for k in names:
+            os.environ.pop(f"REPORTING_S3_{k}", None)
+
+
+@pytest.fixture(scope="session")
+def export_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExportSettings]:
+    folder = tmp_path_factory.mktemp("api-exports")
+    os.environ["REPORTING_EXPORTS_DIR"] = str(folder)
+    try:
+        yield ExportSettings(storage_dir=folder)
+    finally:
+        os.environ.pop("REPORTING_EXPORTS_DIR", None)
+
+
+@pytest.fixture(scope="session")
+def analytics(database_url: str) -> str:
+    """Sample analytics of acme and globex for Q1 2025."""
+    with connect(database_url) as conn:
+        generate_sample_data(conn, SampleSpec(end=dt.date(2025, 3, 31), tenants=("acme", "globex"), days=60))
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def api(
+    analytics: str,
+    session_instance: dg.DagsterInstance,
+    mailbox: Mailbox,
+    s3_settings: S3Settings,
+    export_settings: ExportSettings,
+) -> Iterator[Served]:
+    """The API with its export runs going to the session's Dagster instance."""
+    settings = ApiSettings(
+        algorithm="HS256", key=SECRET, rate_limit_per_minute=100_000, operations_tenant=OPERATIONS
+    )
+    app = create_app(
+        settings=settings,
+        database_url=analytics,
+        exports=export_settings,
+        s3=s3_settings,
+        instance=session_instance,
+    )
+    for url in serve(app):
+        yield Served(url, settings)
+
+
+@pytest.fixture(autouse=True)
+def clean(database_url: str) -> None:
+    """Each test starts without reports, schedules, exports, export deliveries or customers."""
+    with connect(database_url) as conn:
+        conn.execute(
+            sql.SQL("TRUNCATE {} CASCADE").format(
+                sql.SQL(", ").join(
+                    sql.Identifier("reporting", t)
+                    for t in ("export_files", "exports", "schedules", "reports")
+                )
+            )
+        )
+        conn.execute("DELETE FROM reporting.deliveries WHERE kind = 'export'")
