@@ -86,9 +86,33 @@ def analytics(database_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
+def launching_instance(
+    session_instance: dg.DagsterInstance, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dg.DagsterInstance]:
+    """The session's instance storage (same PostgreSQL database, so its runs are the session's
+    runs), with the default run coordinator: a submitted run is launched at once by the run
+    launcher (a run worker subprocess of the code server), as the daemon would launch a queued one."""
+    overrides = {
+        "storage": {
+            "custom": {
+                "module": "reporting_assets.db.dagster_storage",
+                "class": "ReportingPostgresStorage",
+                "config": {},
+            }
+        },
+        "run_coordinator": {"module": "dagster._core.run_coordinator", "class": "DefaultRunCoordinator"},
+        "telemetry": {"enabled": False},
+    }
+    with dg.instance_for_test(
+        overrides=overrides, temp_dir=str(tmp_path_factory.mktemp("api_dagster_home"))
+    ) as inst:
+        yield inst
+
+
+@pytest.fixture(scope="session")
 def api(
     analytics: str,
-    session_instance: dg.DagsterInstance,
+    launching_instance: dg.DagsterInstance,
     mailbox: Mailbox,
     s3_settings: S3Settings,
     export_settings: ExportSettings,
@@ -102,7 +126,7 @@ def api(
         database_url=analytics,
         exports=export_settings,
         s3=s3_settings,
-        instance=session_instance,
+        instance=launching_instance,
     )
     for url in serve(app):
         yield Served(url, settings)
