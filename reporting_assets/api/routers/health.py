@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from reporting_assets.api.context import Context
 from reporting_assets.db.migrations import discover
 from reporting_assets.delivery.smtp import ENV_PREFIX as SMTP_ENV_PREFIX
-from reporting_assets.errors import ReportingError
 from reporting_assets.exports.maintenance import export_health
+from reporting_assets.redaction import redact
 
 router = APIRouter(tags=["health"])
 
@@ -51,8 +51,8 @@ def get_health(context: Context) -> JSONResponse:
             else:
                 health = export_health(conn, now=dt.datetime.now(dt.UTC), settings=context.exports)
                 exports = {"pending": health.pending, "failed": health.failed, **health.as_json()}
-    except (ReportingError, OSError, Exception) as exc:  # any failure here is what /health reports
-        database["error"] = " ".join(str(exc).split())[:500] or type(exc).__name__
+    except Exception as exc:  # whatever fails here is what /health reports (redacted)
+        database["error"] = redact(" ".join(str(exc).split())[:500]) or type(exc).__name__
     s3 = context.s3
     ok = database["reachable"] and database["migrations_current"]
     payload = HealthBody(
