@@ -9,7 +9,6 @@ driver text reaches a client.
 
 from __future__ import annotations
 
-import logging
 import re
 import uuid
 from typing import Any
@@ -31,9 +30,10 @@ from reporting_assets.exports.errors import (
     ScheduleValidationError,
     StorageError,
 )
+from reporting_assets.logging_ids import get_logger
 from reporting_assets.redaction import redact
 
-log = logging.getLogger("reporting_assets.api")
+log = get_logger(__name__)
 
 
 class ApiConfigError(ReportingError):
@@ -179,7 +179,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         incident = uuid.uuid4().hex[:12]
-        log.error("API error %s on %s %s", incident, request.method, request.url.path, exc_info=exc)
+        log.exception("ap-001", "API error %s on %s %s", incident, request.method, request.url.path)
         return error_response(
             500,
             "internal_error",

@@ -5,12 +5,13 @@ starts them in a code server subprocess (``dagster api grpc``), as a deployment 
 
 The SMTP/S3/export-folder variables are set before the code server starts, because the code
 location reads them when it loads (its resources) and its run workers inherit them.
+
+Everything here is package-scoped, so the variables are set only while this folder's tests run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 
 import dagster as dg
@@ -28,24 +29,23 @@ from reporting_assets.exports.settings import ExportSettings
 from reporting_assets_tests.api.support import ACCESS, OPERATIONS, SECRET, Mailbox, Served, free_port, serve
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def mailbox() -> Iterator[Mailbox]:
     box = Mailbox()
     controller = Controller(box, hostname="127.0.0.1", port=free_port())
     controller.start()
-    os.environ["REPORTING_SMTP_HOST"] = "127.0.0.1"
-    os.environ["REPORTING_SMTP_PORT"] = str(controller.port)
-    os.environ["REPORTING_SMTP_SENDER"] = "Reports <reports@reporting.example>"
-    os.environ["REPORTING_SMTP_BACKOFF_SECONDS"] = "0.01"
     try:
-        yield box
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("REPORTING_SMTP_HOST", "127.0.0.1")
+            env.setenv("REPORTING_SMTP_PORT", str(controller.port))
+            env.setenv("REPORTING_SMTP_SENDER", "Reports <reports@reporting.example>")
+            env.setenv("REPORTING_SMTP_BACKOFF_SECONDS", "0.01")
+            yield box
     finally:
         controller.stop()
-        for name in ("HOST", "PORT", "SENDER", "BACKOFF_SECONDS"):
-            os.environ.pop(f"REPORTING_SMTP_{name}", None)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def s3_settings() -> Iterator[S3Settings]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
@@ -58,26 +58,24 @@ def s3_settings() -> Iterator[S3Settings]:
         "ACCESS_KEY_ID": ACCESS["access_key_id"],
         "SECRET_ACCESS_KEY": ACCESS["secret_access_key"],
     }
-    os.environ.update({f"REPORTING_S3_{k}": v for k, v in names.items()})
     try:
-        yield settings
+        with pytest.MonkeyPatch.context() as env:
+            for name, value in names.items():
+                env.setenv(f"REPORTING_S3_{name}", value)
+            yield settings
     finally:
         server.stop()
-        for k in names:
-            os.environ.pop(f"REPORTING_S3_{k}", None)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def export_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExportSettings]:
     folder = tmp_path_factory.mktemp("api-exports")
-    os.environ["REPORTING_EXPORTS_DIR"] = str(folder)
-    try:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("REPORTING_EXPORTS_DIR", str(folder))
         yield ExportSettings(storage_dir=folder)
-    finally:
-        os.environ.pop("REPORTING_EXPORTS_DIR", None)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def analytics(database_url: str) -> str:
     """Sample analytics of acme and globex for Q1 2025."""
     with connect(database_url) as conn:
@@ -85,7 +83,7 @@ def analytics(database_url: str) -> str:
     return database_url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def launching_instance(
     session_instance: dg.DagsterInstance, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dg.DagsterInstance]:
@@ -109,7 +107,7 @@ def launching_instance(
         yield inst
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api(
     analytics: str,
     launching_instance: dg.DagsterInstance,
