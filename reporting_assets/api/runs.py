@@ -41,9 +41,10 @@ class ExportRuns:
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        threading.Thread(target=self._workspace, name="export-runs-code-server", daemon=True).start()
+        threading.Thread(target=self.load, name="export-runs-code-server", daemon=True).start()
 
-    def _workspace(self) -> WorkspaceProcessContext:
+    def load(self) -> WorkspaceProcessContext:
+        """The workspace, its code server started on the first call (later calls wait for it)."""
         with self._lock:
             if self._context is None:
                 self._context = WorkspaceProcessContext(
@@ -56,7 +57,7 @@ class ExportRuns:
 
     def submit(self, export: Export) -> str:
         """Submit the run that makes and delivers ``export``; its run id."""
-        request = self._workspace().create_request_context()
+        request = self.load().create_request_context()
         try:
             location = request.get_code_location(self.code_location)
         except Exception as exc:

@@ -3,10 +3,9 @@ PostgreSQL and PostgreSQL-backed Dagster instance, with a real SMTP server (aios
 S3 endpoint (moto's server). Export runs are submitted to the instance, whose default launcher
 starts them in a code server subprocess (``dagster api grpc``), as a deployment does.
 
-The SMTP/S3/export-folder variables are set before the code server starts, because the code
-location reads them when it loads (its resources) and its run workers inherit them.
-
-Everything here is package-scoped, so the variables are set only while this folder's tests run.
+The SMTP/S3/export-folder variables are set only while the code server starts: the code location
+reads them when it loads (its resources) and its run workers inherit them from it. This process
+never sees them afterwards, so no later test (nor its cached definitions) depends on them.
 """
 
 from __future__ import annotations
@@ -34,13 +33,9 @@ def mailbox() -> Iterator[Mailbox]:
     box = Mailbox()
     controller = Controller(box, hostname="127.0.0.1", port=free_port())
     controller.start()
+    box.port = controller.port
     try:
-        with pytest.MonkeyPatch.context() as env:
-            env.setenv("REPORTING_SMTP_HOST", "127.0.0.1")
-            env.setenv("REPORTING_SMTP_PORT", str(controller.port))
-            env.setenv("REPORTING_SMTP_SENDER", "Reports <reports@reporting.example>")
-            env.setenv("REPORTING_SMTP_BACKOFF_SECONDS", "0.01")
-            yield box
+        yield box
     finally:
         controller.stop()
 
@@ -52,27 +47,16 @@ def s3_settings() -> Iterator[S3Settings]:
     host, port = server.get_host_and_port()
     settings = S3Settings(endpoint_url=f"http://{host}:{port}", bucket="api-exports", **ACCESS)
     settings.client().create_bucket(Bucket=settings.bucket)
-    names = {
-        "ENDPOINT_URL": settings.endpoint_url or "",
-        "BUCKET": settings.bucket,
-        "ACCESS_KEY_ID": ACCESS["access_key_id"],
-        "SECRET_ACCESS_KEY": ACCESS["secret_access_key"],
-    }
     try:
-        with pytest.MonkeyPatch.context() as env:
-            for name, value in names.items():
-                env.setenv(f"REPORTING_S3_{name}", value)
-            yield settings
+        yield settings
     finally:
         server.stop()
 
 
 @pytest.fixture(scope="package")
-def export_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExportSettings]:
+def export_settings(tmp_path_factory: pytest.TempPathFactory) -> ExportSettings:
     folder = tmp_path_factory.mktemp("api-exports")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("REPORTING_EXPORTS_DIR", str(folder))
-        yield ExportSettings(storage_dir=folder)
+    return ExportSettings(storage_dir=folder)
 
 
 @pytest.fixture(scope="package")
@@ -126,6 +110,21 @@ def api(
         s3=s3_settings,
         instance=launching_instance,
     )
+    code_server_env = {
+        "REPORTING_SMTP_HOST": "127.0.0.1",
+        "REPORTING_SMTP_PORT": str(mailbox.port),
+        "REPORTING_SMTP_SENDER": "Reports <reports@reporting.example>",
+        "REPORTING_SMTP_BACKOFF_SECONDS": "0.01",
+        "REPORTING_S3_ENDPOINT_URL": s3_settings.endpoint_url or "",
+        "REPORTING_S3_BUCKET": s3_settings.bucket,
+        "REPORTING_S3_ACCESS_KEY_ID": ACCESS["access_key_id"],
+        "REPORTING_S3_SECRET_ACCESS_KEY": ACCESS["secret_access_key"],
+        "REPORTING_EXPORTS_DIR": str(export_settings.storage_dir),
+    }
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in code_server_env.items():
+            env.setenv(name, value)
+        app.state.context.runs.load()  # the code server starts with them, and keeps them
     for url in serve(app):
         yield Served(url, settings)
 

@@ -38,6 +38,7 @@ class Mailbox:
     """An SMTP handler keeping every accepted message; ``reject`` refuses RCPT per address."""
 
     messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+    port: int = 0
     reject: dict[str, str] = field(default_factory=dict)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:

@@ -34,9 +34,14 @@ def error_of(response: httpx.Response) -> dict[str, str]:
     return body["error"]
 
 
-def test_health_needs_no_token_and_reports_database_smtp_s3_and_exports(api: Served) -> None:
+def test_health_needs_no_token_and_reports_database_smtp_s3_and_exports(
+    api: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with api.client() as client:
+        without_smtp = client.get("/health").json()["smtp"]
+        monkeypatch.setenv("REPORTING_SMTP_HOST", "smtp.example.com")
         response = client.get("/health")
+    assert without_smtp == {"configured": False}
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "ok"
