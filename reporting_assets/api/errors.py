@@ -13,6 +13,7 @@ import re
 import uuid
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -158,6 +159,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _engine_error(request: Request, exc: ReportingError) -> JSONResponse:
         mapped = map_engine_error(exc)
         return error_response(mapped.status, mapped.code, mapped.message, mapped.field)
+
+    @app.exception_handler(psycopg.DataError)
+    async def _bad_value(request: Request, exc: psycopg.DataError) -> JSONResponse:
+        # a value PostgreSQL cannot take as a parameter (a NUL character, an integer out of range)
+        return error_response(
+            422, "invalid", f"A value in the request cannot be used: {exc}. Remove it and try again."
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

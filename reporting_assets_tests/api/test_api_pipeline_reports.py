@@ -112,3 +112,18 @@ def test_a_customer_keeps_its_tenant(instance: dg.DagsterInstance, conn: psycopg
         add_customer(conn, instance, "GREYSON", tenant="../x")
     row = conn.execute("SELECT tenant_id FROM reporting.customers WHERE partition_key = 'PELOTON'").fetchone()
     assert row == {"tenant_id": "acme"}
+
+
+def test_a_nul_character_in_a_path_or_query_is_422_not_a_crash(api: Served) -> None:
+    with api.client() as client:
+        for path in (
+            "/api/customers/a%00b/status",
+            "/api/lineage/runs/a%00b",
+            "/api/summaries/a%00/2025-01-01",
+            "/api/pipeline-reports?customer=a%00",
+        ):
+            response = client.get(path, headers=ACME)
+            assert response.status_code == 422, path
+            assert (
+                "cannot contain NUL (0x00) bytes. Remove it and try again." in error_of(response)["message"]
+            )

@@ -29,7 +29,7 @@ def test_no_server_error_and_no_undocumented_status(api: Served) -> None:
             continue
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def run(case: Case) -> None:
             case.call_and_validate(
                 headers=ADMIN,
