@@ -137,8 +137,12 @@ def _cmd_customers(args: argparse.Namespace) -> int:
     migrate(url)
     with connect(url, doing="managing customers") as conn:
         if args.customers_command == "add":
-            done = add_customer(conn, project_instance(), args.name, args.key, rename=args.rename)
+            done = add_customer(
+                conn, project_instance(), args.name, args.key, rename=args.rename, tenant=args.tenant
+            )
             name, key = done.customer.display_name, done.customer.partition_key
+            if done.tenant_set:
+                print(f"Partition key {key!r} now belongs to tenant {done.tenant_set!r}")
             if done.outcome == "renamed":
                 print(f"Partition key {key!r} renamed from {done.previous_name!r} to {name!r}")
             elif done.outcome == "unchanged":
@@ -183,6 +187,14 @@ def _cmd_lineage(args: argparse.Namespace) -> int:
         result = verify(conn, sample_rows=args.samples)
     print(format_result(result))
     return 0 if result.ok else 1
+
+
+def _cmd_api(args: argparse.Namespace) -> int:
+    from reporting_assets.api.server import print_token, serve
+
+    if args.api_command == "token":
+        return print_token(args.tenant, args.user, args.role, args.ttl)
+    return serve(args.host, args.port, dev=args.dev)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -251,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="give an already registered --key this new display name (refused without it)",
     )
+    add.add_argument("--tenant", help="API tenant whose users see this customer's reports, e.g. acme")
     lst = c_sub.add_parser("list", help="list registered customers")
     lst.add_argument("--json", action="store_true", help="print JSON")
     c_sub.add_parser("sync", help="add registered customers missing from Dagster's partitions")
@@ -280,6 +293,25 @@ def build_parser() -> argparse.ArgumentParser:
     from reporting_assets.exports.cli import add_cli as add_exports_cli
 
     add_exports_cli(sub)
+
+    api = sub.add_parser(
+        "api",
+        help="serve the reports HTTP API (see docs/api.md), or issue a token",
+        description="Serve the reports HTTP API with uvicorn. Tokens are checked with REPORTING_JWT_SECRET "
+        "(HS256) or REPORTING_JWT_PUBLIC_KEY_FILE (RS256); without either it refuses to start unless --dev.",
+    )
+    api.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    api.add_argument("--port", type=_positive_int, default=8004, help="port (default 8004)")
+    api.add_argument(
+        "--dev", action="store_true", help="127.0.0.1 only, a throw-away key, print an admin token"
+    )
+    api_sub = api.add_subparsers(dest="api_command", metavar="{token}")
+    token = api_sub.add_parser("token", help="print a token signed with REPORTING_JWT_SECRET (local use)")
+    token.add_argument("--tenant", required=True, help="tenant, e.g. acme")
+    token.add_argument("--user", required=True, help="the token's subject, e.g. alice@acme.example")
+    token.add_argument("--role", choices=("user", "admin"), default="user", help="user (default) or admin")
+    token.add_argument("--ttl", default="1h", help="lifetime: 90s, 15m, 1h, 7d (default 1h, at most 30d)")
+    api.set_defaults(handler=_cmd_api)
 
     from reporting_assets.sync.cli import add_cli as add_sync_cli
 

@@ -15,6 +15,7 @@ from reporting_assets.errors import CustomerError
 from reporting_assets.partitions import CUSTOMERS_PARTITIONS_NAME
 from reporting_assets.text_rules import refuse_control_characters
 
+_TENANT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 &'._-]{0,99}$")
 KEY_RULES = (
     "1-100 characters: letters, digits, spaces and & ' . _ -, starting with a letter or digit, "
@@ -57,6 +58,8 @@ class Registration:
     customer: Customer
     outcome: Literal["registered", "unchanged", "renamed"]
     previous_name: str | None = None
+    tenant_set: str | None = None
+    """The tenant given to an already registered customer that had none."""
 
 
 def add_customer(
@@ -66,13 +69,18 @@ def add_customer(
     key: str | None = None,
     *,
     rename: bool = False,
+    tenant: str | None = None,
 ) -> Registration:
     """Register a customer and add its Dagster partition; re-adding the same one is a no-op.
 
     Keys and display names are unique without regard to case, so ``peloton`` next to
     ``PELOTON`` is refused rather than becoming a second customer. An existing key with another
-    display name is only renamed when ``rename`` is given, never silently.
+    display name is only renamed when ``rename`` is given, never silently. ``tenant`` (the API
+    tenant whose users see this customer's reports) is set on a new customer or on one without a
+    tenant; moving a customer to another tenant is refused.
     """
+    if tenant is not None:
+        _check_tenant(tenant)
     refuse_control_characters(display_name, "customer display name", CustomerError)
     display_name = display_name.strip()
     if not display_name:
@@ -89,7 +97,8 @@ def add_customer(
         key = display_name
     validate_key(key)
     rows = conn.execute(
-        """SELECT partition_key, display_name, lower(partition_key) = lower(%(key)s) AS key_clash
+        """SELECT partition_key, display_name, tenant_id,
+                  lower(partition_key) = lower(%(key)s) AS key_clash
            FROM reporting.customers
            WHERE lower(partition_key) = lower(%(key)s) OR lower(display_name) = lower(%(name)s)
            ORDER BY partition_key = %(key)s DESC, partition_key""",
@@ -101,8 +110,18 @@ def add_customer(
         if row is not existing:
             raise CustomerError(_clash_message(key, display_name, row))
     customer = Customer(key, display_name)
+    tenant_set = None
+    if existing is not None and tenant is not None and existing["tenant_id"] != tenant:
+        if existing["tenant_id"] is not None:
+            raise CustomerError(
+                f"Customer {key!r} belongs to tenant {existing['tenant_id']!r}; nothing was changed. "
+                f"Moving a customer to another tenant would show its reports to other people: change "
+                f"reporting.customers.tenant_id deliberately if that is meant."
+            )
+        _write(conn, "UPDATE reporting.customers SET tenant_id = %s WHERE partition_key = %s", (tenant, key))
+        tenant_set = tenant
     if existing is not None and existing["display_name"] == display_name:
-        registration = Registration(customer, "unchanged")
+        registration = Registration(customer, "unchanged", tenant_set=tenant_set)
     elif existing is not None:
         if not rename:
             raise CustomerError(
@@ -115,12 +134,12 @@ def add_customer(
             "UPDATE reporting.customers SET display_name = %s, updated_at = now() WHERE partition_key = %s",
             (display_name, key),
         )
-        registration = Registration(customer, "renamed", existing["display_name"])
+        registration = Registration(customer, "renamed", existing["display_name"], tenant_set=tenant_set)
     else:
         _write(
             conn,
-            "INSERT INTO reporting.customers (partition_key, display_name) VALUES (%s, %s)",
-            (key, display_name),
+            "INSERT INTO reporting.customers (partition_key, display_name, tenant_id) VALUES (%s, %s, %s)",
+            (key, display_name, tenant),
         )
         registration = Registration(customer, "registered")
     if instance is not None:
@@ -143,7 +162,15 @@ def _clash_message(key: str, display_name: str, row: dict[str, Any]) -> str:
     )
 
 
-def _write(conn: Connection, statement: LiteralString, params: tuple[str, ...]) -> None:
+def _check_tenant(tenant: str) -> None:
+    if not _TENANT_PATTERN.match(tenant):
+        raise CustomerError(
+            f"Tenant {tenant!r} is not a valid tenant id: 1-100 letters, digits, '.', '_' or '-', starting "
+            f"with a letter or digit (the tenant claim of the API's tokens)."
+        )
+
+
+def _write(conn: Connection, statement: LiteralString, params: tuple[str | None, ...]) -> None:
     """Run one change and commit it; a concurrent clash caught by the unique indexes is explained."""
     try:
         conn.execute(statement, params)

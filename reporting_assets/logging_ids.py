@@ -50,6 +50,7 @@ LEVELS_ENV = "REPORTING_LOG_LEVELS"
 REGISTRY: dict[str, str] = {
     # module -> prefix. Every module that logs is listed here, and every logging call in it
     # carries an id with its prefix (enforced by test_logging_ids.py).
+    "reporting_assets.api.errors": "ap",
     "reporting_assets.automation.assets": "aa",
     "reporting_assets.automation.batch_log": "ab",
     "reporting_assets.delivery.jobs": "dj",

@@ -1,0 +1,1 @@
+"""One router per area: health, the report builder, pipeline reports, lineage."""
