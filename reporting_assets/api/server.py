@@ -27,8 +27,8 @@ def build_app(settings: ApiSettings) -> FastAPI:
     """The app over the project's database and Dagster instance, configured from the environment."""
     from reporting_assets.db.migrations import migrate
     from reporting_assets.db.urls import resolve_urls
-    from reporting_assets.exports.cli import s3_settings_from_env
-    from reporting_assets.exports.settings import settings_from_env as export_settings_from_env
+    from reporting_assets.exports.s3 import s3_settings_from_env
+    from reporting_assets.exports.settings import export_settings_from_env
     from reporting_assets.instance import project_instance
 
     url = resolve_urls().reporting
