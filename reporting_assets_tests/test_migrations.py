@@ -14,6 +14,8 @@ from reporting_assets.errors import MigrationError
 
 TMP_VERSIONS = ("901", "902", "903")
 TMP_TABLES = ("tmp_migration_test_a", "tmp_migration_test_b", "tmp_migration_test_c")
+TABLE_A = "CREATE TABLE IF NOT EXISTS reporting.tmp_migration_test_a (id int);\n"
+SET_CHECKSUM_001 = "UPDATE reporting.schema_migrations SET checksum = %s WHERE version = '001'"
 
 
 def _cleanup(url: str) -> None:
@@ -58,7 +60,12 @@ def test_every_sql_file_is_recorded_with_its_checksum(database_url: str) -> None
         version = path.name[:3]
         assert version in recorded, path.name
         assert recorded[version]["name"] == path.stem
-        assert recorded[version]["checksum"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        statements = b"".join(
+            line
+            for line in path.read_bytes().splitlines(keepends=True)
+            if not line.lstrip().startswith(b"--")
+        )
+        assert recorded[version]["checksum"] == hashlib.sha256(statements).hexdigest()
     assert [m.name for m in discover()] == [p.stem for p in files]
 
 
@@ -148,3 +155,55 @@ def test_duplicate_versions_are_refused(tmp_migrations: Path) -> None:
 def test_missing_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(MigrationError, match="is missing"):
         discover(tmp_path / "nowhere")
+
+
+def test_rewording_a_comment_of_an_applied_migration_is_accepted(
+    database_url: str, tmp_migrations: Path
+) -> None:
+    path = tmp_migrations / "901_tmp_a.sql"
+    path.write_text(
+        "-- first wording\n" + TABLE_A,
+        encoding="utf-8",
+    )
+    assert migrate(database_url, tmp_migrations) == ["901_tmp_a"]
+    checksum = _recorded(database_url)["901"]["checksum"]
+    path.write_text(
+        "-- better wording,\n  -- on two lines\n" + TABLE_A,
+        encoding="utf-8",
+    )
+    assert migrate(database_url, tmp_migrations) == []
+    assert _recorded(database_url)["901"]["checksum"] == checksum
+
+
+def test_a_whole_file_checksum_recorded_by_the_older_runner_is_still_accepted(
+    database_url: str, tmp_migrations: Path
+) -> None:
+    """Databases migrated before comments stopped counting hold sha256 of the whole file."""
+    path = tmp_migrations / "901_tmp_a.sql"
+    path.write_text(
+        "-- a table\nCREATE TABLE IF NOT EXISTS reporting.tmp_migration_test_a (id int);\n", encoding="utf-8"
+    )
+    assert migrate(database_url, tmp_migrations) == ["901_tmp_a"]
+    with connect(database_url) as conn:
+        conn.execute(
+            "UPDATE reporting.schema_migrations SET checksum = %s WHERE version = '901'",
+            (hashlib.sha256(path.read_bytes()).hexdigest(),),
+        )
+    assert migrate(database_url, tmp_migrations) == []
+    # the project's own migrations, recorded as the older runner did for the released files
+    with connect(database_url) as conn:
+        before = _recorded(database_url)["001"]["checksum"]
+        conn.execute(SET_CHECKSUM_001, ("bc26f2e4853a2d27f0f29d4b983481d3d8de2c8eec708cb2efedee1d5850355e",))
+    try:
+        assert migrate(database_url) == []
+    finally:
+        with connect(database_url) as conn:
+            conn.execute(
+                "UPDATE reporting.schema_migrations SET checksum = %s WHERE version = '001'", (before,)
+            )
+    # a statement changed under an old whole-file checksum is still refused
+    path.write_text(
+        "CREATE TABLE IF NOT EXISTS reporting.tmp_migration_test_a (id bigint);\n", encoding="utf-8"
+    )
+    with pytest.raises(MigrationError, match=r"901_tmp_a\.sql changed after it was applied"):
+        migrate(database_url, tmp_migrations)

@@ -38,21 +38,6 @@ _FORBIDDEN = [
 ]
 FORBIDDEN = re.compile("|".join(f"(?:{p})" for p in _FORBIDDEN), re.IGNORECASE)
 
-# Applied migrations are checksummed byte for byte (sha256 of the whole file, comments included:
-# reporting_assets/db/migrations.py, Migration.checksum), and the runner refuses to start when
-# an applied file changed. Rewording their comments would break every existing database, so
-# these six files keep their old header comments; later migrations are checked like any file.
-APPLIED_MIGRATIONS_KEPT_VERBATIM = frozenset(
-    f"reporting_assets/sql/{name}"
-    for name in (
-        "001_reporting_core.sql",
-        "002_daily_summaries.sql",
-        "003_deliveries.sql",
-        "005_automation_reports.sql",
-        "006_sync_sessions.sql",
-        "007_report_builder.sql",
-    )
-)
 SKIPPED_SUFFIXES = (".lock",)
 # Only for the pathlib walk (no git): folders that are never part of the source.
 _TOOL_DIRS = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
@@ -95,7 +80,7 @@ def forbidden_lines(root: Path, names: list[str]) -> Iterator[str]:
     """``path:line: text`` for every line of a text file that names a planning document."""
     for name in names:
         path = root / name
-        if name.endswith(SKIPPED_SUFFIXES) or name in APPLIED_MIGRATIONS_KEPT_VERBATIM:
+        if name.endswith(SKIPPED_SUFFIXES):
             continue
         if path.is_symlink() or not path.is_file():  # sql -> reporting_assets/sql is read there
             continue
@@ -115,12 +100,6 @@ def test_no_text_refers_to_planning_documents() -> None:
         "Text must describe the product itself (e.g. 'the execution report format in "
         "docs/report-format.md'), not the planning documents it came from:\n" + "\n".join(hits)
     )
-
-
-def test_kept_migrations_are_still_there() -> None:
-    """The exclusion list names real files: a rename must not silently widen what is skipped."""
-    missing = sorted(name for name in APPLIED_MIGRATIONS_KEPT_VERBATIM if not (REPO_ROOT / name).is_file())
-    assert not missing, missing
 
 
 @pytest.mark.parametrize(

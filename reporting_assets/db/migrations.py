@@ -2,6 +2,10 @@
 
 Each file is applied once, in order, inside its own transaction, and recorded with its
 checksum in ``reporting.schema_migrations``. An advisory lock serialises concurrent starts.
+
+The checksum covers what PostgreSQL runs, not the comment lines: rewording a comment of an
+applied migration is safe, changing a statement is refused. Databases migrated before comments
+stopped counting recorded the checksum of the whole file; those values are still accepted.
 """
 
 from __future__ import annotations
@@ -21,6 +25,37 @@ SQL_DIR: Traversable = resources.files("reporting_assets") / "sql"
 """Package data, so a wheel install migrates like a checkout (the repo's ``sql/`` points here)."""
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 _ADVISORY_LOCK_KEY = 7_210_431_001
+_COMMENT_LINE = re.compile(rb"^[ \t]*--.*$\n?", re.MULTILINE)
+# Databases migrated before the checksum left comment lines out recorded sha256 of the whole
+# file. For the files whose comments were reworded since: (that whole-file checksum as
+# released, the checksum of its statements), so a recorded old value is accepted only while the
+# statements are still the released ones.
+_RELEASED_CHECKSUMS = {
+    "001": (
+        "bc26f2e4853a2d27f0f29d4b983481d3d8de2c8eec708cb2efedee1d5850355e",
+        "d15685a61ef2ac270c4b155e68aaa154517778776526cf8adce6ba8f2e54b111",
+    ),
+    "002": (
+        "6a162496c26970c77c856fafaa32f66aa3484687eec482b19493a6d751d22454",
+        "8fccc023aa47fef80efd4e0a7769c438170df4780002f654e383008669b5c052",
+    ),
+    "003": (
+        "811d091fee5de0f51acf943ce43d60dcf049457165e1a0b5b9f1995dec3f0f6f",
+        "c7dc3c48e76d9b1b3b66a5653696d207a526ed3c95bac584a0cf3df9922a0827",
+    ),
+    "005": (
+        "79799a8cbd1b1cc969759a5fec60b296be5d36431d76238dadf47a23175f0a9a",
+        "be2277fe2c44b9a70e1a89047e2d934112a934becab8f6f944e97475c8cbceee",
+    ),
+    "006": (
+        "67ff228c9222a6d2ed10e449ce7d4acdfc6813a3014f9be8325b4613be2d0eb1",
+        "ce7536295da30d03480fe21749c304404c6a76e59786a262139a5a4cdb49a748",
+    ),
+    "007": (
+        "eb3289c45bb4daf103b3b9cf4167d1b7e0d3b4902f4d5b05093d57ecc0a5e9d8",
+        "077ef3bea270511ccf11465f4fb7858ef2a20b0925d31c708c759d6e194d7d13",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -31,7 +66,15 @@ class Migration:
 
     @property
     def checksum(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+        """sha256 of the file without its full-line ``--`` comments."""
+        return hashlib.sha256(_COMMENT_LINE.sub(b"", self.path.read_bytes())).hexdigest()
+
+    def matches(self, recorded: str) -> bool:
+        """Whether ``recorded`` is this file's checksum, now or as an older runner recorded it."""
+        statements = self.checksum
+        if recorded in (statements, hashlib.sha256(self.path.read_bytes()).hexdigest()):
+            return True
+        return _RELEASED_CHECKSUMS.get(self.version) == (recorded, statements)
 
 
 def discover(sql_dir: Traversable = SQL_DIR) -> list[Migration]:
@@ -79,7 +122,7 @@ def migrate(url: str, sql_dir: Traversable = SQL_DIR) -> list[str]:
             for migration in migrations:
                 previous = done.get(migration.version)
                 if previous is not None:
-                    if previous["checksum"] != migration.checksum:
+                    if not migration.matches(previous["checksum"]):
                         raise MigrationError(
                             f"{migration.path.name} changed after it was applied. Never edit an "
                             f"applied migration: add a new numbered file instead."

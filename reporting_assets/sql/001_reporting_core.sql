@@ -1,4 +1,4 @@
--- Customers, per-execution reports and workflow lineage (seeds 000 and 004).
+-- Customers, per-execution reports (docs/report-format.md) and workflow lineage.
 CREATE SCHEMA IF NOT EXISTS reporting;
 
 -- A leaf walk of a JSONB document: one row per scalar with its dotted path
@@ -34,9 +34,9 @@ CREATE TABLE reporting.customers (
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 
--- Seed 000's table. One row per (run, pipeline, customer, day): a day may have many
--- executions and one batched run may cover many days. The seed's
--- UNIQUE(customer_name, execution_date, pipeline_type) is the view below.
+-- The execution reports. One row per (run, pipeline, customer, day): a day may have many
+-- executions and one batched run may cover many days. One report per
+-- (customer_name, execution_date, pipeline_type) is the view below.
 CREATE TABLE reporting.pipeline_execution_reports (
     id bigserial PRIMARY KEY,
     customer_name varchar(255) NOT NULL,
@@ -73,7 +73,7 @@ FROM reporting.pipeline_execution_reports
 ORDER BY customer_key, execution_date, pipeline_type,
          run_started_at DESC NULLS LAST, event_storage_id DESC NULLS LAST, id DESC;
 
--- Seed 004: every run that produced a report, and what it produced.
+-- Workflow lineage: every run that produced a report, and what it produced.
 CREATE TABLE reporting.workflow_executions (
     run_id varchar(255) PRIMARY KEY,
     job_name text NOT NULL,

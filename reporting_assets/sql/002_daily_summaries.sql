@@ -1,4 +1,4 @@
--- Daily customer summaries (seed 000) with completeness and a history of restatements.
+-- Daily customer summaries (docs/report-format.md) with completeness and a history of restatements.
 
 -- Which pipelines a customer is expected to run each day; a customer without rows expects
 -- the defaults configured on SummarySettingsResource (the three sample pipelines).

@@ -1,4 +1,4 @@
--- One delivery ledger for everything the project sends (DESIGN.md §3): daily summary emails,
+-- One delivery ledger for everything the project sends (docs/delivery.md): daily summary emails,
 -- their corrections, alerts and report exports (email or S3). A (subject, recipient, content)
 -- is delivered once; a retry only re-sends what is not 'sent'. Plus who receives each
 -- customer's daily summary email.

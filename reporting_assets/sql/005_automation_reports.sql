@@ -1,5 +1,5 @@
--- Automation reports (seed 002): one row per source system (pipeline type) and report window,
--- written by the automation_reports asset (schedule 04:00 and 21:00 UTC). The seed's JSON
+-- Automation reports (docs/automation.md): one row per source system (pipeline type) and report window,
+-- written by the automation_reports asset (schedule 04:00 and 21:00 UTC). The report's JSON
 -- document is kept whole in `report` (metadata, performance_metrics, system_health,
 -- recommendations, plus `details` when detailed); the headline figures are columns too, so
 -- history and alerts can be queried without unpacking JSON. docs/automation.md explains it.

@@ -1,8 +1,8 @@
--- Sync sessions (seed 001, TASK027): the sample order list the sync reads, the session's own
+-- Sync sessions (docs/sync.md): the sample order list the sync reads, the session's own
 -- records (sessions, customers, batches, every API operation with its payloads, record errors)
 -- and the sample target the sync writes to (a simulated external board: groups, items, subitems).
 
--- The order list the sync reads (seed 001's FACT_ORDER_LIST), filled by the synthetic source.
+-- The order list the sync reads (FACT_ORDER_LIST), filled by the synthetic source.
 -- A record is PENDING until its item (and subitems) exist on the target; a failed record stays
 -- PENDING with its last error, so the next session retries it.
 CREATE TABLE reporting.sync_order_list (

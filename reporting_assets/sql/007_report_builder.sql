@@ -1,8 +1,8 @@
--- Report builder and scheduled exports (seed 003, issue 7): saved reports over a query DSL,
+-- Report builder and scheduled exports (docs/exports.md): saved reports over a query DSL,
 -- cron + timezone schedules, exports with their history, and the analytics source they read.
 --
--- The seed's columns and CHECKs are kept; additions are marked. Timestamps are timestamptz
--- (the seed's TIMESTAMP has no zone; every session here runs in UTC). Tenant consistency is
+-- The report builder's original columns and CHECKs are kept; additions are marked. Timestamps are timestamptz
+-- (a plain TIMESTAMP has no zone; every session here runs in UTC). Tenant consistency is
 -- enforced by composite foreign keys: a schedule or export can only point at a report of its
 -- own tenant.
 
@@ -33,7 +33,7 @@ CREATE TABLE reporting.reports (
 CREATE INDEX reports_tenant_owner ON reporting.reports (tenant_id, created_by);
 
 -- ---------------------------------------------------------------------------------------------
--- Schedules: cron expression evaluated in `timezone`; deleted with their report (seed rule)
+-- Schedules: cron expression evaluated in `timezone`; deleted with their report
 CREATE TABLE reporting.schedules (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     report_id uuid NOT NULL,
@@ -138,7 +138,7 @@ CREATE INDEX export_files_orphans ON reporting.export_files (id) WHERE deleted_a
 CREATE INDEX export_files_export ON reporting.export_files (export_id);
 
 -- ---------------------------------------------------------------------------------------------
--- The analytics source (ClickHouse in the seed; PostgreSQL here). Filled by the sample
+-- The analytics source (PostgreSQL by default). Filled by the sample
 -- generator (`reporting-assets exports sample-data`) or by real event ingestion.
 CREATE SCHEMA IF NOT EXISTS analytics;
 
