@@ -52,7 +52,8 @@ def create_export(
     return Export.from_row(row)
 
 
-def _load_export(conn: Connection, actor: Actor, export_id: str) -> Export:
+def get_export(conn: Connection, actor: Actor, export_id: str) -> Export:
+    """An export the actor started (or any, as an admin); otherwise NotFoundError."""
     row = conn.execute(
         query("exports_export_get"), {"id": parse_id(export_id, "export"), "tenant_id": actor.tenant_id}
     ).fetchone()
@@ -63,11 +64,6 @@ def _load_export(conn: Connection, actor: Actor, export_id: str) -> Export:
             f"its exports), or another user started it."
         )
     return export
-
-
-def get_export(conn: Connection, actor: Actor, export_id: str) -> Export:
-    """An export the actor started (or any, as an admin); otherwise NotFoundError."""
-    return _load_export(conn, actor, export_id)
 
 
 def list_exports(
@@ -101,7 +97,7 @@ def retry_export(conn: Connection, actor: Actor, export_id: str) -> Export:
     """Retry a failed export (``exports retry``): it goes back to pending; its next
     run reuses the file when it is still there and delivers only to the recipients/targets the
     ledger has not marked sent."""
-    export = _load_export(conn, actor, export_id)
+    export = get_export(conn, actor, export_id)
     if export.status != "failed":
         raise ExportStateError(
             f"Export {export.id} is {export.status}; only failed exports can be retried"
@@ -118,7 +114,7 @@ def retry_export(conn: Connection, actor: Actor, export_id: str) -> Export:
 def delete_export(conn: Connection, actor: Actor, export_id: str) -> None:
     """Delete an export: the row and its local file; S3 copies are removed
     by the next cleanup."""
-    export = _load_export(conn, actor, export_id)
+    export = get_export(conn, actor, export_id)
     if export.status == "processing":
         raise ExportStateError(f"Export {export.id} is being processed; delete it when it has finished.")
     conn.execute(query("exports_export_delete"), {"id": export.id, "tenant_id": actor.tenant_id})
@@ -148,7 +144,7 @@ def download_export(
 ) -> Download:
     """The file of an export (``exports download``): the completed, unexpired file (and its S3
     link when it was uploaded)."""
-    export = _load_export(conn, actor, export_id)
+    export = get_export(conn, actor, export_id)
     if export.status != "completed" and not (export.status == "failed" and export.file_path):
         raise ExportStateError(
             f"Export {export.id} is {export.status}; there is no file to download yet"

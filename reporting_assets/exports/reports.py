@@ -164,7 +164,9 @@ def create_report(
     return Report.from_row(row)
 
 
-def _load_report(conn: Connection, actor: Actor, report_id: str) -> Report:
+def get_report(conn: Connection, actor: Actor, report_id: str) -> Report:
+    """A report the actor may see (their own, a public one, or any as an admin); otherwise
+    NotFoundError."""
     row = conn.execute(
         query("exports_report_get"), {"id": parse_id(report_id, "report"), "tenant_id": actor.tenant_id}
     ).fetchone()
@@ -177,12 +179,6 @@ def _load_report(conn: Connection, actor: Actor, report_id: str) -> Report:
     return report
 
 
-def get_report(conn: Connection, actor: Actor, report_id: str) -> Report:
-    """A report the actor may see (their own, a public one, or any as an admin); otherwise
-    NotFoundError."""
-    return _load_report(conn, actor, report_id)
-
-
 def update_report(
     conn: Connection, actor: Actor, report_id: str, changes: Mapping[str, Any], settings: ExportSettings
 ) -> Report:
@@ -190,7 +186,7 @@ def update_report(
     unknown = set(changes) - _REPORT_FIELDS
     if unknown:
         raise ReportValidationError(f"unknown report field(s): {', '.join(sorted(unknown))}")
-    report = _load_report(conn, actor, report_id)
+    report = get_report(conn, actor, report_id)
     check_owner(actor, report.created_by, f"Report {report.name!r}")
     merged = {
         "name": report.name,
@@ -226,7 +222,7 @@ def update_report(
 def delete_report(conn: Connection, actor: Actor, report_id: str) -> None:
     """Delete a report: its schedules and exports go with it (ON DELETE
     CASCADE); their files are removed by the next cleanup (``export_files`` keeps them)."""
-    report = _load_report(conn, actor, report_id)
+    report = get_report(conn, actor, report_id)
     check_owner(actor, report.created_by, f"Report {report.name!r}")
     conn.execute(query("exports_report_delete"), {"id": report.id, "tenant_id": actor.tenant_id})
 

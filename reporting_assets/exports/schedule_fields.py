@@ -11,7 +11,7 @@ from typing import Any
 
 from reporting_assets.delivery.errors import RecipientError
 from reporting_assets.delivery.recipients import normalize_email
-from reporting_assets.exports.checks import check_name
+from reporting_assets.exports.checks import check_name, jsonb_or_none
 from reporting_assets.exports.errors import ScheduleValidationError, StorageError
 from reporting_assets.exports.formats import FORMATS
 from reporting_assets.exports.s3 import ENV_PREFIX as S3_ENV_PREFIX
@@ -50,6 +50,21 @@ class ScheduleFields:
     s3_config: dict[str, Any] | None
     email_config: dict[str, Any] | None
     is_active: bool
+
+    def sql_params(self) -> dict[str, Any]:
+        """The saved columns as query parameters, shared by the insert and the update."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "cron_expression": self.cron_expression,
+            "timezone": self.timezone,
+            "format": self.format,
+            "delivery_method": self.delivery_method,
+            "recipients": self.recipients,
+            "s3_config": jsonb_or_none(self.s3_config),
+            "email_config": jsonb_or_none(self.email_config),
+            "is_active": self.is_active,
+        }
 
 
 def check_schedule(values: Mapping[str, Any], s3: S3Settings | None) -> ScheduleFields:

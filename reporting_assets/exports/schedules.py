@@ -15,7 +15,7 @@ from psycopg.types.json import Jsonb
 
 from reporting_assets.db.connection import Connection
 from reporting_assets.db.queries import query
-from reporting_assets.exports.checks import jsonb_or_none, parse_id, utc_now
+from reporting_assets.exports.checks import parse_id, utc_now
 from reporting_assets.exports.errors import NotFoundError, ScheduleValidationError
 from reporting_assets.exports.models import Actor, Export, Schedule
 from reporting_assets.exports.reports import get_report
@@ -52,16 +52,7 @@ def create_schedule(
         query("exports_schedule_insert"),
         {
             "report_id": report.id,
-            "name": fields.name,
-            "description": fields.description,
-            "cron_expression": fields.cron_expression,
-            "timezone": fields.timezone,
-            "format": fields.format,
-            "delivery_method": fields.delivery_method,
-            "recipients": fields.recipients,
-            "s3_config": jsonb_or_none(fields.s3_config),
-            "email_config": jsonb_or_none(fields.email_config),
-            "is_active": fields.is_active,
+            **fields.sql_params(),
             "next_run_at": upcoming,
             "tenant_id": actor.tenant_id,
             "created_by": actor.user_id,
@@ -77,7 +68,8 @@ def create_schedule(
     return replace(Schedule.from_row(row), warnings=warnings)
 
 
-def _load_schedule(conn: Connection, actor: Actor, schedule_id: str) -> Schedule:
+def get_schedule(conn: Connection, actor: Actor, schedule_id: str) -> Schedule:
+    """A schedule the actor owns (or any, as an admin); otherwise NotFoundError."""
     row = conn.execute(
         query("exports_schedule_get"), {"id": parse_id(schedule_id, "schedule"), "tenant_id": actor.tenant_id}
     ).fetchone()
@@ -88,11 +80,6 @@ def _load_schedule(conn: Connection, actor: Actor, schedule_id: str) -> Schedule
             f"deletes its schedules), or it belongs to another user."
         )
     return schedule
-
-
-def get_schedule(conn: Connection, actor: Actor, schedule_id: str) -> Schedule:
-    """A schedule the actor owns (or any, as an admin); otherwise NotFoundError."""
-    return _load_schedule(conn, actor, schedule_id)
 
 
 def list_schedules(
@@ -127,7 +114,7 @@ def update_schedule(
     unknown = set(changes) - SCHEDULE_FIELDS
     if unknown:
         raise ScheduleValidationError(f"unknown schedule field(s): {', '.join(sorted(unknown))}")
-    schedule = _load_schedule(conn, actor, schedule_id)
+    schedule = get_schedule(conn, actor, schedule_id)
     merged = {
         "name": schedule.name,
         "description": schedule.description,
@@ -158,16 +145,7 @@ def update_schedule(
         {
             "id": schedule.id,
             "tenant_id": actor.tenant_id,
-            "name": fields.name,
-            "description": fields.description,
-            "cron_expression": fields.cron_expression,
-            "timezone": fields.timezone,
-            "format": fields.format,
-            "delivery_method": fields.delivery_method,
-            "recipients": fields.recipients,
-            "s3_config": jsonb_or_none(fields.s3_config),
-            "email_config": jsonb_or_none(fields.email_config),
-            "is_active": fields.is_active,
+            **fields.sql_params(),
             "next_run_at": next_run,
         },
     ).fetchone()
@@ -185,7 +163,7 @@ def toggle_schedule(
     now: dt.datetime | None = None,
 ) -> Schedule:
     """Pause or resume a schedule: flip (or set) ``is_active``."""
-    schedule = _load_schedule(conn, actor, schedule_id)
+    schedule = get_schedule(conn, actor, schedule_id)
     target = (not schedule.is_active) if active is None else active
     return update_schedule(conn, actor, schedule_id, {"is_active": target}, s3=s3, now=now)
 
@@ -193,7 +171,7 @@ def toggle_schedule(
 def delete_schedule(conn: Connection, actor: Actor, schedule_id: str) -> None:
     """Delete a schedule: its exports stay in the history (schedule_id
     becomes NULL, ON DELETE SET NULL)."""
-    schedule = _load_schedule(conn, actor, schedule_id)
+    schedule = get_schedule(conn, actor, schedule_id)
     conn.execute(query("exports_schedule_delete"), {"id": schedule.id, "tenant_id": actor.tenant_id})
 
 
@@ -203,7 +181,7 @@ def run_schedule(
     """Run a schedule now (``exports run``): a manual export with the schedule's format and
     delivery, pending until a run (the CLI right away, or the sensor) processes it. Works for
     inactive schedules too; it is not an occurrence (``next_run_at`` is unchanged)."""
-    schedule = _load_schedule(conn, actor, schedule_id)
+    schedule = get_schedule(conn, actor, schedule_id)
     get_report(conn, actor, schedule.report_id)  # the actor must still be able to read the report
     row = conn.execute(
         query("exports_export_insert"),
