@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,24 @@ from reporting_assets.definitions import loaded_definitions
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 """The checkout (tests run the CLIs from here, as the README does); the code never uses it."""
+
+
+def run_cli(
+    *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``reporting-assets ARGS`` in a real subprocess from the checkout, as a user runs it;
+    ``env`` is its whole environment (default: this process's)."""
+    return subprocess.run(
+        [sys.executable, "-m", "reporting_assets.cli", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=dict(os.environ if env is None else env),
+        cwd=REPO_ROOT,
+        timeout=120,
+        check=False,
+    )
+
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 """Run config that keeps Dagster's console logger to errors, so test output stays readable."""

@@ -13,19 +13,11 @@ import psycopg
 import pytest
 
 from reporting_assets.cli import main
-from reporting_assets_tests.helpers import REPO_ROOT, render, report_rows, run_sources
+from reporting_assets_tests.helpers import REPO_ROOT, render, report_rows, run_cli, run_sources
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "reporting_assets.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        cwd=REPO_ROOT,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, env={**os.environ, **(env or {})})
 
 
 @pytest.mark.parametrize(

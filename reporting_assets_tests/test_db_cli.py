@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 
 from reporting_assets.db.dagster_storage import ReportingPostgresStorage
 from reporting_assets.errors import DatabaseUnavailableError
-from reporting_assets_tests.helpers import REPO_ROOT
+from reporting_assets_tests.helpers import run_cli
 
 # a real PostgreSQL server started by the CLI, psql and the CLI in subprocesses
 pytestmark = pytest.mark.integration
@@ -23,16 +22,7 @@ NOT_KEPT = "Run `reporting-assets db start` to keep it up until `reporting-asset
 
 
 def _cli(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "reporting_assets.cli", *args],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        env=env,
-        cwd=REPO_ROOT,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, env=env, stdin=stdin)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from reporting_assets.exports.s3 import S3Settings
 from reporting_assets.exports.sample_data import SampleSpec, generate_sample_data
 from reporting_assets.exports.settings import ExportSettings
 from reporting_assets.exports.source import PostgresAnalyticsSource
-from reporting_assets_tests.helpers import REPO_ROOT
+from reporting_assets_tests.helpers import run_cli
 from reporting_assets_tests.support.exports import services, truncate_exports
 from reporting_assets_tests.support.servers import ACCESS, free_port
 
@@ -89,15 +88,7 @@ def settings(tmp_path: Path) -> ExportSettings:
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``reporting-assets exports ...`` as a user runs it; S3 settings only from ``env``."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("REPORTING_S3_", "REPORTING_SMTP_"))}
-    result = subprocess.run(
-        [sys.executable, "-m", "reporting_assets.cli", "exports", *args],
-        capture_output=True,
-        text=True,
-        env={**clean, **(env or {})},
-        cwd=REPO_ROOT,
-        timeout=120,
-        check=False,
-    )
+    result = run_cli("exports", *args, env={**clean, **(env or {})})
     assert "Traceback" not in result.stderr, result.stderr
     return result
 

@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from reporting_assets.errors import MigrationError
 from reporting_assets.partitions import CUSTOMERS_PARTITIONS_NAME, customer_day_partitions
 from reporting_assets.reporter import PipelineReporter, report_failures
 from reporting_assets.sync.cli import main as sync_main
-from reporting_assets_tests.helpers import QUIET, REPO_ROOT, render, report_rows
+from reporting_assets_tests.helpers import QUIET, render, report_rows, run_cli
 from reporting_assets_tests.support.sync import write_config
 
 EVIL_NAME = "Evil\nCorp\x1b[2J\x1b[31mRED\x07"
@@ -32,15 +31,7 @@ CASE_MIGRATION = "010_customers_case_insensitive"
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "reporting_assets.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        cwd=REPO_ROOT,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, env={**os.environ, **(env or {})})
 
 
 def _customer_rows(conn: psycopg.Connection) -> list[dict]:

@@ -8,7 +8,6 @@ import logging
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -26,7 +25,7 @@ from reporting_assets.errors import DatabaseUnavailableError, DatabaseUrlError
 from reporting_assets.exports.s3 import S3Resource, S3Settings, upload_file
 from reporting_assets.redaction import redact
 from reporting_assets.resources import PostgresResource
-from reporting_assets_tests.helpers import REPO_ROOT
+from reporting_assets_tests.helpers import run_cli
 from reporting_assets_tests.support.delivery import YESTERDAY, insert_summary, ledger, send_run
 from reporting_assets_tests.support.servers import free_port
 
@@ -38,15 +37,7 @@ BAD_URL_MESSAGE = "is not a PostgreSQL connection string"
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "reporting_assets.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "REPORTING_DAGSTER_DATABASE_URL": "", **env},
-        cwd=REPO_ROOT,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, env={**os.environ, "REPORTING_DAGSTER_DATABASE_URL": "", **env})
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ import datetime as dt
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from reporting_assets.api.app import create_app
 from reporting_assets.api.settings import ApiSettings
 from reporting_assets.exports.settings import ExportSettings
 from reporting_assets_tests.api.support import SECRET, Served, make_token, serve
-from reporting_assets_tests.helpers import REPO_ROOT
+from reporting_assets_tests.helpers import run_cli
 
 ERROR_STATUSES = {"401", "403", "404", "409", "422", "429"}
 
@@ -215,14 +214,7 @@ def test_unknown_paths_and_methods_answer_in_the_json_error_shape(api: Served) -
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "reporting_assets.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env=env,
-        timeout=120,
-    )
+    return run_cli(*args, env=env)
 
 
 def test_api_token_issues_a_token_the_api_accepts_and_the_server_refuses_to_start_without_a_key() -> None:
