@@ -30,7 +30,7 @@ from reporting_assets.automation.report import AutomationReport, ReportRequest, 
 from reporting_assets.automation.rules import RuleSettings
 from reporting_assets.automation.sources import known_sources, resolve_sources
 from reporting_assets.automation.store import store_reports
-from reporting_assets.automation.window import ReportWindow
+from reporting_assets.automation.window import ReportWindow, current_report_time
 from reporting_assets.customers import add_customer
 from reporting_assets.db.connection import connect
 from reporting_assets.execution_reports.events import run_infos
@@ -306,3 +306,14 @@ def test_rule_stopped_automations(
     assert rec.recommendation.startswith(
         "2 of 3 automations are running; stopped: schedule nightly_crm_schedule."
     )
+
+
+def test_a_report_made_now_ends_at_the_next_whole_second() -> None:
+    """A run that started earlier in the same second as the report is inside its window."""
+    started = dt.datetime(2026, 12, 2, 21, 9, 35, 68041, tzinfo=dt.UTC)
+    report_time = current_report_time(dt.datetime(2026, 12, 2, 21, 9, 35, 533469, tzinfo=dt.UTC))
+    assert report_time == dt.datetime(2026, 12, 2, 21, 9, 36, tzinfo=dt.UTC)
+    window = ReportWindow.ending_at(report_time)
+    assert window.start <= started < window.end
+    on_the_second = dt.datetime(2026, 12, 2, 21, 0, tzinfo=dt.UTC)
+    assert current_report_time(on_the_second) == on_the_second

@@ -28,6 +28,7 @@ from reporting_assets.automation.store import reports_for_runs, store_reports
 from reporting_assets.automation.window import (
     DEFAULT_TIME_WINDOW_HOURS,
     ReportWindow,
+    current_report_time,
     iso,
     parse_report_time,
     validate_time_window,
@@ -78,7 +79,7 @@ class AutomationReportConfig(dg.Config):
 
 
 def report_window(config: AutomationReportConfig, now: dt.datetime | None = None) -> ReportWindow:
-    moment = parse_report_time(config.report_time) if config.report_time else now or dt.datetime.now(dt.UTC)
+    moment = parse_report_time(config.report_time) if config.report_time else current_report_time(now)
     return ReportWindow.ending_at(moment, config.time_window_hours)
 
 

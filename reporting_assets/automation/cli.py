@@ -24,6 +24,7 @@ from reporting_assets.automation.window import (
     DEFAULT_TIME_WINDOW_HOURS,
     MAX_TIME_WINDOW_HOURS,
     ReportWindow,
+    current_report_time,
     parse_report_time,
     validate_time_window,
 )
@@ -85,7 +86,7 @@ def _cmd_automation_report(args: argparse.Namespace) -> int:
     from reporting_assets.automation.report import ReportRequest
     from reporting_assets.automation.rules import RuleSettings
 
-    window = ReportWindow.ending_at(args.report_time or dt.datetime.now(dt.UTC), args.time_window)
+    window = ReportWindow.ending_at(args.report_time or current_report_time(), args.time_window)
     if args.export_json:
         check_output_dir(args.output_dir)  # fail before doing the work
     request = ReportRequest(

@@ -67,6 +67,15 @@ def parse_report_time(text: str, now: dt.datetime | None = None) -> dt.datetime:
     return moment
 
 
+def current_report_time(now: dt.datetime | None = None) -> dt.datetime:
+    """The report time of a report made now: the current time rounded up to a whole second, so
+    a run that started in the same second as the report is inside its window, not lost."""
+    moment = as_utc(now or dt.datetime.now(dt.UTC))
+    if moment.microsecond:
+        moment = moment.replace(microsecond=0) + dt.timedelta(seconds=1)
+    return moment
+
+
 @dataclass(frozen=True)
 class ReportWindow:
     """``[start, end)`` in UTC, ``hours`` long; ``end`` is the report time."""
