@@ -56,7 +56,7 @@ def generate_sample_data(conn: Connection, spec: SampleSpec) -> dict[str, int]:
         "users": spec.users,
         "sessions_per_day": spec.sessions_per_day,
         "devices": spec.devices,
-        "seed": spec.seed,
+        "sample_seed": spec.seed,
     }
     counts = {}
     for table in ("usage_events", "user_sessions", "device_metrics"):

@@ -20,9 +20,9 @@ CROSS JOIN generate_series(
     interval '4 hours'
 ) AS s(at)
 CROSS JOIN LATERAL (
-    SELECT hashtextextended(%(seed)s || ':m:' || t.tenant || ':' || dev.i || ':' || s.at, 1) AS a,
-           hashtextextended(%(seed)s || ':m:' || t.tenant || ':' || dev.i || ':' || s.at, 2) AS b,
-           hashtextextended(%(seed)s || ':m:' || t.tenant || ':' || dev.i || ':' || s.at, 3) AS c,
-           hashtextextended(%(seed)s || ':m:' || t.tenant || ':' || dev.i || ':' || s.at, 4) AS d
+    SELECT hashtextextended(%(sample_seed)s || ':m:' || t.tenant || ':' || dev.i || ':' || s.at, 1) AS a,
+           hashtextextended(%(sample_seed)s || ':m:' || t.tenant || ':' || dev.i || ':' || s.at, 2) AS b,
+           hashtextextended(%(sample_seed)s || ':m:' || t.tenant || ':' || dev.i || ':' || s.at, 3) AS c,
+           hashtextextended(%(sample_seed)s || ':m:' || t.tenant || ':' || dev.i || ':' || s.at, 4) AS d
 ) AS h
 ON CONFLICT (tenant_id, device_id, "timestamp") DO NOTHING

@@ -1,12 +1,12 @@
 -- Deterministic sample usage events: for each tenant and day from %(start)s (UTC midnight) for
 -- %(days)s days, %(per_day)s events on weekdays and half as many at weekends. Every value is
--- derived from hashes of (seed, tenant, day, n), so the same arguments always give the same
+-- derived from hashes of (the sample seed, tenant, day, n), so the same arguments always give the same
 -- rows; re-running inserts nothing new (event ids are deterministic).
 INSERT INTO analytics.usage_events
     (event_id, tenant_id, "timestamp", user_id, device_id, session_id, event_type, feature,
      duration_ms, country)
 SELECT
-    md5(%(seed)s || ':' || t.tenant || ':' || d.day::date || ':' || n.i)::uuid,
+    md5(%(sample_seed)s || ':' || t.tenant || ':' || d.day::date || ':' || n.i)::uuid,
     t.tenant,
     d.day + (abs(h.a) %% 86400000) * interval '1 millisecond',
     'user-' || lpad((abs(h.b) %% %(users)s)::text, 4, '0'),
@@ -25,9 +25,9 @@ CROSS JOIN LATERAL generate_series(
     1, CASE WHEN extract(isodow FROM d.day) >= 6 THEN greatest(%(per_day)s / 2, 1) ELSE %(per_day)s END
 ) AS n(i)
 CROSS JOIN LATERAL (
-    SELECT hashtextextended(%(seed)s || ':' || t.tenant || ':' || d.day::date || ':' || n.i, 1) AS a,
-           hashtextextended(%(seed)s || ':' || t.tenant || ':' || d.day::date || ':' || n.i, 2) AS b,
-           hashtextextended(%(seed)s || ':' || t.tenant || ':' || d.day::date || ':' || n.i, 3) AS c,
-           hashtextextended(%(seed)s || ':' || t.tenant || ':' || d.day::date || ':' || n.i, 4) AS d
+    SELECT hashtextextended(%(sample_seed)s || ':' || t.tenant || ':' || d.day::date || ':' || n.i, 1) AS a,
+           hashtextextended(%(sample_seed)s || ':' || t.tenant || ':' || d.day::date || ':' || n.i, 2) AS b,
+           hashtextextended(%(sample_seed)s || ':' || t.tenant || ':' || d.day::date || ':' || n.i, 3) AS c,
+           hashtextextended(%(sample_seed)s || ':' || t.tenant || ':' || d.day::date || ':' || n.i, 4) AS d
 ) AS h
 ON CONFLICT (event_id) DO NOTHING

@@ -4,7 +4,7 @@ INSERT INTO analytics.user_sessions
     (session_id, tenant_id, user_id, device_id, started_at, ended_at, duration_seconds, page_views,
      platform, country)
 SELECT
-    'session-' || left(md5(%(seed)s || ':' || t.tenant || ':' || d.day::date || ':' || n.i), 16),
+    'session-' || left(md5(%(sample_seed)s || ':' || t.tenant || ':' || d.day::date || ':' || n.i), 16),
     t.tenant,
     'user-' || lpad((abs(h.b) %% %(users)s)::text, 4, '0'),
     'device-' || lpad((abs(h.b) %% %(users)s * 2 + abs(h.c) %% 2)::text, 4, '0'),
@@ -20,9 +20,9 @@ CROSS JOIN generate_series(
 ) AS d(day)
 CROSS JOIN generate_series(1, %(sessions_per_day)s) AS n(i)
 CROSS JOIN LATERAL (
-    SELECT hashtextextended(%(seed)s || ':s:' || t.tenant || ':' || d.day::date || ':' || n.i, 1) AS a,
-           hashtextextended(%(seed)s || ':s:' || t.tenant || ':' || d.day::date || ':' || n.i, 2) AS b,
-           hashtextextended(%(seed)s || ':s:' || t.tenant || ':' || d.day::date || ':' || n.i, 3) AS c,
-           hashtextextended(%(seed)s || ':s:' || t.tenant || ':' || d.day::date || ':' || n.i, 4) AS d
+    SELECT hashtextextended(%(sample_seed)s || ':s:' || t.tenant || ':' || d.day::date || ':' || n.i, 1) AS a,
+           hashtextextended(%(sample_seed)s || ':s:' || t.tenant || ':' || d.day::date || ':' || n.i, 2) AS b,
+           hashtextextended(%(sample_seed)s || ':s:' || t.tenant || ':' || d.day::date || ':' || n.i, 3) AS c,
+           hashtextextended(%(sample_seed)s || ':s:' || t.tenant || ':' || d.day::date || ':' || n.i, 4) AS d
 ) AS h
 ON CONFLICT (session_id) DO NOTHING
