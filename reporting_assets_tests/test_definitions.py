@@ -8,6 +8,8 @@ test_packaging.py.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -209,3 +211,19 @@ def test_domain_packages_are_plain_docstrings_without_lazy_names(name: str) -> N
     assert not any(
         module.startswith("dagster") for module in _imported_modules(f"reporting_assets/{name}/__init__.py")
     )
+
+
+DOCUMENT_LIBRARIES = ("reportlab", "xlsxwriter", "boto3", "pandas", "fastapi", "clickhouse_connect", "chdb")
+"""Libraries only some runs or commands use: loading the code location (every run worker, code
+server start and CLI call) must not pay for them."""
+
+
+def test_loading_the_code_location_imports_no_document_storage_or_web_library() -> None:
+    probe = (
+        "import sys, reporting_assets.definitions as d; d.defs(); "
+        f"print(','.join(m for m in {DOCUMENT_LIBRARIES!r} if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "", f"loaded with the code location: {done.stdout.strip()}"

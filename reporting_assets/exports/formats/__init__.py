@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from reporting_assets.exports.dsl import CompiledQuery
-from reporting_assets.exports.formats.info import DocumentInfo
-from reporting_assets.exports.formats.pdf_writer import ChartData, write_pdf
-from reporting_assets.exports.formats.xlsx_writer import write_xlsx
+from reporting_assets.exports.formats.info import ChartData, DocumentInfo
 from reporting_assets.exports.source import DEFAULT_BATCH_ROWS, AnalyticsSource
 
 Format = Literal["csv", "pdf", "xlsx"]
@@ -78,8 +76,14 @@ def render_export(
                 rows = source.copy_csv(query, out)  # type: ignore[arg-type]
                 digest = out.digest.hexdigest()  # hashed on the way: no second read of the file
         elif fmt == "xlsx":
+            # The XLSX and PDF writers (xlsxwriter, reportlab) load with the first such export,
+            # not with the code location: only export runs use them.
+            from reporting_assets.exports.formats.xlsx_writer import write_xlsx
+
             rows = write_xlsx(part, query.columns, source.stream(query, batch_rows=batch_rows), info)
         elif fmt == "pdf":
+            from reporting_assets.exports.formats.pdf_writer import write_pdf
+
             rows = write_pdf(part, query.columns, source.stream(query, batch_rows=batch_rows), info, chart)
         else:
             raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")

@@ -1,10 +1,12 @@
-"""What an export document says about itself (PDF header, XLSX "About" sheet)."""
+"""What an export document says about itself (PDF header, XLSX "About" sheet) and the chart it
+draws: plain data, so building them loads no document library."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -18,3 +20,14 @@ class DocumentInfo:
     timezone: str
     filters: Sequence[str]
     row_limit: int
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """A chart for the first page: ``y`` summed per ``x`` over the exported rows."""
+
+    kind: Literal["bar", "line"]
+    title: str
+    x_label: str
+    y_label: str
+    points: Sequence[tuple[str, float]]

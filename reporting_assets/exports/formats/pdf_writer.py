@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import reportlab
@@ -46,7 +46,7 @@ from reportlab.pdfgen import canvas
 
 from reporting_assets.exports.dsl import OutputColumn
 from reporting_assets.exports.formats.cells import display
-from reporting_assets.exports.formats.info import DocumentInfo
+from reporting_assets.exports.formats.info import ChartData, DocumentInfo
 
 FONT_ENV = "REPORTING_PDF_FONT"
 """Path of a TTF font to use instead of the default search (its bold variant: same name with -Bold)."""
@@ -72,17 +72,6 @@ PAD = 3.0
 GREY = colors.Color(0.42, 0.45, 0.5)
 HEADER_BG = colors.Color(0.87, 0.89, 0.93)
 STRIPE_BG = colors.Color(0.96, 0.97, 0.98)
-
-
-@dataclass(frozen=True)
-class ChartData:
-    """A chart for the first page: ``y`` summed per ``x`` over the exported rows."""
-
-    kind: Literal["bar", "line"]
-    title: str
-    x_label: str
-    y_label: str
-    points: Sequence[tuple[str, float]]
 
 
 @dataclass(frozen=True)
