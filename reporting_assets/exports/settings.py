@@ -132,8 +132,8 @@ class ExportSettingsResource(dg.ConfigurableResource):
         if self.analytics_url and self.analytics_engine != "clickhouse":
             raise SettingsError(
                 "REPORTING_ANALYTICS_URL is set but REPORTING_ANALYTICS_ENGINE is "
-                f"{self.analytics_engine!r}: set REPORTING_ANALYTICS_ENGINE=clickhouse to read the analytics tables from that server, "
-                "or unset REPORTING_ANALYTICS_URL to read them from PostgreSQL."
+                f"{self.analytics_engine!r}: set REPORTING_ANALYTICS_ENGINE=clickhouse to read the analytics "
+                "tables from that server, or unset REPORTING_ANALYTICS_URL to read them from PostgreSQL."
             )
         return ExportSettings(
             storage_dir=Path(self.storage_dir) if self.storage_dir else default_storage_dir(),
