@@ -178,14 +178,16 @@ def table(result: dict[str, Any]) -> str:
         p, f = m["project"], m["floor"]
         lines.append(
             f"{m['engine']:<10} {m['workload']:<8} {p['rows']:>10,} "
-            f"{p['seconds']:>10.3f} {f['seconds']:>8.3f} {m['ratio']:>5.2f}x {p['rows'] / p['seconds']:>15,.0f} {f['rows'] / f['seconds']:>13,.0f} "
+            f"{p['seconds']:>10.3f} {f['seconds']:>8.3f} {m['ratio']:>5.2f}x "
+            f"{p['rows'] / p['seconds']:>15,.0f} {f['rows'] / f['seconds']:>13,.0f} "
             f"{p['peak_rss_mb']:>15.0f} {f['peak_rss_mb']:>13.0f}"
         )
     t = result["targets"]
     lines += [
         "",
         f"exports within {EXPORT_TARGET_RATIO}x of their floor: "
-        f"PostgreSQL {t['postgres_export_ratio']:.2f}x, ClickHouse {t['clickhouse_export_ratio']:.2f}x -> {'yes' if t['export_ok'] else 'NO'}",
+        f"PostgreSQL {t['postgres_export_ratio']:.2f}x, ClickHouse {t['clickhouse_export_ratio']:.2f}x "
+        f"-> {'yes' if t['export_ok'] else 'NO'}",
         f"Usage Summary on ClickHouse {t['summary_speedup']:.1f}x faster than on PostgreSQL "
         f"(target {SUMMARY_TARGET_SPEEDUP:.0f}x) -> {'yes' if t['summary_ok'] else 'NO'}",
     ]
