@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import os
 import socket
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -53,7 +54,7 @@ EDGE_ROWS: list[tuple[Any, ...]] = [
     # NULLs, unicode, formula-like text, CSV quoting, like metacharacters, times near midnight in
     # New York and around a Sunday/Monday and month boundary
     (
-        "00000000-0000-0000-0000-000000000001",
+        uuid.UUID(int=1),
         EDGE_TENANT,
         dt.datetime(2025, 3, 2, 23, 59, 59, 999999, tzinfo=dt.UTC),
         "u-1",
@@ -63,7 +64,7 @@ EDGE_ROWS: list[tuple[Any, ...]] = [
         None,
     ),
     (
-        "00000000-0000-0000-0000-000000000002",
+        uuid.UUID(int=2),
         EDGE_TENANT,
         dt.datetime(2025, 3, 3, 0, 0, tzinfo=dt.UTC),
         "u-2",
@@ -73,7 +74,7 @@ EDGE_ROWS: list[tuple[Any, ...]] = [
         0,
     ),
     (
-        "00000000-0000-0000-0000-000000000003",
+        uuid.UUID(int=3),
         EDGE_TENANT,
         dt.datetime(2025, 3, 3, 4, 30, 0, 500000, tzinfo=dt.UTC),
         "u-2",
@@ -83,7 +84,7 @@ EDGE_ROWS: list[tuple[Any, ...]] = [
         17,
     ),
     (
-        "00000000-0000-0000-0000-000000000004",
+        uuid.UUID(int=4),
         EDGE_TENANT,
         dt.datetime(2025, 3, 31, 23, 0, tzinfo=dt.UTC),
         "u-3",
@@ -93,7 +94,7 @@ EDGE_ROWS: list[tuple[Any, ...]] = [
         2_000_000_000,
     ),
     (
-        "00000000-0000-0000-0000-000000000005",
+        uuid.UUID(int=5),
         EDGE_TENANT,
         dt.datetime(2025, 4, 1, 3, 0, tzinfo=dt.UTC),
         "u-3",
@@ -103,7 +104,7 @@ EDGE_ROWS: list[tuple[Any, ...]] = [
         5,
     ),
     (
-        "00000000-0000-0000-0000-000000000006",
+        uuid.UUID(int=6),
         EDGE_TENANT,
         dt.datetime(2025, 2, 28, 12, 0, tzinfo=dt.UTC),
         "u-4",
@@ -145,8 +146,7 @@ def ch_target(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     assert first.inserted is not None and first.inserted["usage_events"] > 10_000
     assert again.inserted == {"usage_events": 0, "user_sessions": 0, "device_metrics": 0}  # idempotent
     client = open_client(target)
-    rows = [(row[0], *row[1:]) for row in EDGE_ROWS]
-    client.insert("usage_events", rows, column_names=list(EDGE_COLUMNS), database="analytics")
+    client.insert("usage_events", EDGE_ROWS, column_names=list(EDGE_COLUMNS), database="analytics")
     client.close()
     yield target
 

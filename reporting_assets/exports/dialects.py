@@ -27,7 +27,6 @@ from reporting_assets.exports.catalog import TableSpec
 
 ParamType = Literal["text", "integer", "number", "timestamp", "date", "boolean", "count"]
 """A field type, or ``count`` (a row count: LIMIT, OFFSET)."""
-RelativeUnit = Literal["hours", "days", "weeks", "months"]
 
 
 class Dialect(Protocol):
@@ -54,7 +53,7 @@ class Dialect(Protocol):
     def last(
         self,
         column: sql.Composable,
-        unit: RelativeUnit,
+        unit: str,
         amount: sql.Composable,
         as_of: sql.Composable,
         as_of_again: sql.Composable,
@@ -122,7 +121,7 @@ class PostgresDialect:
     def last(
         self,
         column: sql.Composable,
-        unit: RelativeUnit,
+        unit: str,
         amount: sql.Composable,
         as_of: sql.Composable,
         as_of_again: sql.Composable,
@@ -200,7 +199,7 @@ class ClickHouseDialect:
     def last(
         self,
         column: sql.Composable,
-        unit: RelativeUnit,
+        unit: str,
         amount: sql.Composable,
         as_of: sql.Composable,
         as_of_again: sql.Composable,

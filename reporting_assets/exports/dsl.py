@@ -542,7 +542,9 @@ class _Compiler:
         if type_ == "boolean":
             self.problem(f"{where}.aggregate: {fn} does not apply to boolean field {name}")
             return []
-        expr = self.dialect.extreme(fn, col)  # type: ignore[arg-type]  # min or max: the rest returned above
+        expr = self.dialect.extreme(
+            "min" if fn == "min" else "max", col
+        )  # the other functions returned above
         return [_Select(expr, OutputColumn(out, type_, source, fn), None)]
 
     def compile_filter(self, flt: Filter, where: str) -> tuple[sql.Composable, str] | None:
@@ -623,7 +625,7 @@ class _Compiler:
         as_of = self.params.add(self.as_of, "timestamp")
         amount_param = self.params.add(amount, "integer")
         as_of_again = self.params.add(self.as_of, "timestamp")
-        expr = self.dialect.last(col, unit, amount_param, as_of, as_of_again)  # type: ignore[arg-type]
+        expr = self.dialect.last(col, unit, amount_param, as_of, as_of_again)
         return expr, f"{name} in the last {amount} {unit} (before {self.as_of:%Y-%m-%d %H:%M} UTC)"
 
     def tenant_filter(self, flt: Filter, where: str) -> tuple[sql.Composable, str] | None:

@@ -128,7 +128,7 @@ def generate_sample_data(conn: Connection, spec: SampleSpec) -> dict[str, int]:
         statement = sql.SQL("INSERT INTO {table} ({columns}) {rows} ON CONFLICT ({key}) DO NOTHING").format(
             table=sql.Identifier("analytics", table),
             columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
-            rows=sql.SQL(query(f"exports_sample_{table}")),  # type: ignore[arg-type]  # a packaged file
+            rows=sql.SQL(query(f"exports_sample_{table}")),
             key=sql.SQL(", ").join(map(sql.Identifier, key)),
         )
         cur = conn.execute(statement, params)
@@ -142,7 +142,7 @@ def sample_rows(conn: Connection, table: str, spec: SampleSpec) -> Iterator[list
     """The sample rows of ``table`` in batches, computed by PostgreSQL and read through a
     server-side cursor (nothing is written there)."""
     with conn.cursor(name=f"sample_{table}", row_factory=tuple_row) as cur:
-        cur.execute(query(f"exports_sample_{table}"), _params(spec))  # type: ignore[arg-type]
+        cur.execute(query(f"exports_sample_{table}"), _params(spec))
         while batch := cur.fetchmany(COPY_BATCH_ROWS):
             yield batch
 
