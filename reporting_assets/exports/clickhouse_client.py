@@ -13,6 +13,8 @@ without its password and saying what to check.
 from __future__ import annotations
 
 import importlib
+import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +24,7 @@ from reporting_assets.exports.errors import AnalyticsUnavailableError
 from reporting_assets.redaction import redact
 
 CONNECT_TIMEOUT_SECONDS = 10
+_OS_ERROR = re.compile(r"\[Errno -?\d+\] [^\"')]+")
 AUTHENTICATION_FAILED = 516
 INSTALL_HINT = "install the ClickHouse extra: pip install 'reporting_assets[clickhouse]'"
 
@@ -39,6 +42,8 @@ def _module(name: str, package: str) -> Any:
 def open_client(target: ClickHouseTarget, *, doing: str = "connecting") -> Any:
     """A connected clickhouse-connect client for ``target`` (its database is the default)."""
     clickhouse_connect = _module("clickhouse_connect", "clickhouse-connect")
+    # its driver logs a warning before raising; the raised error is reported once, by us
+    logging.getLogger("clickhouse_connect").setLevel(logging.ERROR)
     try:
         if target.path is not None:
             _module("chdb", "chdb")
@@ -61,9 +66,17 @@ def open_client(target: ClickHouseTarget, *, doing: str = "connecting") -> Any:
         raise unavailable(target, exc, doing) from None
 
 
+def _reason(exc: Exception) -> str:
+    """The part of a driver error a person can act on: the OS error of a failed connection
+    (``[Errno 111] Connection refused``), else the message, shortened."""
+    text = redact(" ".join(str(exc).split()))
+    os_error = _OS_ERROR.search(text)
+    return os_error.group(0) if os_error else text[:300]
+
+
 def unavailable(target: ClickHouseTarget, exc: Exception, doing: str) -> AnalyticsUnavailableError:
     """The error for a failed connection or login, naming ``target`` without its password."""
-    detail = redact(" ".join(str(exc).split()))[:300]
+    detail = _reason(exc)
     if getattr(exc, "code", None) == AUTHENTICATION_FAILED or "Authentication failed" in detail:
         fix = "check the user and password in REPORTING_ANALYTICS_URL"
         what = "refused the login"
