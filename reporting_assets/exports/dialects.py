@@ -32,7 +32,8 @@ ParamType = Literal["text", "integer", "number", "timestamp", "date", "boolean",
 class Dialect(Protocol):
     """The engine-specific spellings the compiler asks for."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def table(self, spec: TableSpec) -> sql.Composable: ...
 

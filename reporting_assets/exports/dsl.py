@@ -554,6 +554,7 @@ class _Compiler:
         name, type_ = found
         col = self.column_ref(name)
         op = flt.op
+        expr: sql.Composable
         if name == TENANT_FIELD:
             return self.tenant_filter(flt, where)
         if op in _COMPARISON:
