@@ -294,6 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_exports_cli(sub)
 
+    from reporting_assets.exports.analytics_cli import add_cli as add_analytics_cli
+
+    add_analytics_cli(sub)
+
     api = sub.add_parser(
         "api",
         help="serve the reports HTTP API (see docs/api.md), or issue a token",

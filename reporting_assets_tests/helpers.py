@@ -36,6 +36,15 @@ def run_cli(
     )
 
 
+INJECTION_PAYLOADS = [
+    "event_type; DROP TABLE analytics.usage_events; --",
+    "event_type' OR '1'='1",
+    'event_type" FROM analytics.usage_events; --',
+    "1=1) OR (1=1",
+    "pg_sleep(10)",
+]
+"""SQL injection attempts the report DSL tests put in every identifier and value position."""
+
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 """Run config that keeps Dagster's console logger to errors, so test output stays readable."""
 GOLDEN_DIR = Path(__file__).parent / "golden"

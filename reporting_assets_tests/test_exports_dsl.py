@@ -23,15 +23,10 @@ from reporting_assets.exports.scheduling import (
     occurrences_between,
 )
 from reporting_assets.exports.source import PostgresAnalyticsSource
+from reporting_assets_tests.helpers import INJECTION_PAYLOADS
 
 AS_OF = dt.datetime(2025, 3, 10, 13, 0, tzinfo=dt.UTC)
-PAYLOADS = [
-    "event_type; DROP TABLE analytics.usage_events; --",
-    "event_type' OR '1'='1",
-    'event_type" FROM analytics.usage_events; --',
-    "1=1) OR (1=1",
-    "pg_sleep(10)",
-]
+PAYLOADS = INJECTION_PAYLOADS
 
 
 @pytest.fixture(scope="session")
@@ -335,7 +330,7 @@ def test_unknown_time_zones(name: str) -> None:
         check_timezone(name)
 
 
-def test_the_stdlib_csv_writer_matches_the_copy_rules() -> None:
+def test_the_csv_writer_matches_the_copy_rules() -> None:
     import io
 
     from reporting_assets.exports.dsl import OutputColumn

@@ -19,9 +19,10 @@ from reporting_assets.api.ratelimit import RateLimiter
 from reporting_assets.api.runs import ExportRuns
 from reporting_assets.api.settings import ApiSettings
 from reporting_assets.db.connection import Connection, is_outage, unavailable
+from reporting_assets.exports.analytics import analytics_source
 from reporting_assets.exports.s3 import S3Settings
 from reporting_assets.exports.settings import ExportSettings
-from reporting_assets.exports.source import PostgresAnalyticsSource
+from reporting_assets.exports.source import AnalyticsSource
 
 
 def _configure(conn: psycopg.Connection[Any]) -> None:
@@ -64,10 +65,8 @@ class ApiContext:
     limiter: RateLimiter
     runs: ExportRuns | None
 
-    def source(self) -> PostgresAnalyticsSource:
-        return PostgresAnalyticsSource(
-            self.database.url, statement_timeout_ms=self.exports.statement_timeout_ms
-        )
+    def source(self) -> AnalyticsSource:
+        return analytics_source(self.exports, self.database.url)
 
 
 def get_context(request: Request) -> ApiContext:

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from reporting_assets.exports.analytics_cli import add_sample_arguments
 from reporting_assets.exports.errors import ExportError
 from reporting_assets.text_rules import control_character_problem
 
@@ -80,9 +81,9 @@ def s3_settings_from_env() -> Any:
 
 
 def _source(settings: Any) -> Any:
-    from reporting_assets.exports.source import PostgresAnalyticsSource
+    from reporting_assets.exports.analytics import analytics_source
 
-    return PostgresAnalyticsSource(_url(), statement_timeout_ms=settings.statement_timeout_ms)
+    return analytics_source(settings, _url())
 
 
 def _json_arg(text: str, what: str) -> Any:
@@ -442,26 +443,9 @@ def _cmd_init_defaults(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample_data(args: argparse.Namespace) -> int:
-    from reporting_assets.exports.sample_data import SampleSpec, generate_sample_data
+    from reporting_assets.exports.analytics_cli import run_init
 
-    tenants = tuple(t.strip() for t in args.tenants.split(",") if t.strip())
-    spec = SampleSpec(
-        end=args.end or dt.datetime.now(dt.UTC).date(),
-        tenants=tenants,
-        days=args.days,
-        events_per_day=args.events_per_day,
-    )
-    with _conn("generating sample analytics data") as conn:
-        counts = generate_sample_data(conn, spec)
-    if args.json:
-        _print_json({"tenants": list(tenants), "days": args.days, "inserted": counts})
-    else:
-        print(
-            f"Sample data for {', '.join(tenants)} ({args.days} days to {spec.end}): "
-            + ", ".join(f"{n:,} {t}" for t, n in counts.items())
-            + " inserted"
-        )
-    return 0
+    return run_init(args, sample=True)
 
 
 def _cmd_cleanup(args: argparse.Namespace) -> int:
@@ -604,12 +588,11 @@ def add_cli(subparsers: Any) -> None:
     _common(init)
     init.set_defaults(handler=_cmd_init_defaults)
 
-    sample = sub.add_parser("sample-data", help="fill the analytics tables with deterministic sample data")
-    sample.add_argument("--tenants", default="acme,globex,initech", help="comma-separated tenant ids")
-    sample.add_argument("--days", type=_positive, default=90, help="days of data (default 90)")
-    sample.add_argument("--end", type=dt.date.fromisoformat, help="last day, YYYY-MM-DD (default today, UTC)")
-    sample.add_argument("--events-per-day", type=_positive, default=200, help="events per tenant and weekday")
-    _common(sample, actor=False)
+    sample = sub.add_parser(
+        "sample-data",
+        help="fill the analytics tables with deterministic sample data (same as analytics init --sample)",
+    )
+    add_sample_arguments(sample)
     sample.set_defaults(handler=_cmd_sample_data)
 
     clean = sub.add_parser("cleanup", help="remove expired export files now (admin; Dagster does it hourly)")

@@ -21,12 +21,12 @@ import dagster as dg
 from pydantic import Field
 
 from reporting_assets.delivery.smtp import SmtpResource
+from reporting_assets.exports.analytics import analytics_source
 from reporting_assets.exports.execute import ExportOutcome, ExportServices, claim_occurrence, execute_export
 from reporting_assets.exports.maintenance import cleanup_expired, export_health
 from reporting_assets.exports.s3 import S3Resource
 from reporting_assets.exports.scheduling import format_cursor, parse_cursor, pending_run_key, plan_exports
 from reporting_assets.exports.settings import ExportSettingsResource
-from reporting_assets.exports.source import PostgresAnalyticsSource
 from reporting_assets.logging_ids import get_logger
 from reporting_assets.resources import PostgresResource
 
@@ -74,7 +74,7 @@ def _services(
 ) -> ExportServices:
     settings = exports.settings()
     return ExportServices(
-        source=PostgresAnalyticsSource(postgres.url(), statement_timeout_ms=settings.statement_timeout_ms),
+        source=analytics_source(settings, postgres.url()),
         settings=settings,
         smtp=smtp.settings(),
         s3=s3.settings(),

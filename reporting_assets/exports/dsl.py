@@ -1,4 +1,5 @@
-"""The report query DSL: JSON validated with pydantic, compiled to parameterized SQL.
+"""The report query DSL: JSON validated with pydantic, compiled to parameterized SQL for
+PostgreSQL or ClickHouse (``dialects`` spells what differs; the checks here are shared).
 
 A query names a whitelisted table (``catalog.TABLES``), the fields to select (plain fields,
 date buckets of a timestamp, aggregates), filters with whitelisted operators, grouping, order
@@ -39,6 +40,7 @@ from pydantic import (
 )
 
 from reporting_assets.exports.catalog import NUMERIC_TYPES, TABLES, TENANT_FIELD, FieldType, TableSpec
+from reporting_assets.exports.dialects import POSTGRES, Dialect, ParamType
 from reporting_assets.exports.errors import QueryValidationError
 
 Operator = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "between", "like", "last"]
@@ -62,22 +64,7 @@ _COMPARISON = {
     "gt": sql.SQL(">"),
     "gte": sql.SQL(">="),
 }
-_ARRAY_CAST = {
-    "text": sql.SQL("text[]"),
-    "integer": sql.SQL("bigint[]"),
-    "number": sql.SQL("double precision[]"),
-    "timestamp": sql.SQL("timestamptz[]"),
-    "date": sql.SQL("date[]"),
-    "boolean": sql.SQL("boolean[]"),
-}
-_TRUNC_UNIT = {"week": sql.SQL("'week'"), "month": sql.SQL("'month'")}
-_INTERVAL_UNIT = {
-    "hours": sql.SQL("hours"),
-    "days": sql.SQL("days"),
-    "weeks": sql.SQL("weeks"),
-    "months": sql.SQL("months"),
-}
-_DIRECTION = {"asc": sql.SQL("ASC"), "desc": sql.SQL("DESC")}
+_RELATIVE_UNITS = ("hours", "days", "weeks", "months")
 
 
 # --- the JSON shape (pydantic) ----------------------------------------------------------------
@@ -315,10 +302,11 @@ class OutputColumn:
 
 @dataclass(frozen=True)
 class CompiledQuery:
-    """Parameterized SQL for one report query and one tenant.
+    """Parameterized SQL for one report query and one tenant, in one engine's dialect.
 
     ``base`` has no LIMIT; :meth:`rows_sql` adds the row limit (and a page window). Values are
     in ``params`` in placeholder order; nothing user-supplied is in the SQL text.
+    :meth:`in_dialect` spells the same query for another engine.
     """
 
     table: TableSpec
@@ -333,13 +321,39 @@ class CompiledQuery:
     as_of: dt.datetime
     filters_text: tuple[str, ...] = field(default=())
     """Human-readable filters (PDF header), the tenant filter first."""
+    spec: QuerySpec | None = None
+    extra_filters: tuple[Filter, ...] = ()
+    row_limit: int = DEFAULT_ROW_LIMIT
+    max_row_limit: int = DEFAULT_MAX_ROW_LIMIT
+    dialect: Dialect = POSTGRES
+
+    def in_dialect(self, dialect: Dialect) -> CompiledQuery:
+        """The same query (same checks, same ``as_of``) spelled for ``dialect``."""
+        if dialect == self.dialect or self.spec is None:
+            return self
+        return _Compiler(
+            self.spec,
+            tenant_id=self.tenant_id,
+            row_limit=self.row_limit,
+            max_row_limit=self.max_row_limit,
+            as_of=self.as_of,
+            extra_filters=self.extra_filters,
+            dialect=dialect,
+        ).compile()
+
+    def _window(self, count: int, offset: int) -> tuple[sql.Composable, tuple[Any, ...]]:
+        n = len(self.params)
+        clause = sql.SQL(" LIMIT {} OFFSET {}").format(
+            self.dialect.placeholder(n, "count"), self.dialect.placeholder(n + 1, "count")
+        )
+        return clause, (*self.params, count, offset)
 
     def rows_sql(self, *, page_offset: int = 0, page_size: int | None = None) -> tuple[sql.Composed, tuple]:
         """The result rows (optionally one window of them), never more than ``limit``."""
         remaining = max(self.limit - page_offset, 0)
         count = remaining if page_size is None else min(page_size, remaining)
-        statement = sql.SQL("{} LIMIT %s OFFSET %s").format(self.base)
-        return statement, (*self.params, count, self.offset + page_offset)
+        window, params = self._window(count, self.offset + page_offset)
+        return sql.Composed([self.base, window]), params
 
     def preview_sql(self, *, page_offset: int, page_size: int) -> tuple[sql.Composed, tuple]:
         """A page for a preview: ordered by every column when the query has no order, so
@@ -348,8 +362,8 @@ class CompiledQuery:
             return self.rows_sql(page_offset=page_offset, page_size=page_size)
         positions = sql.SQL(", ").join(sql.SQL(str(i)) for i in range(1, len(self.columns) + 1))
         remaining = max(self.limit - page_offset, 0)
-        statement = sql.SQL("{} ORDER BY {} LIMIT %s OFFSET %s").format(self.base, positions)
-        return statement, (*self.params, min(page_size, remaining), self.offset + page_offset)
+        window, params = self._window(min(page_size, remaining), self.offset + page_offset)
+        return sql.SQL("{} ORDER BY {}{}").format(self.base, positions, window), params
 
     def count_sql(self) -> tuple[sql.Composed, tuple]:
         """How many rows the (row-limited) result has."""
@@ -361,9 +375,13 @@ class CompiledQuery:
         columns; checked by the caller), the first ``max_points`` values of ``x``."""
         inner, params = self.rows_sql()
         statement = sql.SQL(
-            "SELECT {x} AS x, sum({y})::double precision AS y FROM ({inner}) AS q "
-            "GROUP BY {x} ORDER BY {x} LIMIT %s"
-        ).format(x=sql.Identifier(x), y=sql.Identifier(y), inner=inner)
+            "SELECT {x} AS x, {y} AS y FROM ({inner}) AS q GROUP BY {x} ORDER BY {x} LIMIT {n}"
+        ).format(
+            x=sql.Identifier(x),
+            y=self.dialect.float_sum(sql.Identifier(y)),
+            inner=inner,
+            n=self.dialect.placeholder(len(params), "count"),
+        )
         return statement, (*params, max_points)
 
     def column(self, name: str) -> OutputColumn | None:
@@ -371,12 +389,13 @@ class CompiledQuery:
 
 
 class _Params:
-    def __init__(self) -> None:
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
         self.values: list[Any] = []
 
-    def add(self, value: Any) -> sql.Composable:
+    def add(self, value: Any, type_: ParamType, *, array: bool = False) -> sql.Composable:
         self.values.append(value)
-        return sql.Placeholder()
+        return self.dialect.placeholder(len(self.values) - 1, type_, array=array)
 
 
 @dataclass
@@ -397,15 +416,17 @@ class _Compiler:
         max_row_limit: int,
         as_of: dt.datetime,
         extra_filters: Sequence[Filter],
+        dialect: Dialect = POSTGRES,
     ) -> None:
         self.spec = spec
+        self.dialect = dialect
         self.tenant_id = tenant_id
         self.row_limit = row_limit
         self.max_row_limit = max_row_limit
         self.as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=dt.UTC)
         self.extra_filters = list(extra_filters)
         self.problems: list[str] = []
-        self.params = _Params()
+        self.params = _Params(dialect)
         self.table: TableSpec | None = None
         self.tz: ZoneInfo | None = None
 
@@ -429,10 +450,7 @@ class _Compiler:
 
     def bucket_expr(self, name: str, bucket: str) -> sql.Composable:
         col = self.column_ref(name)
-        tz = self.params.add(self.spec.timezone)
-        if bucket == "day":
-            return sql.SQL("({} AT TIME ZONE {})::date").format(col, tz)
-        return sql.SQL("date_trunc({}, {} AT TIME ZONE {})::date").format(_TRUNC_UNIT[bucket], col, tz)
+        return self.dialect.bucket(col, bucket, self.params.add(self.spec.timezone, "text"))
 
     def output_name(self, alias: str | None, default: str, where: str) -> str:
         name = alias if alias is not None else default
@@ -510,22 +528,23 @@ class _Compiler:
         if fn == "count":
             return [_Select(sql.SQL("count({})").format(col), OutputColumn(out, "integer", source, fn), None)]
         if fn == "count_distinct":
-            expr = sql.SQL("count(DISTINCT {})").format(col)
+            expr = self.dialect.count_distinct(col)
             return [_Select(expr, OutputColumn(out, "integer", source, fn), None)]
         if fn in ("sum", "avg"):
             if type_ not in NUMERIC_TYPES:
                 self.problem(f"{where}.aggregate: {fn} needs a number field; {name} is {type_}")
                 return []
             if fn == "avg":
-                expr = sql.SQL("avg({})::double precision").format(col)
+                expr = self.dialect.average(col)
                 return [_Select(expr, OutputColumn(out, "number", source, fn), None)]
-            cast = sql.SQL("bigint") if type_ == "integer" else sql.SQL("double precision")
-            expr = sql.SQL("sum({})::{}").format(col, cast)
+            expr = self.dialect.total(col, type_)
             return [_Select(expr, OutputColumn(out, type_, source, fn), None)]
         if type_ == "boolean":
             self.problem(f"{where}.aggregate: {fn} does not apply to boolean field {name}")
             return []
-        expr = sql.SQL("{}({})").format(sql.SQL(fn.upper()), col)  # MIN / MAX from the Literal
+        expr = self.dialect.extreme(
+            "min" if fn == "min" else "max", col
+        )  # the other functions returned above
         return [_Select(expr, OutputColumn(out, type_, source, fn), None)]
 
     def compile_filter(self, flt: Filter, where: str) -> tuple[sql.Composable, str] | None:
@@ -535,13 +554,14 @@ class _Compiler:
         name, type_ = found
         col = self.column_ref(name)
         op = flt.op
+        expr: sql.Composable
         if name == TENANT_FIELD:
             return self.tenant_filter(flt, where)
         if op in _COMPARISON:
             value = self.value(flt.value, type_, f"{where}.value")
             if value is _BAD:
                 return None
-            expr = sql.SQL("{} {} {}").format(col, _COMPARISON[op], self.params.add(value))
+            expr = sql.SQL("{} {} {}").format(col, _COMPARISON[op], self.params.add(value, type_))
             return expr, f"{name} {_SYMBOL[op]} {_show(value)}"
         if op == "in":
             if not isinstance(flt.value, list) or not 1 <= len(flt.value) <= MAX_IN_VALUES:
@@ -550,7 +570,7 @@ class _Compiler:
             values = [self.value(v, type_, f"{where}.value[{j}]") for j, v in enumerate(flt.value)]
             if any(v is _BAD for v in values):
                 return None
-            expr = sql.SQL("{} = ANY({}::{})").format(col, self.params.add(values), _ARRAY_CAST[type_])
+            expr = self.dialect.any_of(col, self.params.add(values, type_, array=True), type_)
             shown = ", ".join(_show(v) for v in values[:10]) + (", ..." if len(values) > 10 else "")
             return expr, f"{name} in ({shown})"
         if op == "between":
@@ -561,7 +581,9 @@ class _Compiler:
             high = self.value(flt.value[1], type_, f"{where}.value[1]")
             if low is _BAD or high is _BAD:
                 return None
-            expr = sql.SQL("{} BETWEEN {} AND {}").format(col, self.params.add(low), self.params.add(high))
+            expr = sql.SQL("{} BETWEEN {} AND {}").format(
+                col, self.params.add(low, type_), self.params.add(high, type_)
+            )
             return expr, f"{name} between {_show(low)} and {_show(high)}"
         if op == "like":
             if type_ != "text":
@@ -576,7 +598,7 @@ class _Compiler:
                     f"{where}.value: the like pattern {_short(value)} on {name} {problem}; {LIKE_RULES}"
                 )
                 return None
-            expr = sql.SQL("{} LIKE {}").format(col, self.params.add(value))
+            expr = sql.SQL("{} LIKE {}").format(col, self.params.add(value, "text"))
             return expr, f"{name} like {_show(value)}"
         # op == "last"
         if type_ != "timestamp":
@@ -593,7 +615,7 @@ class _Compiler:
             or isinstance(amount, bool)
             or not isinstance(amount, int)
             or not 1 <= amount <= MAX_RELATIVE_AMOUNT
-            or unit not in _INTERVAL_UNIT
+            or unit not in _RELATIVE_UNITS
         ):
             self.problem(
                 f'{where}.value: \'last\' needs {{"amount": 1..{MAX_RELATIVE_AMOUNT}, "unit": '
@@ -601,12 +623,10 @@ class _Compiler:
             )
             return None
         assert isinstance(unit, str)
-        as_of = self.params.add(self.as_of)
-        interval = sql.SQL("make_interval({} => {})").format(_INTERVAL_UNIT[unit], self.params.add(amount))
-        as_of_again = self.params.add(self.as_of)
-        expr = sql.SQL("{col} >= {as_of}::timestamptz - {interval} AND {col} < {as_of2}::timestamptz").format(
-            col=col, as_of=as_of, interval=interval, as_of2=as_of_again
-        )
+        as_of = self.params.add(self.as_of, "timestamp")
+        amount_param = self.params.add(amount, "integer")
+        as_of_again = self.params.add(self.as_of, "timestamp")
+        expr = self.dialect.last(col, unit, amount_param, as_of, as_of_again)
         return expr, f"{name} in the last {amount} {unit} (before {self.as_of:%Y-%m-%d %H:%M} UTC)"
 
     def tenant_filter(self, flt: Filter, where: str) -> tuple[sql.Composable, str] | None:
@@ -711,7 +731,7 @@ class _Compiler:
         names = {s.column.name for s in selects}
         out: list[sql.Composable] = []
         for i, item in enumerate(self.spec.order_by):
-            direction = _DIRECTION[item.direction]
+            direction = self.dialect.direction(item.direction)
             if item.field in names:
                 out.append(sql.SQL("{} {}").format(sql.Identifier(item.field), direction))
             elif not grouped and self.table.field(item.field) is not None:
@@ -745,7 +765,7 @@ class _Compiler:
                 f"limit: {spec.limit:,} is above the maximum of {self.max_row_limit:,} rows per export"
             )
         selects = self.compile_select()
-        tenant = self.params.add(self.tenant_id)
+        tenant = self.params.add(self.tenant_id, "text")
         where: list[sql.Composable] = [sql.SQL("{} = {}").format(self.column_ref(TENANT_FIELD), tenant)]
         shown = [f"tenant_id = {self.tenant_id!r} (always applied)"]
         for root, flts in (("filters", spec.filters), ("report filters", self.extra_filters)):
@@ -764,7 +784,7 @@ class _Compiler:
                 sql.SQL(", ").join(
                     sql.SQL("{} AS {}").format(s.expr, sql.Identifier(s.column.name)) for s in selects
                 ),
-                sql.Identifier(table.schema, table.name),
+                self.dialect.table(table),
                 sql.SQL(" AND ").join(where),
             )
         ]
@@ -784,6 +804,11 @@ class _Compiler:
             tenant_id=self.tenant_id,
             as_of=self.as_of,
             filters_text=tuple(shown),
+            spec=spec,
+            extra_filters=tuple(self.extra_filters),
+            row_limit=self.row_limit,
+            max_row_limit=self.max_row_limit,
+            dialect=self.dialect,
         )
 
 
@@ -811,12 +836,14 @@ def compile_query(
     max_row_limit: int = DEFAULT_MAX_ROW_LIMIT,
     as_of: dt.datetime | None = None,
     extra_filters: Sequence[Any] | None = None,
+    dialect: Dialect = POSTGRES,
 ) -> CompiledQuery:
     """Validate ``config`` and compile it for ``tenant_id``; raise QueryValidationError with
     every problem (path: message) when it is not a valid query.
 
     ``as_of`` is the instant relative ranges ("last 7 days") end at (default: now).
     ``extra_filters`` are the report's own ``filters`` (ANDed like the query's).
+    ``dialect`` is the engine the SQL is for (PostgreSQL unless said otherwise).
     """
     if not tenant_id:
         raise QueryValidationError("tenant: a query always runs for one tenant; none was given")
@@ -830,6 +857,7 @@ def compile_query(
         max_row_limit=max_row_limit,
         as_of=as_of or dt.datetime.now(dt.UTC),
         extra_filters=extra,
+        dialect=dialect,
     ).compile()
 
 

@@ -57,3 +57,13 @@ class ExportStateError(ExportError):
 
 class StorageError(ExportError):
     """S3 or the local export folder cannot be used (missing bucket, bad credentials, disk)."""
+
+
+class AnalyticsUnavailableError(ExportError):
+    """The analytics engine cannot be reached or refuses the login (named without its password),
+    or its client library is not installed."""
+
+
+class AnalyticsSchemaError(ExportError):
+    """An analytics table the catalog names is missing on the engine, or one of its columns has
+    a type the catalog does not read that way."""

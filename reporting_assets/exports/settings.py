@@ -1,4 +1,5 @@
-"""Export settings: limits, retention, where files are kept, alert thresholds.
+"""Export settings: limits, retention, where files are kept, alert thresholds, and which
+analytics engine reports read (PostgreSQL by default, or ClickHouse).
 
 ``ExportSettings`` is the plain value the engine takes; ``ExportSettingsResource`` the Dagster
 resource (key ``exports``) that makes one, configured from ``REPORTING_EXPORTS_*`` when set.
@@ -17,7 +18,9 @@ import dagster as dg
 from pydantic import Field, ValidationInfo, field_validator
 
 from reporting_assets.db.urls import data_dir
-from reporting_assets.env_settings import Environment, is_env_var, whole
+from reporting_assets.env_settings import Environment, choice, is_env_var, whole
+from reporting_assets.errors import SettingsError
+from reporting_assets.exports.clickhouse_url import check_clickhouse_url
 from reporting_assets.exports.dsl import DEFAULT_MAX_ROW_LIMIT
 from reporting_assets.resources import env_var_config
 
@@ -26,12 +29,15 @@ HARD_MAX_ROW_LIMIT = 10_000_000
 """The database CHECK on reports.row_limit; max_row_limit cannot go above it."""
 MAX_RETENTION_DAYS = 3650
 MAX_STATEMENT_TIMEOUT_SECONDS = 24 * 3600
+ANALYTICS_ENGINES = ("postgres", "clickhouse")
 
 EXPORT_VARIABLES: dict[str, tuple[str, Literal["str", "int", "value"]]] = {
     "storage_dir": (f"{ENV_PREFIX}DIR", "str"),
     "max_row_limit": (f"{ENV_PREFIX}MAX_ROW_LIMIT", "int"),
     "retention_days": (f"{ENV_PREFIX}RETENTION_DAYS", "int"),
     "statement_timeout_seconds": (f"{ENV_PREFIX}STATEMENT_TIMEOUT_SECONDS", "int"),
+    "analytics_engine": ("REPORTING_ANALYTICS_ENGINE", "str"),
+    "analytics_url": ("REPORTING_ANALYTICS_URL", "str"),
 }
 """ExportSettingsResource field -> the variable it is read from and how it reaches the resource
 (see ``env_var_config``)."""
@@ -40,6 +46,8 @@ _PARSERS: dict[str, Callable[[str, object], Any]] = {
     "max_row_limit": lambda name, value: whole(name, value, 1, HARD_MAX_ROW_LIMIT),
     "retention_days": lambda name, value: whole(name, value, 1, MAX_RETENTION_DAYS),
     "statement_timeout_seconds": lambda name, value: whole(name, value, 1, MAX_STATEMENT_TIMEOUT_SECONDS),
+    "analytics_engine": lambda name, value: choice(name, value, ANALYTICS_ENGINES),
+    "analytics_url": lambda name, value: check_clickhouse_url(name, value),
 }
 
 
@@ -56,6 +64,9 @@ class ExportSettings:
     pending_alert: int = 100
     health_window: dt.timedelta = dt.timedelta(hours=24)
     stuck_after: dt.timedelta = dt.timedelta(hours=1)
+    analytics_engine: str = "postgres"
+    analytics_url: str = ""
+    """ClickHouse server URL; empty with the clickhouse engine = the embedded engine."""
 
 
 def default_storage_dir() -> Path:
@@ -97,6 +108,16 @@ class ExportSettingsResource(dg.ConfigurableResource):
     health_window_hours: int = Field(
         default=24, ge=1, le=24 * 30, description="Window of the failure-rate check."
     )
+    analytics_engine: str = Field(
+        default="postgres",
+        description="Engine of the analytics tables reports read: postgres (the reporting database) "
+        "or clickhouse.",
+    )
+    analytics_url: str = Field(
+        default="",
+        description="ClickHouse server, clickhouse://user:password@host:8123/database (clickhouses:// "
+        "for TLS); empty with engine clickhouse = the embedded engine in the project home.",
+    )
 
     @field_validator(*_PARSERS, mode="before")
     @classmethod
@@ -108,6 +129,12 @@ class ExportSettingsResource(dg.ConfigurableResource):
         return _PARSERS[name](EXPORT_VARIABLES[name][0], value)
 
     def settings(self) -> ExportSettings:
+        if self.analytics_url and self.analytics_engine != "clickhouse":
+            raise SettingsError(
+                "REPORTING_ANALYTICS_URL is set but REPORTING_ANALYTICS_ENGINE is "
+                f"{self.analytics_engine!r}: set REPORTING_ANALYTICS_ENGINE=clickhouse to read the analytics "
+                "tables from that server, or unset REPORTING_ANALYTICS_URL to read them from PostgreSQL."
+            )
         return ExportSettings(
             storage_dir=Path(self.storage_dir) if self.storage_dir else default_storage_dir(),
             max_row_limit=self.max_row_limit,
@@ -118,6 +145,8 @@ class ExportSettingsResource(dg.ConfigurableResource):
             failure_rate_alert=self.failure_rate_alert_percent / 100,
             pending_alert=self.pending_alert,
             health_window=dt.timedelta(hours=self.health_window_hours),
+            analytics_engine=self.analytics_engine,
+            analytics_url=self.analytics_url,
         )
 
 

@@ -1,8 +1,7 @@
 -- Deterministic sample device health: every device of each tenant reports every 4 hours
 -- (see exports_sample_usage_events.sql for the approach); re-running inserts nothing new.
-INSERT INTO analytics.device_metrics
-    (tenant_id, device_id, "timestamp", os, app_version, cpu_percent, memory_mb, battery_percent,
-     network_latency_ms)
+-- The rows only, in the column order of sample_data.SAMPLE_TABLES["device_metrics"]: the generator
+-- inserts them into PostgreSQL or ClickHouse, so both engines get the same rows.
 SELECT
     t.tenant,
     'device-' || lpad(dev.i::text, 4, '0'),
@@ -25,4 +24,3 @@ CROSS JOIN LATERAL (
            hashtextextended(%(sample_seed)s || ':m:' || t.tenant || ':' || dev.i || ':' || s.at, 3) AS c,
            hashtextextended(%(sample_seed)s || ':m:' || t.tenant || ':' || dev.i || ':' || s.at, 4) AS d
 ) AS h
-ON CONFLICT (tenant_id, device_id, "timestamp") DO NOTHING

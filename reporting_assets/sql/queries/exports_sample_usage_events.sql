@@ -2,9 +2,8 @@
 -- %(days)s days, %(per_day)s events on weekdays and half as many at weekends. Every value is
 -- derived from hashes of (the sample seed, tenant, day, n), so the same arguments always give the same
 -- rows; re-running inserts nothing new (event ids are deterministic).
-INSERT INTO analytics.usage_events
-    (event_id, tenant_id, "timestamp", user_id, device_id, session_id, event_type, feature,
-     duration_ms, country)
+-- The rows only, in the column order of sample_data.SAMPLE_TABLES["usage_events"]: the generator
+-- inserts them into PostgreSQL or ClickHouse, so both engines get the same rows.
 SELECT
     md5(%(sample_seed)s || ':' || t.tenant || ':' || d.day::date || ':' || n.i)::uuid,
     t.tenant,
@@ -30,4 +29,3 @@ CROSS JOIN LATERAL (
            hashtextextended(%(sample_seed)s || ':' || t.tenant || ':' || d.day::date || ':' || n.i, 3) AS c,
            hashtextextended(%(sample_seed)s || ':' || t.tenant || ':' || d.day::date || ':' || n.i, 4) AS d
 ) AS h
-ON CONFLICT (event_id) DO NOTHING

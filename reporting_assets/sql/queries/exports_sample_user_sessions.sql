@@ -1,8 +1,7 @@
 -- Deterministic sample sessions: %(sessions_per_day)s per tenant and day (see
 -- exports_sample_usage_events.sql for the approach); re-running inserts nothing new.
-INSERT INTO analytics.user_sessions
-    (session_id, tenant_id, user_id, device_id, started_at, ended_at, duration_seconds, page_views,
-     platform, country)
+-- The rows only, in the column order of sample_data.SAMPLE_TABLES["user_sessions"]: the generator
+-- inserts them into PostgreSQL or ClickHouse, so both engines get the same rows.
 SELECT
     'session-' || left(md5(%(sample_seed)s || ':' || t.tenant || ':' || d.day::date || ':' || n.i), 16),
     t.tenant,
@@ -25,4 +24,3 @@ CROSS JOIN LATERAL (
            hashtextextended(%(sample_seed)s || ':s:' || t.tenant || ':' || d.day::date || ':' || n.i, 3) AS c,
            hashtextextended(%(sample_seed)s || ':s:' || t.tenant || ':' || d.day::date || ':' || n.i, 4) AS d
 ) AS h
-ON CONFLICT (session_id) DO NOTHING

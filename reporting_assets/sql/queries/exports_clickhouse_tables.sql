@@ -1,0 +1,44 @@
+-- The analytics tables on ClickHouse (`reporting-assets analytics init`), column for column the
+-- PostgreSQL tables of the report catalog (nullable where PostgreSQL's are; timestamps in UTC with
+-- microseconds, as timestamptz). MergeTree sorted by (tenant_id, time): every report query filters
+-- on the tenant and almost all on a time range. {database} is the target database, quoted by the
+-- caller; statements are separated by semicolons and each is idempotent.
+CREATE DATABASE IF NOT EXISTS {database};
+
+CREATE TABLE IF NOT EXISTS {database}.usage_events (
+    event_id UUID,
+    tenant_id String,
+    "timestamp" DateTime64(6, 'UTC'),
+    user_id String,
+    device_id Nullable(String),
+    session_id Nullable(String),
+    event_type String,
+    feature Nullable(String),
+    duration_ms Nullable(Int32),
+    country Nullable(String)
+) ENGINE = MergeTree ORDER BY (tenant_id, "timestamp");
+
+CREATE TABLE IF NOT EXISTS {database}.user_sessions (
+    session_id String,
+    tenant_id String,
+    user_id String,
+    device_id Nullable(String),
+    started_at DateTime64(6, 'UTC'),
+    ended_at Nullable(DateTime64(6, 'UTC')),
+    duration_seconds Nullable(Int32),
+    page_views Int32,
+    platform Nullable(String),
+    country Nullable(String)
+) ENGINE = MergeTree ORDER BY (tenant_id, started_at);
+
+CREATE TABLE IF NOT EXISTS {database}.device_metrics (
+    tenant_id String,
+    device_id String,
+    "timestamp" DateTime64(6, 'UTC'),
+    os Nullable(String),
+    app_version Nullable(String),
+    cpu_percent Nullable(Float64),
+    memory_mb Nullable(Float64),
+    battery_percent Nullable(Float64),
+    network_latency_ms Nullable(Float64)
+) ENGINE = MergeTree ORDER BY (tenant_id, "timestamp")

@@ -1,0 +1,592 @@
+"""ClickHouse as the analytics engine, against a real ClickHouse engine (chDB in-process, through
+clickhouse-connect's chdb interface, the client the server path uses too) and real PostgreSQL:
+the same sample in both, a corpus of report queries giving the same rows, exports giving the
+same bytes, injection, and the errors for a missing table, a wrong column type and a server
+that cannot be reached."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reporting_assets.db.connection import connect
+from reporting_assets.exports.analytics import clickhouse_target, init_analytics
+from reporting_assets.exports.clickhouse_client import open_client
+from reporting_assets.exports.clickhouse_schema import init_tables
+from reporting_assets.exports.clickhouse_source import ClickHouseAnalyticsSource
+from reporting_assets.exports.clickhouse_url import ClickHouseTarget, parse_clickhouse_url
+from reporting_assets.exports.dsl import USAGE_SUMMARY_QUERY, CompiledQuery, compile_query
+from reporting_assets.exports.errors import AnalyticsSchemaError, AnalyticsUnavailableError
+from reporting_assets.exports.formats import render_export
+from reporting_assets.exports.formats.info import DocumentInfo
+from reporting_assets.exports.sample_data import SampleSpec, generate_sample_data
+from reporting_assets.exports.settings import ExportSettings
+from reporting_assets.exports.source import AnalyticsSource, PostgresAnalyticsSource
+from reporting_assets_tests.helpers import INJECTION_PAYLOADS, run_cli
+
+pytest.importorskip("chdb", reason="the clickhouse extra (chdb) is not installed")
+
+pytestmark = pytest.mark.integration
+
+AS_OF = dt.datetime(2025, 3, 10, 13, 0, tzinfo=dt.UTC)
+SPEC = SampleSpec(end=dt.date(2025, 3, 31), tenants=("acme", "globex"), days=60)
+EDGE_TENANT = "edge"
+EDGE_COLUMNS = (
+    "event_id",
+    "tenant_id",
+    "timestamp",
+    "user_id",
+    "device_id",
+    "event_type",
+    "feature",
+    "duration_ms",
+)
+EDGE_ROWS: list[tuple[Any, ...]] = [
+    # NULLs, unicode, formula-like text, CSV quoting, like metacharacters, times near midnight in
+    # New York and around a Sunday/Monday and month boundary
+    (
+        uuid.UUID(int=1),
+        EDGE_TENANT,
+        dt.datetime(2025, 3, 2, 23, 59, 59, 999999, tzinfo=dt.UTC),
+        "u-1",
+        None,
+        "page_view",
+        None,
+        None,
+    ),
+    (
+        uuid.UUID(int=2),
+        EDGE_TENANT,
+        dt.datetime(2025, 3, 3, 0, 0, tzinfo=dt.UTC),
+        "u-2",
+        "d-1",
+        '=HYPERLINK("x")',
+        "日本語 ✓ Ünïcödé",
+        0,
+    ),
+    (
+        uuid.UUID(int=3),
+        EDGE_TENANT,
+        dt.datetime(2025, 3, 3, 4, 30, 0, 500000, tzinfo=dt.UTC),
+        "u-2",
+        "d-1",
+        "export",
+        'comma, "quote"\nnewline',
+        17,
+    ),
+    (
+        uuid.UUID(int=4),
+        EDGE_TENANT,
+        dt.datetime(2025, 3, 31, 23, 0, tzinfo=dt.UTC),
+        "u-3",
+        "d-2",
+        "search",
+        "100% off_now",
+        2_000_000_000,
+    ),
+    (
+        uuid.UUID(int=5),
+        EDGE_TENANT,
+        dt.datetime(2025, 4, 1, 3, 0, tzinfo=dt.UTC),
+        "u-3",
+        "d-2",
+        "search",
+        "back\\slash",
+        5,
+    ),
+    (
+        uuid.UUID(int=6),
+        EDGE_TENANT,
+        dt.datetime(2025, 2, 28, 12, 0, tzinfo=dt.UTC),
+        "u-4",
+        None,
+        "-1",
+        "",
+        1,
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def pg_url(database_url: str) -> str:
+    """PostgreSQL's analytics tables with the sample (idempotent) and the edge rows."""
+    with connect(database_url) as conn:
+        generate_sample_data(conn, SPEC)
+        for row in EDGE_ROWS:
+            conn.execute(
+                'INSERT INTO analytics.usage_events (event_id, tenant_id, "timestamp", user_id, device_id, '
+                "event_type, feature, duration_ms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (event_id) DO NOTHING",
+                row,
+            )
+    return database_url
+
+
+@pytest.fixture(scope="module")
+def ch_target(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseTarget]:
+    """The embedded engine (in this data folder) with the same sample, made by
+    ``analytics init --sample``'s code, plus the same edge rows."""
+    data = tmp_path_factory.mktemp("data")
+    settings = ExportSettings(storage_dir=data / "exports", analytics_engine="clickhouse")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REPORTING_DATA_DIR", str(data))
+        target = clickhouse_target(settings)
+        first = init_analytics(settings, pg_url, SPEC)
+        again = init_analytics(settings, pg_url, SPEC)
+    assert target == ClickHouseTarget(path=data / "clickhouse")
+    assert first.inserted is not None and first.inserted["usage_events"] > 10_000
+    assert again.inserted == {"usage_events": 0, "user_sessions": 0, "device_metrics": 0}  # idempotent
+    client = open_client(target)
+    client.insert("usage_events", EDGE_ROWS, column_names=list(EDGE_COLUMNS), database="analytics")
+    client.close()
+    yield target
+
+
+@pytest.fixture
+def pg(pg_url: str) -> PostgresAnalyticsSource:
+    return PostgresAnalyticsSource(pg_url)
+
+
+@pytest.fixture
+def ch(ch_target: ClickHouseTarget) -> Iterator[ClickHouseAnalyticsSource]:
+    source = ClickHouseAnalyticsSource(ch_target)
+    yield source
+    source.close()
+
+
+# --- the corpus ---------------------------------------------------------------------------------
+
+CORPUS: dict[str, dict[str, Any]] = {
+    "usage summary": USAGE_SUMMARY_QUERY,
+    "usage summary in new york": {**USAGE_SUMMARY_QUERY, "timezone": "America/New_York"},
+    "all fields, total order, window": {
+        "table": "usage_events",
+        "order_by": [{"field": "timestamp"}, {"field": "user_id"}, {"field": "event_type"}],
+        "limit": 40,
+        "offset": 15,
+    },
+    "every aggregate per week in tokyo": {
+        "table": "usage_events",
+        "fields": [
+            {"field": "timestamp", "bucket": "week", "as": "week"},
+            {"aggregate": "count"},
+            {"aggregate": "count", "field": "device_id", "as": "with_device"},
+            {"aggregate": "count_distinct", "field": "session_id", "as": "sessions"},
+            {"aggregate": "sum", "field": "duration_ms", "as": "total_ms"},
+            {"aggregate": "avg", "field": "duration_ms", "as": "avg_ms"},
+            {"aggregate": "min", "field": "feature", "as": "first_feature"},
+            {"aggregate": "max", "field": "timestamp", "as": "last_seen"},
+        ],
+        "group_by": ["week"],
+        "order_by": [{"field": "week", "direction": "desc"}],
+        "timezone": "Asia/Tokyo",
+    },
+    "months in new york": {
+        "table": "usage_events",
+        "fields": [{"field": "timestamp", "bucket": "month", "as": "month"}, {"aggregate": "count"}],
+        "group_by": ["month"],
+        "timezone": "America/New_York",
+    },
+    "days, grouped by a bucket not selected first": {
+        "table": "user_sessions",
+        "fields": [
+            "platform",
+            {"field": "started_at", "bucket": "day"},
+            {"aggregate": "sum", "field": "page_views"},
+        ],
+        "group_by": ["platform", {"field": "started_at", "bucket": "day"}],
+        "order_by": [
+            {"field": "sum_page_views", "direction": "desc"},
+            {"field": "platform"},
+            {"field": "started_at_day"},
+        ],
+        "limit": 25,
+    },
+    "device floats": {
+        "table": "device_metrics",
+        "fields": [
+            "os",
+            {"aggregate": "avg", "field": "cpu_percent", "as": "cpu"},
+            {"aggregate": "sum", "field": "memory_mb", "as": "memory"},
+            {"aggregate": "min", "field": "battery_percent", "as": "low"},
+            {"aggregate": "max", "field": "network_latency_ms", "as": "high"},
+        ],
+        "group_by": ["os"],
+        "order_by": [{"field": "os", "direction": "desc"}],
+    },
+    "every operator": {
+        "table": "usage_events",
+        "fields": ["event_type", "country", "duration_ms", "feature", "timestamp"],
+        "filters": [
+            {"field": "event_type", "op": "ne", "value": "login"},
+            {"field": "country", "op": "in", "value": ["US", "DE", "JP"]},
+            {"field": "duration_ms", "op": "between", "value": [1000, 20000]},
+            {"field": "duration_ms", "op": "gt", "value": 1000},
+            {"field": "duration_ms", "op": "lte", "value": 19000},
+            {"field": "feature", "op": "like", "value": "%r_s%"},
+            {"field": "timestamp", "op": "gte", "value": "2025-02-10"},
+            {"field": "timestamp", "op": "lt", "value": "2025-03-01T12:00:00+01:00"},
+            {"field": "user_id", "op": "eq", "value": "user-0007"},
+        ],
+    },
+    "last hours, weeks and months": {
+        "table": "user_sessions",
+        "fields": [{"aggregate": "count"}, {"aggregate": "min", "field": "started_at", "as": "first"}],
+        "filters": [
+            {"field": "started_at", "op": "last", "value": {"amount": 2, "unit": "months"}},
+            {"field": "ended_at", "op": "last", "value": {"amount": 3, "unit": "weeks"}},
+            {"field": "started_at", "op": "last", "value": {"amount": 400, "unit": "hours"}},
+        ],
+    },
+    "aggregates over no rows": {
+        "table": "device_metrics",
+        "fields": [
+            {"aggregate": "count"},
+            {"aggregate": "count_distinct", "field": "device_id", "as": "devices"},
+            {"aggregate": "sum", "field": "cpu_percent", "as": "cpu"},
+            {"aggregate": "avg", "field": "memory_mb", "as": "memory"},
+            {"aggregate": "min", "field": "os", "as": "os"},
+        ],
+        "filters": [{"field": "os", "op": "eq", "value": "beos"}],
+    },
+}
+EDGE_CORPUS: dict[str, dict[str, Any]] = {
+    "edge rows as they are": {
+        "table": "usage_events",
+        "fields": ["timestamp", "user_id", "device_id", "event_type", "feature", "duration_ms"],
+        "order_by": [{"field": "timestamp", "direction": "desc"}],
+    },
+    "nulls first descending, last ascending": {
+        "table": "usage_events",
+        "fields": ["device_id", "feature", "timestamp"],
+        "order_by": [
+            {"field": "device_id", "direction": "desc"},
+            {"field": "feature"},
+            {"field": "timestamp"},
+        ],
+    },
+    "buckets across midnight, sunday and month ends in new york": {
+        "table": "usage_events",
+        "fields": [
+            {"field": "timestamp", "bucket": "day", "as": "day"},
+            {"field": "timestamp", "bucket": "week", "as": "week"},
+            {"field": "timestamp", "bucket": "month", "as": "month"},
+            {"aggregate": "count_distinct", "field": "device_id", "as": "devices"},
+            {"aggregate": "sum", "field": "duration_ms", "as": "ms"},
+        ],
+        "group_by": ["day", "week", "month"],
+        "order_by": [{"field": "day"}],
+        "timezone": "America/New_York",
+    },
+    "like escapes": {
+        "table": "usage_events",
+        "fields": ["feature"],
+        "filters": [{"field": "feature", "op": "like", "value": "100\\% off\\_%"}],
+    },
+    "like a backslash": {
+        "table": "usage_events",
+        "fields": ["feature"],
+        "filters": [{"field": "feature", "op": "like", "value": "back\\\\slash"}],
+    },
+    "like one unicode character": {
+        "table": "usage_events",
+        "fields": ["feature"],
+        "filters": [{"field": "feature", "op": "like", "value": "日_語%"}],
+    },
+    "unicode equality and empty text": {
+        "table": "usage_events",
+        "fields": ["feature", "event_type"],
+        "filters": [{"field": "feature", "op": "in", "value": ["日本語 ✓ Ünïcödé", ""]}],
+        "order_by": [{"field": "feature"}],
+    },
+}
+
+
+def _normal(value: Any) -> Any:
+    """One value, engine-neutral: floats to 12 significant digits (the engines add floats in
+    different orders), decimals as floats, aware times in UTC."""
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float):
+        return value if math.isnan(value) else float(f"{value:.12g}")
+    if isinstance(value, dt.datetime):
+        assert value.tzinfo is not None, value
+        return value.astimezone(dt.UTC)
+    return value
+
+
+def _rows(source: AnalyticsSource, query: CompiledQuery) -> list[tuple[Any, ...]]:
+    return [tuple(_normal(v) for v in row) for batch in source.stream(query, batch_rows=97) for row in batch]
+
+
+def _compare(
+    config: dict[str, Any], tenant: str, pg: PostgresAnalyticsSource, ch: ClickHouseAnalyticsSource
+) -> list[tuple[Any, ...]]:
+    """Assert both engines give the same rows; return them. With an order the sequence of the
+    order columns must match and rows are compared with ties broken by every column; without
+    one the rows are compared as a sorted list."""
+    kwargs: dict[str, Any] = {"tenant_id": tenant, "row_limit": 5000, "max_row_limit": 5000, "as_of": AS_OF}
+    pg_query = pg.prepare(config, **kwargs)
+    ch_query = ch.prepare(config, **kwargs)
+    assert ch_query.columns == pg_query.columns
+    pg_rows, ch_rows = _rows(pg, pg_query), _rows(ch, ch_query)
+    key = _sort_key
+    if pg_query.ordered:
+        positions = [pg_query.columns.index(pg_query.column(o["field"])) for o in config["order_by"]]  # type: ignore[arg-type]
+        assert [tuple(r[i] for i in positions) for r in ch_rows] == [
+            tuple(r[i] for i in positions) for r in pg_rows
+        ]
+    assert sorted(ch_rows, key=key) == sorted(pg_rows, key=key)
+    assert ch.count(ch_query) == pg.count(pg_query) == len(pg_rows)
+    return pg_rows
+
+
+def _sort_key(row: tuple[Any, ...]) -> tuple[tuple[bool, str], ...]:
+    return tuple((v is None, "" if v is None else str(v)) for v in row)
+
+
+@pytest.mark.parametrize("name", list(CORPUS))
+def test_the_corpus_gives_the_same_rows_on_both_engines(
+    name: str, pg: PostgresAnalyticsSource, ch: ClickHouseAnalyticsSource
+) -> None:
+    rows = _compare(CORPUS[name], "acme", pg, ch)
+    assert rows, f"{name}: the corpus query should return rows"
+
+
+@pytest.mark.parametrize("name", list(EDGE_CORPUS))
+def test_edge_values_give_the_same_rows_on_both_engines(
+    name: str, pg: PostgresAnalyticsSource, ch: ClickHouseAnalyticsSource
+) -> None:
+    rows = _compare(EDGE_CORPUS[name], EDGE_TENANT, pg, ch)
+    assert rows, f"{name}: the edge query should return rows"
+
+
+def test_pages_and_charts_are_the_same(pg: PostgresAnalyticsSource, ch: ClickHouseAnalyticsSource) -> None:
+    kwargs: dict[str, Any] = {"tenant_id": "acme", "row_limit": 45, "max_row_limit": 1000, "as_of": AS_OF}
+    config = {
+        "table": "usage_events",
+        "fields": ["timestamp", "event_type", "user_id"],
+    }  # no order: pages sort
+    pg_query, ch_query = pg.prepare(config, **kwargs), ch.prepare(config, **kwargs)
+    for page in (1, 3):
+        first, second = pg.page(pg_query, page=page, page_size=20), ch.page(ch_query, page=page, page_size=20)
+        assert (second.total, second.page_count, second.rows) == (first.total, first.page_count, first.rows)
+    summary = compile_query(USAGE_SUMMARY_QUERY, tenant_id="acme", as_of=AS_OF)
+    assert ch.chart(summary, "date", "total_events", 5) == pg.chart(summary, "date", "total_events", 5)
+
+
+def _info(generated_at: dt.datetime) -> DocumentInfo:
+    return DocumentInfo(
+        title="Usage Summary",
+        description="Same data, same time",
+        tenant_id="acme",
+        generated_at=generated_at,
+        timezone="UTC",
+        filters=["tenant_id = 'acme' (always applied)"],
+        row_limit=5000,
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "pdf"])
+@pytest.mark.parametrize(
+    ("tenant", "config"),
+    [
+        ("acme", USAGE_SUMMARY_QUERY),
+        (
+            "acme",
+            {
+                "table": "device_metrics",
+                "order_by": [{"field": "timestamp"}, {"field": "device_id"}],
+                "limit": 300,
+            },
+        ),
+        ("edge", EDGE_CORPUS["edge rows as they are"]),
+    ],
+    ids=["usage-summary", "device-metrics", "edge-rows"],
+)
+def test_exports_are_byte_identical(
+    fmt: str,
+    tenant: str,
+    config: dict[str, Any],
+    pg: PostgresAnalyticsSource,
+    ch: ClickHouseAnalyticsSource,
+    tmp_path: Path,
+) -> None:
+    query = compile_query(config, tenant_id=tenant, row_limit=5000, max_row_limit=5000, as_of=AS_OF)
+    info = _info(dt.datetime(2025, 3, 10, 13, 0, 5, tzinfo=dt.UTC))
+    made = {
+        name: render_export(fmt, source, query, tmp_path / f"{name}.{fmt}", info)
+        for name, source in (("postgres", pg), ("clickhouse", ch))
+    }
+    assert made["postgres"].rows == made["clickhouse"].rows > 0
+    assert (tmp_path / f"clickhouse.{fmt}").read_bytes() == (tmp_path / f"postgres.{fmt}").read_bytes()
+    assert made["postgres"].sha256 == made["clickhouse"].sha256
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("payload", INJECTION_PAYLOADS)
+def test_injection_in_values_is_only_ever_a_value(
+    payload: str, ch: ClickHouseAnalyticsSource, ch_target: ClickHouseTarget
+) -> None:
+    config = {
+        "table": "usage_events",
+        "fields": ["event_type"],
+        "filters": [
+            {"field": "event_type", "op": "eq", "value": payload},
+            {"field": "user_id", "op": "in", "value": [payload, "user-0001"]},
+            {"field": "feature", "op": "like", "value": f"%{payload}%"},
+            {"field": "country", "op": "between", "value": [payload, payload]},
+        ],
+    }
+    query = ch.prepare(config, tenant_id="acme", row_limit=10, max_row_limit=10, as_of=AS_OF)
+    statement, params = query.rows_sql()
+    assert payload not in statement.as_string(None) and payload in params
+    assert ch.page(query, page=1, page_size=10).total == 0
+    everything = ch.prepare(
+        {"table": "usage_events", "fields": [{"aggregate": "count"}]},
+        tenant_id="acme",
+        row_limit=1,
+        max_row_limit=1,
+    )
+    assert ch.page(everything, page=1, page_size=1).rows[0][0] > 1000  # the table is still there
+
+
+@pytest.mark.parametrize("payload", INJECTION_PAYLOADS)
+def test_injection_in_identifiers_never_reaches_clickhouse(
+    payload: str, ch: ClickHouseAnalyticsSource
+) -> None:
+    for config in (
+        {"table": payload},
+        {"table": "usage_events", "fields": [payload]},
+        {"table": "usage_events", "fields": [{"field": "event_type", "as": payload}]},
+        {"table": "usage_events", "order_by": [{"field": "event_type", "direction": payload}]},
+        {"table": "usage_events", "timezone": payload},
+    ):
+        with pytest.raises(Exception, match=r"^Invalid query"):
+            ch.prepare(config, tenant_id="acme", row_limit=10, max_row_limit=10)
+
+
+def test_another_tenant_is_never_read(ch: ClickHouseAnalyticsSource) -> None:
+    query = ch.prepare(
+        {"table": "usage_events", "fields": ["tenant_id", {"aggregate": "count"}], "group_by": ["tenant_id"]},
+        tenant_id="globex",
+        row_limit=10,
+        max_row_limit=10,
+    )
+    assert [row[0] for row in ch.page(query, page=1, page_size=10).rows] == ["globex"]
+
+
+def test_a_missing_table_says_to_run_analytics_init(ch_target: ClickHouseTarget) -> None:
+    source = ClickHouseAnalyticsSource(ClickHouseTarget(path=ch_target.path, database="not_initialized"))
+    query = source.prepare(USAGE_SUMMARY_QUERY, tenant_id="acme", row_limit=10, max_row_limit=10)
+    with pytest.raises(
+        AnalyticsSchemaError,
+        match=r"not_initialized\.usage_events .* does not exist: run `reporting-assets analytics init`",
+    ):
+        source.page(query, page=1, page_size=10)
+    source.close()
+
+
+def test_a_column_of_another_type_fails_before_the_export_starts(
+    ch_target: ClickHouseTarget, tmp_path: Path
+) -> None:
+    client = open_client(ch_target)
+    init_tables(client, "mismatched")
+    client.command("ALTER TABLE mismatched.usage_events MODIFY COLUMN duration_ms Nullable(String)")
+    client.close()
+    source = ClickHouseAnalyticsSource(ClickHouseTarget(path=ch_target.path, database="mismatched"))
+    query = compile_query({"table": "usage_events"}, tenant_id="acme")
+    with pytest.raises(
+        AnalyticsSchemaError,
+        match=r"column duration_ms is Nullable\(String\), which does not read as integer",
+    ):
+        render_export("csv", source, query, tmp_path / "out.csv", _info(AS_OF))
+    assert list(tmp_path.iterdir()) == []  # no file, not even a partial one
+    source.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_an_unreachable_server_is_named_without_its_password() -> None:
+    url = f"clickhouse://alice:Sup3rS3cret@127.0.0.1:{_free_port()}/analytics"
+    source = ClickHouseAnalyticsSource(parse_clickhouse_url(url))
+    query = source.prepare(USAGE_SUMMARY_QUERY, tenant_id="acme", row_limit=10, max_row_limit=10)
+    with pytest.raises(
+        AnalyticsUnavailableError, match=r"^ClickHouse at clickhouse://alice:\*\*\*@127\.0\.0\.1:"
+    ) as info:
+        source.page(query, page=1, page_size=10)
+    assert "Sup3rS3cret" not in str(info.value) and "Connection refused. Check that the server runs" in str(
+        info.value
+    )
+
+
+def test_the_cli_inits_and_previews_on_the_embedded_engine(pg_url: str, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "REPORTING_DATABASE_URL": pg_url,
+        "REPORTING_DATA_DIR": str(tmp_path / "data"),
+        "REPORTING_ANALYTICS_ENGINE": "clickhouse",
+    }
+    made = run_cli(
+        "analytics", "init", "--sample", "--tenants", "acme", "--days", "3", "--end", "2025-03-10", env=env
+    )
+    assert made.returncode == 0, made.stderr
+    assert (
+        "Analytics tables ready (clickhouse): database analytics of the embedded ClickHouse engine"
+        in made.stdout
+    )
+    shown = run_cli(
+        "exports",
+        "preview",
+        "--tenant",
+        "acme",
+        "--user",
+        "a@acme.example",
+        "--query",
+        '{"table": "usage_events", "fields": [{"aggregate": "count"}]}',
+        env=env,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split("\n")[2].strip() == "400"  # Sat and Sun 100 events each, Mon 200
+    assert (tmp_path / "data" / "clickhouse").is_dir()
+
+
+def test_the_csv_float_and_time_forms_are_postgresql_own(pg_url: str) -> None:
+    from reporting_assets.exports.formats.csv_writer import pg_float, pg_timestamp
+
+    floats = [
+        100.0,
+        1.5,
+        -0.0,
+        0.1 + 0.2,
+        0.0001,
+        0.00001,
+        123456789012345.0,
+        1e15,
+        1.25e16,
+        -2.5e-7,
+        1e100,
+        5e-324,
+    ]
+    stamp = dt.datetime(2025, 6, 17, 9, 30, 0, 120000, tzinfo=dt.UTC)
+    with connect(pg_url) as conn:
+        for value in floats:
+            shown = conn.execute("SELECT %s::float8::text AS v", (value,)).fetchone()["v"]  # type: ignore[index]
+            assert pg_float(value) == shown, value
+        shown = conn.execute("SELECT %s::timestamptz::text AS v", (stamp,)).fetchone()["v"]  # type: ignore[index]
+    assert pg_timestamp(stamp) == shown
