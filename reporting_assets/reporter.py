@@ -12,7 +12,7 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from pydantic import ValidationError
@@ -30,6 +30,9 @@ from reporting_assets.contract import (
 )
 from reporting_assets.errors import ContractError
 from reporting_assets.text_rules import refuse_control_characters
+
+if TYPE_CHECKING:
+    from reporting_assets.pipelines.ingest import RecordedRun
 
 _COUNT_METRICS = {"records_processed", "new", "updated", "failed"}
 _DB_METRICS = {"inserts", "updates", "deletes", "queries"}
@@ -221,6 +224,25 @@ class PipelineReporter:
 
     def materialize_result(self, status: Status | None = None) -> dg.MaterializeResult:
         return dg.MaterializeResult(metadata=self.to_metadata(status))
+
+    def save(
+        self,
+        status: Status | None = None,
+        *,
+        instance: dg.DagsterInstance | None = None,
+        partition_key: str | None = None,
+    ) -> RecordedRun:
+        """Record this run from outside Dagster: the contract becomes a runless materialization
+        of the registered pipeline's asset for ``customer|day``, and the report sensor renders
+        its report, lineage and summary. Needs ``external_execution_id`` and only the instance
+        (``DAGSTER_HOME``, else the project home's, on ``REPORTING_DATABASE_URL``), no code
+        location. When the instance is away the contract is spooled for
+        ``reporting-assets report-run --spool`` and an ``InstanceUnavailableError`` says where."""
+        from reporting_assets.pipelines.spool import send_report
+
+        return send_report(self.build(status), instance=instance, partition_key=partition_key)
+
+    save_to_database = save
 
     def generate_markdown(self) -> str:
         """The execution report for this run as it stands (no day-over-day comparison)."""

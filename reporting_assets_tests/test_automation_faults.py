@@ -16,15 +16,15 @@ import dagster as dg
 import psycopg
 import pytest
 
-from reporting_assets.automation.fallback import event_log_reader, source_names
+from reporting_assets.automation.fallback import event_log_reader
 from reporting_assets.automation.health import AutomationHealth
 from reporting_assets.automation.report import AutomationReport, ReportRequest, generate_reports
 from reporting_assets.automation.window import ReportWindow
 from reporting_assets.customers import add_customer
 from reporting_assets.db.connection import connect
 from reporting_assets.db.urls import DATABASE_URL_ENV
+from reporting_assets.pipelines.registry import load_registry
 from reporting_assets.resources import PostgresResource
-from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 from reporting_assets_tests.helpers import render, run_sources
 from reporting_assets_tests.support.automation import (
     assert_valid,
@@ -50,8 +50,8 @@ def _generate(
             conn,
             ReportRequest(window),
             AutomationHealth(),
-            defined_sources=source_names(SOURCE_ASSET_KEYS),
-            event_log=event_log_reader(instance),
+            defined_sources=sorted(load_registry(conn).sources()),
+            event_log=event_log_reader(instance, load_registry(conn).sources()),
         )
     for report in found:
         assert_valid(report.document)

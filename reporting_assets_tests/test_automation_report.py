@@ -27,7 +27,7 @@ import pytest
 from reporting_assets.automation.batch_log import LOGGER_NAME, log_batch
 from reporting_assets.automation.cli import add_cli
 from reporting_assets.automation.errors import TimeWindowError, UnknownSourceError
-from reporting_assets.automation.fallback import event_log_reader, source_names
+from reporting_assets.automation.fallback import event_log_reader
 from reporting_assets.automation.health import repository_health
 from reporting_assets.automation.render import render_markdown, render_text
 from reporting_assets.automation.report import AutomationReport, ReportRequest, generate_reports
@@ -36,7 +36,7 @@ from reporting_assets.automation.sources import resolve_sources
 from reporting_assets.automation.window import ReportWindow, validate_time_window
 from reporting_assets.customers import add_customer
 from reporting_assets.db.connection import connect
-from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
+from reporting_assets.pipelines.registry import load_registry
 from reporting_assets_tests.helpers import render, run_sources
 from reporting_assets_tests.support.automation import (
     assert_valid,
@@ -98,8 +98,8 @@ def _generate(
             conn,
             request,
             health,
-            defined_sources=source_names(SOURCE_ASSET_KEYS),
-            event_log=event_log_reader(instance),
+            defined_sources=sorted(load_registry(conn).sources()),
+            event_log=event_log_reader(instance, load_registry(conn).sources()),
         )
 
 
