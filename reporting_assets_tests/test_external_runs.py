@@ -77,7 +77,7 @@ def test_a_saved_run_is_requested_by_the_sensor_and_reported_with_its_external_i
     assert row["execution_id"] == "ext:crm_sync:kestra-42" and row["external_execution_id"] == "kestra-42"
     assert row["source_event"] == "external" and row["status"] == "success"
     markdown = row["markdown_content"]
-    assert "**Pipeline**: CRM Sync" in markdown and "| New Contacts | 1 |" in markdown
+    assert "**Pipeline**: CRM Sync" in markdown and "| **New Contacts** | 1 |" in markdown
     assert "**Execution ID**: kestra-42" in markdown
     assert "*External Run: [View Details](https://kestra.example.com/executions/kestra-42)*" in markdown
     assert (

@@ -22,6 +22,7 @@ from reporting_assets.execution_reports.render import (
     labels_for,
     thousands,
 )
+from reporting_assets.execution_reports.source_event import EXTERNAL_PREFIX, is_external_run_id
 from reporting_assets.markdown_text import MarkdownSafe, link_target, markdown_environment, md_escape
 from reporting_assets.partition_keys import CustomerDay
 from reporting_assets.summaries.aggregate import DaySummary
@@ -139,6 +140,14 @@ def _render(
     )
 
 
+def _short_id(run_id: str) -> str:
+    """A Dagster run id's first 8 characters; a run reported from outside Dagster is shown by its
+    external execution id (up to 16 characters)."""
+    if is_external_run_id(run_id):
+        return run_id.removeprefix(EXTERNAL_PREFIX).partition(":")[2][:16]
+    return run_id[:8]
+
+
 def _links(run_url: Callable[[str], str]) -> Callable[[str], MarkdownSafe]:
     """The timeline's run link, once per run id (a run reports several pipelines of a day)."""
     made: dict[str, MarkdownSafe] = {}
@@ -146,7 +155,9 @@ def _links(run_url: Callable[[str], str]) -> Callable[[str], MarkdownSafe]:
     def link(run_id: str) -> MarkdownSafe:
         found = made.get(run_id)
         if found is None:
-            found = made[run_id] = MarkdownSafe(f"[{md_escape(run_id[:8])}]({link_target(run_url(run_id))})")
+            found = made[run_id] = MarkdownSafe(
+                f"[{md_escape(_short_id(run_id))}]({link_target(run_url(run_id))})"
+            )
         return found
 
     return link
