@@ -6,6 +6,9 @@ refused; the same run posted twice at once is one report."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -17,7 +20,7 @@ from reporting_assets.customers import add_customer
 from reporting_assets.pipelines.registry import Pipeline, add_pipeline
 from reporting_assets.reporter import PipelineReporter
 from reporting_assets_tests.api.support import OPERATIONS, Served, auth
-from reporting_assets_tests.helpers import render, report_rows
+from reporting_assets_tests.helpers import REPO_ROOT, render, report_rows
 
 DAY = dt.date(2025, 6, 17)
 KEY = f"PELOTON|{DAY}"
@@ -117,3 +120,24 @@ def test_wrong_bodies_roles_and_tenants_are_refused(
         )
         assert mismatch.status_code == 422 and "does not match the partition" in error_of(mismatch)["message"]
     assert not instance.fetch_materializations(dg.AssetKey("crm_sync"), limit=1).records
+
+
+def test_the_curl_example_reports_a_run(
+    api: Served, instance: dg.DagsterInstance, conn: psycopg.Connection
+) -> None:
+    setup(conn, instance)
+    add_pipeline(conn, Pipeline("board_planning", "Board Planning", "board_planning", "monday"))
+    token = PIPELINE["Authorization"].removeprefix("Bearer ")
+    done = subprocess.run(
+        [str(REPO_ROOT / "examples" / "report_run.sh"), "PELOTON", str(DAY), "cron-2025-06-17"],
+        env={**os.environ, "API_URL": api.url, "PIPELINE_TOKEN": token},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["status"] == "accepted" and answer["external_execution_id"] == "cron-2025-06-17"
+    (event,) = instance.fetch_materializations(dg.AssetKey("board_planning"), limit=5).records
+    assert event.partition_key == KEY
