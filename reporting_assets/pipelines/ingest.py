@@ -22,6 +22,7 @@ from reporting_assets.customers import get_customer
 from reporting_assets.db.connection import Connection
 from reporting_assets.errors import ContractError
 from reporting_assets.execution_reports.events import EXTERNAL_ID_METADATA_KEY
+from reporting_assets.home import HOME_ENV
 from reporting_assets.partition_keys import CustomerDay, parse_partition_key
 from reporting_assets.pipelines.registry import Pipeline, Registry
 
@@ -118,11 +119,19 @@ def record_run(
     )
 
 
+_instances: dict[tuple[str, str], dg.DagsterInstance] = {}
+
+
 def default_instance() -> dg.DagsterInstance:
     """``DAGSTER_HOME``'s instance when set, else the project home's (its storage follows
-    ``REPORTING_DATABASE_URL``): no code location is needed."""
-    if os.environ.get("DAGSTER_HOME", "").strip():
-        return dg.DagsterInstance.get()
-    from reporting_assets.instance import project_instance
+    ``REPORTING_DATABASE_URL``): no code location is needed. Made once per process and home."""
+    dagster_home = os.environ.get("DAGSTER_HOME", "").strip()
+    where = (dagster_home, os.environ.get(HOME_ENV, "").strip() or os.getcwd())
+    if where not in _instances:
+        if dagster_home:
+            _instances[where] = dg.DagsterInstance.get()
+        else:
+            from reporting_assets.instance import project_instance
 
-    return project_instance()
+            _instances[where] = project_instance()
+    return _instances[where]

@@ -11,17 +11,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import psycopg
 import sqlalchemy.exc
 from dagster_postgres.utils import DagsterPostgresException
 
 from reporting_assets.contract import RunReport
-from reporting_assets.db.connection import Connection, connect
+from reporting_assets.db.connection import Connection, is_outage, open_connection, unavailable
 from reporting_assets.db.urls import resolve_urls
 from reporting_assets.errors import DatabaseUnavailableError, InstanceUnavailableError, ReportingError
 from reporting_assets.home import project_home
@@ -49,10 +51,32 @@ def spool_report(report: RunReport, partition_key: str | None = None) -> Path:
     return path
 
 
+_kept = threading.local()
+"""One reporting-database connection per thread, kept between reports: a script that saves many
+runs pays for connecting once."""
+
+
 @contextmanager
 def reporting_connection(doing: str) -> Iterator[Connection]:
-    with connect(resolve_urls().reporting, doing=doing) as conn:
+    """The thread's kept connection (opened when missing or broken); commits after the block,
+    rolls back on an error, and is dropped when the server went away."""
+    url = resolve_urls().reporting
+    kept: dict[str, Connection] = _kept.__dict__.setdefault("connections", {})
+    conn = kept.get(url)
+    if conn is None or conn.closed or conn.broken:
+        conn = kept[url] = open_connection(url, doing=doing)
+    try:
         yield conn
+        conn.commit()
+    except psycopg.OperationalError as exc:
+        kept.pop(url, None)
+        conn.close()
+        if is_outage(exc):
+            raise unavailable(url, exc, doing) from exc
+        raise
+    except BaseException:
+        conn.rollback()
+        raise
 
 
 def send_report(
