@@ -224,5 +224,6 @@ def test_report_run_records_a_contract_file_and_refuses_bad_json(
 
     broken = run_cli("report-run", stdin='{"customer": ')
     assert broken.returncode == 2 and broken.stderr.startswith("error: The contract in stdin is not JSON")
-    typed = run_cli("report-run", stdin=json.dumps({"schema_version": 1, "counts": {"new": "many"}}))
+    wrong = crm_run().build().model_dump(mode="json") | {"counts": {"new": "many"}}
+    typed = run_cli("report-run", stdin=json.dumps(wrong))
     assert typed.returncode == 2 and "field 'counts.new'" in typed.stderr

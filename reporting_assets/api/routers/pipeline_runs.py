@@ -75,10 +75,9 @@ def _check_tenant(conn: Conn, principal: Principal, customer_key: str) -> None:
 )
 def report_pipeline_run(
     report: RunReport,
-    request: Request,
+    principal: Annotated[Principal, Security(pipeline_caller)],
     context: Context,
     conn: Conn,
-    principal: Annotated[Principal, Security(pipeline_caller)],
     partition: Annotated[
         str | None,
         Query(max_length=200, description="'CUSTOMER|YYYY-MM-DD'; refused unless it is the contract's"),
