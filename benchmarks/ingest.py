@@ -158,10 +158,15 @@ def tick_and_render(
     from reporting_assets.execution_reports.service import render_partitions
     from reporting_assets.lineage.store import runs_for_partitions, store_lineage
     from reporting_assets.pipelines.registry import load_registry
-    from reporting_assets.resources import ReportSettingsResource
+    from reporting_assets.resources import PostgresResource, ReportSettingsResource
     from reporting_assets.summaries.service import summarize_partitions
 
-    context = dg.build_sensor_context(instance=instance, cursor=str(cursor), definitions=loaded_definitions())
+    context = dg.build_sensor_context(
+        instance=instance,
+        cursor=str(cursor),
+        definitions=loaded_definitions(),
+        resources={"postgres": PostgresResource()},
+    )
     started = time.perf_counter()
     result = source_runs_sensor(context)
     tick = time.perf_counter() - started

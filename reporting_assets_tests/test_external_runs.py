@@ -25,6 +25,7 @@ from reporting_assets.lineage.verify import format_result, verify
 from reporting_assets.pipelines.registry import Pipeline, add_pipeline, remove_pipeline
 from reporting_assets.pipelines.spool import send_spooled
 from reporting_assets.reporter import PipelineReporter
+from reporting_assets.resources import PostgresResource
 from reporting_assets_tests.helpers import render, report_rows, run_cli
 
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -45,7 +46,12 @@ def crm_run(
 
 
 def tick(instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=loaded_definitions())
+    context = dg.build_sensor_context(
+        instance=instance,
+        cursor=cursor,
+        definitions=loaded_definitions(),
+        resources={"postgres": PostgresResource()},
+    )
     result = source_runs_sensor(context)
     assert isinstance(result, dg.SensorResult)
     return result

@@ -49,16 +49,20 @@ def _database_url() -> str:
 
 def reserved_asset_keys() -> list[Any]:
     """Asset keys of this code location that cannot be a pipeline's: the report step's outputs and
-    every asset not partitioned by customer x day (its events could never name a report partition)."""
+    every asset not partitioned by customer x day (its events could never name a report partition).
+    Read from the definitions' assets, without resolving the repository (which warns)."""
+    import dagster as dg
+
     from reporting_assets.definitions import loaded_definitions
     from reporting_assets.execution_reports.assets import REPORT_ASSET_KEYS
     from reporting_assets.partitions import customer_day_partitions
 
-    graph = loaded_definitions().resolve_asset_graph()
     return [
         key
-        for key in graph.get_all_asset_keys()
-        if key in REPORT_ASSET_KEYS or graph.get(key).partitions_def != customer_day_partitions
+        for assets in loaded_definitions().assets or ()
+        if isinstance(assets, dg.AssetsDefinition)
+        for key in assets.keys
+        if key in REPORT_ASSET_KEYS or assets.partitions_def != customer_day_partitions
     ]
 
 
@@ -83,10 +87,11 @@ def _cmd_pipelines(args: argparse.Namespace) -> int:
             new_label=args.new_label,
             updated_label=args.updated_label,
         )
-        from reporting_assets.pipelines.registry import validate_pipeline
+        from reporting_assets.pipelines.registry import refuse_reserved_key, validate_pipeline
 
-        validate_pipeline(pipeline)  # a bad value needs no database or code location
+        validate_pipeline(pipeline)  # a bad value or key needs no database
         reserved = reserved_asset_keys()
+        refuse_reserved_key(pipeline, reserved)
         with connect(_database_url(), doing="registering a pipeline") as conn:
             outcome = add_pipeline(conn, pipeline, reserved, replace=args.replace)
         verb = {"registered": "Registered", "updated": "Updated", "unchanged": "Already registered:"}[outcome]

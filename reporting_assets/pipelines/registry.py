@@ -185,6 +185,17 @@ def validate_pipeline(pipeline: Pipeline) -> Pipeline:
     return pipeline
 
 
+def refuse_reserved_key(pipeline: Pipeline, other_assets: Iterable[dg.AssetKey]) -> None:
+    """An error when ``pipeline``'s asset key is one of ``other_assets`` (assets that are not
+    pipelines, such as the report step's)."""
+    if pipeline.key in set(other_assets):
+        raise PipelineError(
+            f"Asset key {pipeline.asset_key!r} is already an asset of this code location that is not "
+            f"a pipeline (its reports would feed themselves). Give the pipeline its own key with "
+            f"--asset-key, e.g. --asset-key {pipeline.pipeline_type}."
+        )
+
+
 def add_pipeline(
     conn: Connection, pipeline: Pipeline, other_assets: Iterable[dg.AssetKey] = (), *, replace: bool = False
 ) -> str:
@@ -195,12 +206,7 @@ def add_pipeline(
     ``replace``; another pipeline's asset key is refused.
     """
     validate_pipeline(pipeline)
-    if pipeline.key in set(other_assets):
-        raise PipelineError(
-            f"Asset key {pipeline.asset_key!r} is already an asset of this code location that is not "
-            f"a pipeline (its reports would feed themselves). Give the pipeline its own key with "
-            f"--asset-key, e.g. --asset-key {pipeline.pipeline_type}."
-        )
+    refuse_reserved_key(pipeline, other_assets)
     registry = load_registry(conn)
     owner = registry.by_key.get(pipeline.key)
     if owner is not None and owner.pipeline_type != pipeline.pipeline_type:
