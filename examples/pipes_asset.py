@@ -4,8 +4,6 @@ pipeline once (``reporting-assets pipelines add board_planning_pipes --name 'Boa
 (``dagster dev -f examples/pipes_asset.py``, next to reporting_assets): the report sensor watches
 the asset by its key."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 
