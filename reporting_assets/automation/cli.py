@@ -37,9 +37,10 @@ EPILOG = f"""examples:
   reporting-assets automation-report --export-json --output-dir {DEFAULT_OUTPUT_DIR}
   reporting-assets automation-report --report-time 2025-07-10T21:00:00Z --json
 
-Sources are pipeline types (order_sync, shipping_sync, ... and any pipeline that reports through
-the run-report contract); --crm takes a name, 'order' for order_sync, a comma-separated list or
-'all'. Exported files are named automation_report_<source>_<YYYYMMDDTHHMMSSZ>.json and follow
+Sources are the registered pipelines' source systems (order_sync, shipping_sync, ... hubspot for a
+pipeline added with --source-system hubspot; `reporting-assets pipelines list`); --crm takes a
+name, 'order' for order_sync, a comma-separated list or 'all'. Exported files are named
+automation_report_<source>_<YYYYMMDDTHHMMSSZ>.json and follow
 docs/automation_report.schema.json. See docs/automation.md."""
 
 
