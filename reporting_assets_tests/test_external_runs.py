@@ -171,6 +171,8 @@ def test_bad_reports_are_refused_saying_what_to_do(
         crm_run(customer="PELOTN").save(instance=instance)
     with pytest.raises(ContractError, match=r"does not match the partition 'GREYSON\|"):
         crm_run().save(instance=instance, partition_key=f"GREYSON|{TODAY}")
+    with pytest.raises(ContractError, match=r"the day is in the future \(today is"):
+        crm_run(day=TODAY + dt.timedelta(days=2)).save(instance=instance)
     no_id = PipelineReporter("PELOTON", "crm_sync", execution_date=TODAY)
     with pytest.raises(ContractError, match="has no external_execution_id"):
         no_id.save(instance=instance)

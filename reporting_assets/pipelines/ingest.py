@@ -24,9 +24,10 @@ from reporting_assets.errors import ContractError
 from reporting_assets.execution_reports.events import EXTERNAL_ID_METADATA_KEY
 from reporting_assets.home import HOME_ENV
 from reporting_assets.partition_keys import CustomerDay, parse_partition_key
+from reporting_assets.partitions import PARTITIONS_START_DATE
 from reporting_assets.pipelines.registry import Pipeline, Registry
 
-FIRST_DAY = dt.date(2025, 1, 1)  # the first day of the customer x day partitions
+FIRST_DAY = dt.date.fromisoformat(PARTITIONS_START_DATE)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,12 @@ def check_run(
         )
     if report.execution_date < FIRST_DAY:
         raise ContractError(f"{label}: days before {FIRST_DAY} have no reports (the partitions start there).")
+    today = dt.datetime.now(dt.UTC).date()
+    if report.execution_date > today:
+        raise ContractError(
+            f"{label}: the day is in the future (today is {today} UTC); a run reports the UTC day it "
+            f"processed. Check execution_date."
+        )
     get_customer(conn, report.customer_key)  # unregistered: names `customers add` and close keys
     return pipeline, partition
 
