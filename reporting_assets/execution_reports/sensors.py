@@ -1,13 +1,16 @@
 """Sensors that keep reports, lineage and summaries current without anyone touching anything.
 
 ``source_runs_sensor`` follows the event log with a storage-id cursor (cost per tick depends on
-what is new, not on history) and requests the report assets for exactly the partitions touched.
+what is new, not on history or on the number of registered pipelines) and requests the report
+assets for exactly the partitions that the registered pipelines' assets touched (runs of any
+code location, and runs reported from outside Dagster as runless events).
 A run for a day before yesterday is the sensor-triggered backfill of that partition; when one
 tick touches many past partitions it launches one backfill, which the backfill daemon splits by
 the assets' ``BackfillPolicy`` (one run per customer range), instead of a run per partition.
 
-``failed_source_run_sensor``/``canceled_source_run_sensor`` make sure a source run that failed
-or was canceled still gets its failed report, even when it emitted nothing.
+``failed_source_run_sensor``/``canceled_source_run_sensor`` make sure a run of a registered
+pipeline that failed or was canceled still gets its failed report, even when it emitted nothing.
+Each evaluation reads the pipeline registry with one query.
 """
 
 import datetime as dt
