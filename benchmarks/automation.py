@@ -174,7 +174,7 @@ def bench(url: str, repeat: int) -> tuple[dict[str, Any], dict[str, Any]]:
     import dagster as dg
     import psycopg
 
-    from reporting_assets.automation.fallback import event_log_reader, source_names
+    from reporting_assets.automation.fallback import event_log_reader
     from reporting_assets.automation.health import repository_health
     from reporting_assets.automation.render import render_markdown
     from reporting_assets.automation.report import ReportRequest, generate_reports
@@ -184,11 +184,13 @@ def bench(url: str, repeat: int) -> tuple[dict[str, Any], dict[str, Any]]:
     from reporting_assets.definitions import loaded_definitions
 
     defs = loaded_definitions()
-    from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
+    from reporting_assets.pipelines.registry import load_registry
 
     window = ReportWindow.ending_at(REPORT_TIME, 24)
     repository = defs.get_repository_def()
-    defined = source_names(SOURCE_ASSET_KEYS)
+    with connect(url) as conn:
+        sources = load_registry(conn).sources()
+    defined = sorted(sources)
     params = {"start": window.start, "end": window.end}
 
     def bare(sql: str) -> list[tuple[Any, ...]]:
@@ -196,7 +198,7 @@ def bench(url: str, repeat: int) -> tuple[dict[str, Any], dict[str, Any]]:
             return conn.execute(sql, params).fetchall()
 
     with dg.DagsterInstance.ephemeral() as instance:
-        reader = event_log_reader(instance)
+        reader = event_log_reader(instance, sources)
 
         def report(detailed: bool = False) -> dict[str, Any]:
             t0 = time.perf_counter()

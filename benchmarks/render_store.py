@@ -146,8 +146,8 @@ def bench_project(
     from reporting_assets.execution_reports import service
     from reporting_assets.lineage.store import lineage_connections, runs_for_partitions, store_lineage
     from reporting_assets.parallel import worker_count
+    from reporting_assets.pipelines.registry import load_registry
     from reporting_assets.resources import ReportSettingsResource
-    from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 
     settings = ReportSettingsResource(render_processes=processes)
     partition_keys = list(dict.fromkeys(e.partition_key for e in events))
@@ -174,7 +174,7 @@ def bench_project(
                     None,  # type: ignore[arg-type]  # only the replaced Dagster reads use it
                     conn,
                     partition_keys,
-                    SOURCE_ASSET_KEYS,
+                    load_registry(conn),
                     settings.run_url,
                     settings.list_length,
                 )

@@ -204,12 +204,18 @@ def measure(instance: Any, cursor: int, repeats: int) -> dict[str, Any]:
 
     defs = loaded_definitions()
     from reporting_assets.execution_reports.sensors import source_runs_sensor, touched_partitions
+    from reporting_assets.resources import PostgresResource
     from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 
     ticks, queries = [], []
     result = None
     for _ in range(repeats + 1):  # the first tick warms caches and is not counted
-        context = dg.build_sensor_context(instance=instance, cursor=str(cursor), definitions=defs)
+        context = dg.build_sensor_context(
+            instance=instance,
+            cursor=str(cursor),
+            definitions=defs,
+            resources={"postgres": PostgresResource()},
+        )
         t0 = time.perf_counter()
         result = source_runs_sensor(context)
         ticks.append(time.perf_counter() - t0)

@@ -313,9 +313,18 @@ def build_parser() -> argparse.ArgumentParser:
     token = api_sub.add_parser("token", help="print a token signed with REPORTING_JWT_SECRET (local use)")
     token.add_argument("--tenant", required=True, help="tenant, e.g. acme")
     token.add_argument("--user", required=True, help="the token's subject, e.g. alice@acme.example")
-    token.add_argument("--role", choices=("user", "admin"), default="user", help="user (default) or admin")
+    token.add_argument(
+        "--role",
+        choices=("user", "admin", "pipeline"),
+        default="user",
+        help="user (default), admin, or pipeline (only POST /api/pipeline-runs, for its tenant's customers)",
+    )
     token.add_argument("--ttl", default="1h", help="lifetime: 90s, 15m, 1h, 7d (default 1h, at most 30d)")
     api.set_defaults(handler=_cmd_api)
+
+    from reporting_assets.pipelines.cli import add_cli as add_pipelines_cli
+
+    add_pipelines_cli(sub)
 
     from reporting_assets.sync.cli import add_cli as add_sync_cli
 

@@ -41,3 +41,11 @@ class ContractError(ReportingError):
 
 class ProjectHomeError(ReportingError):
     """The project home (``REPORTING_HOME`` or the current folder) is missing or not writable."""
+
+
+class PipelineError(ReportingError):
+    """A pipeline is not registered, or a registry entry has a value it cannot take."""
+
+
+class InstanceUnavailableError(ReportingError):
+    """The Dagster instance (or the reporting database) could not be reached to record a run."""

@@ -54,3 +54,18 @@ def require_base_url(value: str, setting: str) -> str:
 def run_link(base_url: str, run_id: str) -> str:
     """``<base>/runs/<run id>``: the Dagster UI page of a run."""
     return f"{base_url.rstrip('/')}/runs/{run_id}"
+
+
+def asset_link(base_url: str, asset_key: str) -> str:
+    """``<base>/assets/<key path>``: the Dagster UI page of an asset."""
+    path = "/".join(urllib.parse.quote(part, safe="") for part in asset_key.split("/"))
+    return f"{base_url.rstrip('/')}/assets/{path}"
+
+
+def asset_event_link(base_url: str, asset_key: str, partition: str, timestamp: float) -> str:
+    """The Dagster UI page of one asset event (a run reported from outside Dagster has no run
+    page): the asset's events, at that partition and time."""
+    query = urllib.parse.urlencode(
+        {"view": "events", "partition": partition, "time": str(int(timestamp * 1000))}
+    )
+    return f"{asset_link(base_url, asset_key)}?{query}"

@@ -2,7 +2,10 @@
 
 Pipelines never write metadata keys by hand: they log changes, metrics, warnings and errors
 here and return :meth:`PipelineReporter.materialize_result`. Inside a Dagster asset, wrap the
-work in :func:`report_failures` so a failing run still records its error contract.
+work in :func:`report_failures` so a failing run still records its error contract. Outside
+Dagster, :meth:`PipelineReporter.save` records the run; a script launched through Dagster Pipes
+passes :meth:`PipelineReporter.pipes_metadata` to ``dagster_pipes``. Dagster itself is imported
+only by the methods that need it, so such scripts never load it.
 """
 
 from __future__ import annotations
@@ -12,9 +15,8 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import dagster as dg
 from pydantic import ValidationError
 
 from reporting_assets.contract import (
@@ -30,6 +32,11 @@ from reporting_assets.contract import (
 )
 from reporting_assets.errors import ContractError
 from reporting_assets.text_rules import refuse_control_characters
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+    from reporting_assets.pipelines.ingest import RecordedRun
 
 _COUNT_METRICS = {"records_processed", "new", "updated", "failed"}
 _DB_METRICS = {"inserts", "updates", "deletes", "queries"}
@@ -220,7 +227,37 @@ class PipelineReporter:
         return report_metadata(self.build(status))
 
     def materialize_result(self, status: Status | None = None) -> dg.MaterializeResult:
+        import dagster as dg
+
         return dg.MaterializeResult(metadata=self.to_metadata(status))
+
+    def pipes_metadata(self, status: Status | None = None) -> dict[str, dict[str, Any]]:
+        """The entries of :meth:`to_metadata` in Dagster Pipes' form, for
+        ``PipesContext.report_asset_materialization(metadata=...)`` in a script that imports
+        ``dagster_pipes`` only."""
+        return {
+            key: {"raw_value": value, "type": kind}
+            for key, kind, value in metadata_entries(self.build(status))
+        }
+
+    def save(
+        self,
+        status: Status | None = None,
+        *,
+        instance: dg.DagsterInstance | None = None,
+        partition_key: str | None = None,
+    ) -> RecordedRun:
+        """Record this run from outside Dagster: the contract becomes a runless materialization
+        of the registered pipeline's asset for ``customer|day``, and the report sensor renders
+        its report, lineage and summary. Needs ``external_execution_id`` and only the instance
+        (``DAGSTER_HOME``, else the project home's, on ``REPORTING_DATABASE_URL``), no code
+        location. When the instance is away the contract is spooled for
+        ``reporting-assets report-run --spool`` and an ``InstanceUnavailableError`` says where."""
+        from reporting_assets.pipelines.spool import send_report
+
+        return send_report(self.build(status), instance=instance, partition_key=partition_key)
+
+    save_to_database = save
 
     def generate_markdown(self) -> str:
         """The execution report for this run as it stands (no day-over-day comparison)."""
@@ -229,16 +266,30 @@ class PipelineReporter:
         return render_report(self.build(), previous=None, run_url=None, generated_at=None)
 
 
+def metadata_entries(report: RunReport) -> list[tuple[str, str, Any]]:
+    """(key, kind, value) of the metadata a run carries: the contract as JSON plus the numbers
+    the Dagster UI plots (docs/contract.md)."""
+    return [
+        (RUN_REPORT_METADATA_KEY, "json", report.model_dump(mode="json")),
+        ("status", "text", report.status),
+        ("records_processed", "int", report.counts.records_processed),
+        ("new_records", "int", report.counts.new),
+        ("updated_records", "int", report.counts.updated),
+        ("errors", "int", len(report.errors)),
+        ("seconds", "float", report.metrics.execution_time_seconds),
+    ]
+
+
 def report_metadata(report: RunReport) -> dict[str, dg.MetadataValue]:
-    return {
-        RUN_REPORT_METADATA_KEY: dg.MetadataValue.json(report.model_dump(mode="json")),
-        "status": dg.MetadataValue.text(report.status),
-        "records_processed": dg.MetadataValue.int(report.counts.records_processed),
-        "new_records": dg.MetadataValue.int(report.counts.new),
-        "updated_records": dg.MetadataValue.int(report.counts.updated),
-        "errors": dg.MetadataValue.int(len(report.errors)),
-        "seconds": dg.MetadataValue.float(report.metrics.execution_time_seconds),
+    import dagster as dg
+
+    made: dict[str, Any] = {
+        "json": dg.MetadataValue.json,
+        "text": dg.MetadataValue.text,
+        "int": dg.MetadataValue.int,
+        "float": dg.MetadataValue.float,
     }
+    return {key: made[kind](value) for key, kind, value in metadata_entries(report)}
 
 
 @contextmanager
@@ -250,6 +301,8 @@ def report_failures(
     A failed step leaves no materialization; the observation is what lets the failed run
     still get its execution report.
     """
+    import dagster as dg
+
     try:
         yield reporter
     except BaseException as exc:

@@ -14,7 +14,7 @@ from reporting_assets.db.connection import Connection, connect
 from reporting_assets.db.migrations import migrate
 from reporting_assets.db.urls import check_conninfo, resolve_urls
 from reporting_assets.errors import ReportingError
-from reporting_assets.links import base_url_problem, require_base_url, run_link
+from reporting_assets.links import asset_event_link, asset_link, base_url_problem, require_base_url, run_link
 from reporting_assets.redaction import redact
 
 UI_BASE_URL_SETTING = "report_settings.ui_base_url (the Dagster UI's address for run links)"
@@ -106,9 +106,10 @@ class ReportSettingsResource(dg.ConfigurableResource):
     )
 
     expected_pipelines: list[str] = Field(
-        default=["manufacturing_sync", "order_sync", "shipping_sync"],
+        default=[],
         description="Pipelines every customer is expected to run daily, unless "
-        "reporting.customer_expected_pipelines lists others for that customer.",
+        "reporting.customer_expected_pipelines lists others for that customer. Empty (the default): "
+        "the registered pipelines marked expected daily (`reporting-assets pipelines list`).",
     )
 
     @field_validator("ui_base_url", mode="before")
@@ -125,3 +126,9 @@ class ReportSettingsResource(dg.ConfigurableResource):
 
     def run_url(self, run_id: str) -> str:
         return run_link(self.ui_base_url, run_id)
+
+    def event_url(self, asset_key: str, partition: str, timestamp: float) -> str:
+        return asset_event_link(self.ui_base_url, asset_key, partition, timestamp)
+
+    def asset_url(self, asset_key: str) -> str:
+        return asset_link(self.ui_base_url, asset_key)

@@ -16,15 +16,15 @@ import dagster as dg
 import psycopg
 import pytest
 
-from reporting_assets.automation.fallback import event_log_reader, source_names
+from reporting_assets.automation.fallback import event_log_reader
 from reporting_assets.automation.health import AutomationHealth
 from reporting_assets.automation.report import AutomationReport, ReportRequest, generate_reports
 from reporting_assets.automation.window import ReportWindow
 from reporting_assets.customers import add_customer
 from reporting_assets.db.connection import connect
 from reporting_assets.db.urls import DATABASE_URL_ENV
+from reporting_assets.pipelines.registry import load_registry
 from reporting_assets.resources import PostgresResource
-from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 from reporting_assets_tests.helpers import render, run_sources
 from reporting_assets_tests.support.automation import (
     assert_valid,
@@ -50,8 +50,8 @@ def _generate(
             conn,
             ReportRequest(window),
             AutomationHealth(),
-            defined_sources=source_names(SOURCE_ASSET_KEYS),
-            event_log=event_log_reader(instance),
+            defined_sources=sorted(load_registry(conn).sources()),
+            event_log=event_log_reader(instance, load_registry(conn).sources()),
         )
     for report in found:
         assert_valid(report.document)
@@ -98,7 +98,8 @@ def test_fallback_from_the_event_log_when_the_lineage_tables_are_empty(scenario:
     assert _counts(reports["order_sync"]) == (2, 2, 0, 1.0)
     assert _counts(reports["manufacturing_sync"]) == (2, 2, 0, 1.0)
     assert _counts(reports["shipping_sync"]) == (2, 1, 1, 0.5)
-    for report in reports.values():
+    assert reports["sync_order_list"].document["metadata"]["report_type"] == "standard"  # no runs anywhere
+    for report in (reports[s] for s in ("order_sync", "manufacturing_sync", "shipping_sync")):
         meta = report.document["metadata"]
         assert meta["report_type"] == "fallback" and meta["data_source"] == "dagster_event_log"
         assert meta["fallback_reason"] == "the lineage tables have no rows in this window"
@@ -140,6 +141,7 @@ def test_cli_with_the_reporting_database_away_prints_a_marked_fallback(
         "manufacturing_sync",
         "order_sync",
         "shipping_sync",
+        "sync_order_list",  # this code location's own pipelines: the registry is in the database
     ]
     for document in documents:
         assert_valid(document)
@@ -175,7 +177,8 @@ def test_asset_with_the_database_away_fails_clearly_and_stores_nothing(
         ({"time_window_hours": 10_000}, "longer than the 720 hours"),
         (
             {"sources": ["hubspot"]},
-            "Unknown source 'hubspot'. Known sources: manufacturing_sync, order_sync, shipping_sync",
+            "Unknown source 'hubspot'. Known sources: manufacturing_sync, order_sync, shipping_sync, "
+            "sync_order_list",
         ),
     ],
 )

@@ -27,7 +27,7 @@ import pytest
 from reporting_assets.automation.batch_log import LOGGER_NAME, log_batch
 from reporting_assets.automation.cli import add_cli
 from reporting_assets.automation.errors import TimeWindowError, UnknownSourceError
-from reporting_assets.automation.fallback import event_log_reader, source_names
+from reporting_assets.automation.fallback import event_log_reader
 from reporting_assets.automation.health import repository_health
 from reporting_assets.automation.render import render_markdown, render_text
 from reporting_assets.automation.report import AutomationReport, ReportRequest, generate_reports
@@ -36,7 +36,7 @@ from reporting_assets.automation.sources import resolve_sources
 from reporting_assets.automation.window import ReportWindow, validate_time_window
 from reporting_assets.customers import add_customer
 from reporting_assets.db.connection import connect
-from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
+from reporting_assets.pipelines.registry import load_registry
 from reporting_assets_tests.helpers import render, run_sources
 from reporting_assets_tests.support.automation import (
     assert_valid,
@@ -51,6 +51,8 @@ from reporting_assets_tests.support.database import wipe
 
 D = dt.date(2025, 6, 17)
 HOURS = 24
+SOURCES = ["manufacturing_sync", "order_sync", "shipping_sync", "sync_order_list"]
+"""The registered source systems: the sample pipelines and the sync job."""
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +100,8 @@ def _generate(
             conn,
             request,
             health,
-            defined_sources=source_names(SOURCE_ASSET_KEYS),
-            event_log=event_log_reader(instance),
+            defined_sources=sorted(load_registry(conn).sources()),
+            event_log=event_log_reader(instance, load_registry(conn).sources()),
         )
 
 
@@ -114,7 +116,7 @@ def _rules(report: AutomationReport) -> list[str]:
 
 
 def test_rates_match_the_runs_we_made(reports: dict[str, AutomationReport], scenario: dict) -> None:
-    assert sorted(reports) == ["manufacturing_sync", "order_sync", "shipping_sync"]
+    assert sorted(reports) == SOURCES
     expected = {
         "order_sync": (4, 3, 0, 1, 0.75),
         "manufacturing_sync": (4, 4, 0, 0, 1.0),
@@ -208,7 +210,7 @@ def test_detailed_breakdowns_percentiles_errors_and_slowest_runs(
 def test_window_with_no_runs(scenario: dict, session_instance: dg.DagsterInstance) -> None:
     long_ago = scenario["report_time"] - dt.timedelta(days=10)
     found = _generate(session_instance, str(scenario["url"]), long_ago, detailed=True)
-    assert [r.source for r in found] == ["manufacturing_sync", "order_sync", "shipping_sync"]
+    assert [r.source for r in found] == SOURCES
     for report in found:
         metrics = report.document["performance_metrics"]
         assert metrics["total_actions"] == 0 and metrics["overall_success_rate"] is None
@@ -258,7 +260,7 @@ def test_asset_stores_the_seed_structure_shows_markdown_and_warns(
     result = run_automation_job(session_instance, report_time, HOURS)
     assert result.success
     rows = stored_rows(conn)
-    assert [r["source"] for r in rows] == ["manufacturing_sync", "order_sync", "shipping_sync"]
+    assert [r["source"] for r in rows] == SOURCES
     for row in rows:
         assert row["report_time"] == report_time and row["time_window_hours"] == HOURS
         assert row["run_id"] == result.run_id and row["report_type"] == "standard"
@@ -275,7 +277,7 @@ def test_asset_stores_the_seed_structure_shows_markdown_and_warns(
     assert "| shipping\\_sync | 4 | 0 | 4 | 0 | 0.0% ⚠️ |" in markdown
     assert "**HIGH** (reliability) · shipping\\_sync: Every shipping\\_sync action failed" in markdown
     table = metadata["sources"].value
-    assert [r.data["source"] for r in table.records] == ["manufacturing_sync", "order_sync", "shipping_sync"]
+    assert [r.data["source"] for r in table.records] == SOURCES
     assert metadata["below_alert_threshold"].value == "order_sync, shipping_sync"
 
     check = session_instance.event_log_storage.get_latest_asset_check_execution_by_key(
@@ -333,6 +335,7 @@ def test_cli_exports_one_schema_valid_file_per_source(
         f"automation_report_manufacturing_sync_{stamp}.json",
         f"automation_report_order_sync_{stamp}.json",
         f"automation_report_shipping_sync_{stamp}.json",
+        f"automation_report_sync_order_list_{stamp}.json",
     ]
     for path in out.iterdir():
         document = read_json(path)
@@ -341,20 +344,20 @@ def test_cli_exports_one_schema_valid_file_per_source(
     order = read_json(out / f"automation_report_order_sync_{stamp}.json")
     assert order["performance_metrics"]["overall_success_rate"] == 0.75
     printed = capsys.readouterr().out
-    assert "[order_sync]" in printed and "success rate 75.0%" in printed and "Exported 3 file(s)" in printed
+    assert "[order_sync]" in printed and "success rate 75.0%" in printed and "Exported 4 file(s)" in printed
 
     assert (
         _cli("--source", "ship", "--export-json", "--output-dir", str(out), "--report-time", report_time) == 0
     )
-    assert len(list(out.iterdir())) == 3  # same source and time: the same file, rewritten
+    assert len(list(out.iterdir())) == 4  # same source and time: the same file, rewritten
 
 
 def test_cli_unknown_source_lists_the_known_ones(capsys: pytest.CaptureFixture[str], scenario: dict) -> None:
     assert _cli("--crm", "hubspot") == 2
     err = capsys.readouterr().err
     assert (
-        "Unknown source 'hubspot'. Known sources: manufacturing_sync, order_sync, shipping_sync; or 'all'"
-        in err
+        "Unknown source 'hubspot'. Known sources: manufacturing_sync, order_sync, shipping_sync, "
+        "sync_order_list; or 'all'" in err
     )
 
 

@@ -24,7 +24,7 @@ from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
 from dagster._daemon.sensor import execute_sensor_iteration
 from pydantic import Field
 
-from reporting_assets.automation.fallback import event_log_reader, source_names
+from reporting_assets.automation.fallback import event_log_reader
 from reporting_assets.automation.health import AutomationHealth, automation_health
 from reporting_assets.automation.report import AutomationReport, ReportRequest, generate_reports
 from reporting_assets.automation.rules import RuleSettings
@@ -37,8 +37,8 @@ from reporting_assets.execution_reports.events import run_infos
 from reporting_assets.execution_reports.service import render_partitions
 from reporting_assets.lineage.store import runs_for_partitions, store_lineage
 from reporting_assets.partitions import customer_day_partitions, parse_partition_key
+from reporting_assets.pipelines.registry import Pipeline, add_pipeline, load_registry
 from reporting_assets.reporter import PipelineReporter, report_failures
-from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 from reporting_assets_tests.helpers import QUIET, REPO_ROOT
 from reporting_assets_tests.support.automation import assert_valid, truncate_automation
 from reporting_assets_tests.support.database import wipe
@@ -82,12 +82,10 @@ def _run_hubspot(instance: dg.DagsterInstance, day: dt.date, sleep_seconds: floa
 
 
 def _render_lineage(instance: dg.DagsterInstance, database_url: str, days: list[dt.date]) -> None:
-    """What render_execution_reports does, for a source asset outside SOURCE_ASSET_KEYS."""
+    """What render_execution_reports does, for a pipeline of another code location (registered)."""
     keys = [f"{CUSTOMER}|{day}" for day in days]
     with connect(database_url) as conn:
-        render_partitions(
-            instance, conn, keys, [dg.AssetKey("hubspot_sync")], lambda r: f"http://ui/runs/{r}", 10
-        )
+        render_partitions(instance, conn, keys, load_registry(conn), lambda r: f"http://ui/runs/{r}", 10)
         conn.commit()
         runs = runs_for_partitions(conn, keys)
         store_lineage(conn, keys, runs, run_infos(instance, [r["run_id"] for r in runs]))
@@ -99,6 +97,7 @@ def scenario(session_instance: dg.DagsterInstance, database_url: str) -> dict[st
     wipe(session_instance, database_url)
     with connect(database_url) as conn:
         add_customer(conn, session_instance, CUSTOMER)
+        add_pipeline(conn, Pipeline("hubspot_sync", "HubSpot Sync", "hubspot_sync", "hubspot_sync"))
     for day in FAST_DAYS:
         _run_hubspot(session_instance, day, 0.0)
     time.sleep(0.01)
@@ -129,8 +128,8 @@ def _reports(
             conn,
             ReportRequest(window, sources, settings=SETTINGS),
             health or AutomationHealth(),
-            defined_sources=source_names(SOURCE_ASSET_KEYS),
-            event_log=event_log_reader(instance),
+            defined_sources=sorted(load_registry(conn).sources()),
+            event_log=event_log_reader(instance, load_registry(conn).sources()),
         )
     for report in found:
         assert_valid(report.document)
@@ -145,8 +144,8 @@ def test_any_pipeline_that_reports_is_a_source_selected_crm_style(
     scenario: dict, session_instance: dg.DagsterInstance, database_url: str
 ) -> None:
     with connect(database_url) as conn:
-        known = known_sources(conn, source_names(SOURCE_ASSET_KEYS))
-    assert known == ["hubspot_sync", "manufacturing_sync", "order_sync", "shipping_sync"]
+        known = known_sources(conn, sorted(load_registry(conn).sources()))
+    assert known == ["hubspot_sync", "manufacturing_sync", "order_sync", "shipping_sync", "sync_order_list"]
     assert resolve_sources("hubspot", known) == ["hubspot_sync"]
     only = _reports(
         session_instance, database_url, scenario["split"] + dt.timedelta(hours=1), sources="HubSpot"

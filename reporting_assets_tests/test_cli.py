@@ -22,7 +22,18 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 @pytest.mark.parametrize(
     "args",
-    [[], ["demo"], ["db"], ["db", "url"], ["customers", "add"], ["reports", "show"], ["lineage", "verify"]],
+    [
+        [],
+        ["demo"],
+        ["db"],
+        ["db", "url"],
+        ["customers", "add"],
+        ["reports", "show"],
+        ["lineage", "verify"],
+        ["pipelines", "add"],
+        ["pipelines", "list"],
+        ["report-run"],
+    ],
 )
 def test_every_command_has_help(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit, match=r"^0$") as exit_info:

@@ -190,7 +190,7 @@ def test_automation_report_refuses_an_empty_source(value: str, rendered: str) ->
     line = _one_error_line(_cli("automation-report", "--crm", value))
     assert line == (
         f"error: No source named (got {value!r}). Name a source system: manufacturing_sync, order_sync, "
-        "shipping_sync; or 'all' for every one."
+        "shipping_sync, sync_order_list; or 'all' for every one."
     )
 
 

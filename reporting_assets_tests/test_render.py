@@ -21,7 +21,7 @@ from reporting_assets.contract import (
     RunReport,
     ShippingSummary,
 )
-from reporting_assets.execution_reports.render import count_change, render_report, time_change
+from reporting_assets.execution_reports.render import PipelineLabels, count_change, render_report, time_change
 from reporting_assets.markdown_text import link_target, md_escape
 from reporting_assets_tests.helpers import GOLDEN_DIR
 
@@ -29,6 +29,8 @@ GOLDEN = GOLDEN_DIR / "order_sync_report.md"
 RUN_ID = "3f2a9c1e-5b7d-4e21-9a0c-8d6f1b2e4a77"
 RUN_URL = f"http://localhost:3000/runs/{RUN_ID}"
 GENERATED_AT = dt.datetime(2025, 6, 17, 15, 30, 22, tzinfo=dt.UTC)
+ORDER_SYNC_LABELS = PipelineLabels("Order Sync", "New Orders", "Updated Orders")
+"""The labels the registry gives the sample order sync."""
 DAY = dt.date(2025, 6, 17)
 NEW_ORDERS = [
     ("ACT-2025-001", "Spring Collection Hoodie", 500),
@@ -107,7 +109,9 @@ def previous_day_report() -> RunReport:
 
 
 def render(report: RunReport, previous: RunReport | None = None, **kwargs: object) -> str:
-    options: dict[str, object] = dict(previous=previous, run_url=RUN_URL, generated_at=GENERATED_AT)
+    options: dict[str, object] = dict(
+        previous=previous, run_url=RUN_URL, generated_at=GENERATED_AT, labels=ORDER_SYNC_LABELS
+    )
     options.update(kwargs)
     return render_report(report, **options)  # type: ignore[arg-type]
 

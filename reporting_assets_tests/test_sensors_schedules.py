@@ -19,15 +19,20 @@ from reporting_assets.execution_reports.sensors import (
     source_runs_sensor,
     touched_partitions,
 )
+from reporting_assets.resources import PostgresResource
 from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 from reporting_assets.summaries.schedules import SUMMARY_TIME_ENV, build_daily_summaries_schedule
 from reporting_assets_tests.helpers import QUIET, render, report_rows, run_sources
 
 TODAY = dt.datetime.now(dt.UTC).date()
+REGISTRY = {"postgres": PostgresResource()}
+"""What the report sensors read the pipeline registry through (the test database, from the environment)."""
 
 
 def _evaluate(instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=loaded_definitions())
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, definitions=loaded_definitions(), resources=REGISTRY
+    )
     result = source_runs_sensor(context)
     assert isinstance(result, dg.SensorResult)
     return result
@@ -135,6 +140,7 @@ def _status_sensor_verdict(instance: dg.DagsterInstance, run_id: str) -> dg.RunR
         dagster_run=run,
         dagster_event=failure_event.dagster_event,
         repository_def=loaded_definitions().get_repository_def(),
+        resources=REGISTRY,
     )
     verdict = failed_source_run_sensor(context)
     assert isinstance(verdict, dg.RunRequest | dg.SkipReason)
@@ -197,7 +203,9 @@ def test_source_runs_of_a_removed_customer_are_skipped_and_the_cursor_moves_on(
 ) -> None:
     def tick(cursor: str | None) -> dg.SensorResult:
         # evaluate_tick validates the requests' partitions the way the daemon does
-        context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=loaded_definitions())
+        context = dg.build_sensor_context(
+            instance=instance, cursor=cursor, definitions=loaded_definitions(), resources=REGISTRY
+        )
         with dg.partition_loading_context(dynamic_partitions_store=instance):
             result = source_runs_sensor.evaluate_tick(context)
         return dg.SensorResult(run_requests=result.run_requests, cursor=result.cursor)
@@ -226,6 +234,7 @@ def test_schedule_requests_yesterday_for_every_customer(
         instance=instance,
         scheduled_execution_time=when,
         repository_def=loaded_definitions().get_repository_def(),
+        resources=REGISTRY,
     )
     requests = schedule.evaluate_tick(context).run_requests or []
     assert sorted(r.partition_key for r in requests) == [
@@ -253,6 +262,7 @@ def test_sample_pipelines_schedule_runs_today_for_every_customer(
         instance=instance,
         scheduled_execution_time=when,
         repository_def=loaded_definitions().get_repository_def(),
+        resources=REGISTRY,
     )
     requests = sample_pipelines_schedule.evaluate_tick(context).run_requests or []
     assert [(r.partition_key, r.run_key) for r in requests] == [

@@ -17,7 +17,8 @@ from reporting_assets.execution_reports.events import run_infos
 from reporting_assets.execution_reports.service import render_partitions
 from reporting_assets.lineage.store import runs_for_partitions, store_lineage
 from reporting_assets.logging_ids import LOG_ID, REGISTRY
-from reporting_assets.sync.assets import SYNC_ID_TAG, SYNC_ORDER_LIST, SYNC_SESSIONS
+from reporting_assets.pipelines.registry import load_registry
+from reporting_assets.sync.assets import SYNC_ID_TAG, SYNC_SESSIONS
 from reporting_assets.sync.folders import SUMMARY_FILE, SYNC_ID, customer_slug
 from reporting_assets.sync.order_list import split_sizes
 from reporting_assets_tests.support.sync import (
@@ -122,7 +123,7 @@ def test_executed_session_syncs_groups_items_subitems_and_reports_match_the_data
 
     # the report layer reads them like any source pipeline: execution reports and lineage
     keys = sorted(events)
-    render_partitions(instance, conn, keys, [SYNC_ORDER_LIST], lambda r: f"http://ui/runs/{r}", 10)
+    render_partitions(instance, conn, keys, load_registry(conn), lambda r: f"http://ui/runs/{r}", 10)
     conn.commit()
     stored = rows(
         conn,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 
@@ -21,7 +22,11 @@ from reporting_assets.exports.errors import ExportError
 from reporting_assets.exports.models import ROLES, Actor
 
 REQUIRED_CLAIMS = ("sub", "tenant", "role", "exp")
-GET_ONE = "get one with `reporting-assets api token --tenant T --user U --role user|admin`"
+GET_ONE = "get one with `reporting-assets api token --tenant T --user U --role user|admin|pipeline`"
+PIPELINE_ROLE = "pipeline"
+"""Tokens of pipelines that report runs (POST /api/pipeline-runs) for their tenant's customers,
+and may do nothing else."""
+API_ROLES = (*ROLES, PIPELINE_ROLE)
 _TTL = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 MAX_TTL = dt.timedelta(days=30)
@@ -34,6 +39,8 @@ class Principal:
 
     actor: Actor
     operations: bool
+    pipeline: bool = False
+    """A pipeline's token: it may only report runs of its tenant's customers."""
 
     @property
     def subject(self) -> str:
@@ -69,7 +76,9 @@ def issue_token(
             "This deployment checks RS256 tokens with a public key; tokens are issued by whoever holds "
             "the private key, not by this command",
         )
-    Actor(tenant_id=tenant, user_id=user, role=role)  # type: ignore[arg-type]  # validates all three
+    if role not in API_ROLES:
+        raise ValueError(f"Role {role!r} is not valid; use one of {', '.join(API_ROLES)}.")
+    Actor(tenant_id=tenant, user_id=user, role=_actor_role(role))  # validates tenant and user
     moment = now or dt.datetime.now(dt.UTC)
     claims = {
         "sub": user,
@@ -88,8 +97,14 @@ def _unauthorized(message: str) -> ApiError:
     )
 
 
-def verify_token(settings: ApiSettings, token: str) -> Principal:
-    """The caller named by ``token``, or a 401 saying what is wrong with it."""
+def _actor_role(role: str) -> Any:
+    """The engine's role for a token role: a pipeline token acts as a plain user of its tenant."""
+    return "user" if role == PIPELINE_ROLE else role
+
+
+def verify_token(settings: ApiSettings, token: str, *, pipeline_route: bool = False) -> Principal:
+    """The caller named by ``token``, or a 401 saying what is wrong with it. A pipeline token is
+    refused (403) anywhere but a ``pipeline_route``."""
     try:
         header = jwt.get_unverified_header(token)
     except jwt.DecodeError:
@@ -128,13 +143,21 @@ def verify_token(settings: ApiSettings, token: str) -> Principal:
     for name in ("sub", "tenant", "role"):
         if not isinstance(claims.get(name), str):
             raise _unauthorized(f"The token's {name!r} claim must be a string")
-    if claims["role"] not in ROLES:
-        raise _unauthorized(f"The token's role {claims['role']!r} is not one of {', '.join(ROLES)}")
+    if claims["role"] not in API_ROLES:
+        raise _unauthorized(f"The token's role {claims['role']!r} is not one of {', '.join(API_ROLES)}")
+    pipeline = claims["role"] == PIPELINE_ROLE
+    if pipeline and not pipeline_route:
+        raise ApiError(
+            403,
+            "forbidden",
+            "A token with role 'pipeline' may only report runs (POST /api/pipeline-runs); use a user "
+            f"or admin token for this; {GET_ONE}",
+        )
     try:
-        actor = Actor(tenant_id=claims["tenant"], user_id=claims["sub"], role=claims["role"])
+        actor = Actor(tenant_id=claims["tenant"], user_id=claims["sub"], role=_actor_role(claims["role"]))
     except ExportError as exc:
         raise _unauthorized(f"The token's claims are not usable: {exc}") from None
-    return Principal(actor=actor, operations=settings.operations_tenant == actor.tenant_id)
+    return Principal(actor=actor, operations=settings.operations_tenant == actor.tenant_id, pipeline=pipeline)
 
 
 def bearer_token(authorization: str | None) -> str:

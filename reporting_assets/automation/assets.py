@@ -14,7 +14,7 @@ from dagster_shared.check import CheckError
 from pydantic import Field, field_validator
 
 from reporting_assets.automation.alerts import send_alerts
-from reporting_assets.automation.fallback import event_log_reader, source_names
+from reporting_assets.automation.fallback import event_log_reader
 from reporting_assets.automation.health import (
     AutomationHealth,
     LocationAutomations,
@@ -35,8 +35,8 @@ from reporting_assets.automation.window import (
 )
 from reporting_assets.delivery.smtp import SmtpResource
 from reporting_assets.logging_ids import get_logger
+from reporting_assets.pipelines.registry import load_registry
 from reporting_assets.resources import PostgresResource, ReportSettingsResource
-from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 
 AUTOMATION_REPORTS = dg.AssetKey("automation_reports")
 AUTOMATION_ALERTS = dg.AssetKey("automation_alerts")
@@ -204,12 +204,13 @@ def automation_reports(
     health = location_health(context, code_location, window)
     request = ReportRequest(window, config.sources, config.detailed, settings, report_settings.run_url)
     with postgres.connection(doing=f"building automation reports for {window.describe()}") as conn:
+        sources = load_registry(conn).sources()
         reports = generate_reports(
             conn,
             request,
             health,
-            defined_sources=source_names(SOURCE_ASSET_KEYS),
-            event_log=event_log_reader(context.instance),
+            defined_sources=sorted(sources),
+            event_log=event_log_reader(context.instance, sources),
         )
         written = store_reports(conn, reports, context.run.run_id)
         conn.commit()  # stored before the materialization and the alert step report on it

@@ -37,9 +37,10 @@ EPILOG = f"""examples:
   reporting-assets automation-report --export-json --output-dir {DEFAULT_OUTPUT_DIR}
   reporting-assets automation-report --report-time 2025-07-10T21:00:00Z --json
 
-Sources are pipeline types (order_sync, shipping_sync, ... and any pipeline that reports through
-the run-report contract); --crm takes a name, 'order' for order_sync, a comma-separated list or
-'all'. Exported files are named automation_report_<source>_<YYYYMMDDTHHMMSSZ>.json and follow
+Sources are the registered pipelines' source systems (order_sync, shipping_sync, ... hubspot for a
+pipeline added with --source-system hubspot; `reporting-assets pipelines list`); --crm takes a
+name, 'order' for order_sync, a comma-separated list or 'all'. Exported files are named
+automation_report_<source>_<YYYYMMDDTHHMMSSZ>.json and follow
 docs/automation_report.schema.json. See docs/automation.md."""
 
 
@@ -117,7 +118,7 @@ def _cmd_automation_report(args: argparse.Namespace) -> int:
 def generate_for_cli(request: Any) -> tuple[list[Any], str | None]:
     """Reports from the repo's instance and reporting database; on a database outage, fallback
     reports from the event log and the problem (else None)."""
-    from reporting_assets.automation.fallback import event_log_reader, source_names
+    from reporting_assets.automation.fallback import event_log_reader
     from reporting_assets.automation.health import automation_health
     from reporting_assets.automation.report import generate_reports
     from reporting_assets.db.connection import connect
@@ -128,25 +129,36 @@ def generate_for_cli(request: Any) -> tuple[list[Any], str | None]:
     defs = loaded_definitions()
     from reporting_assets.errors import DatabaseUnavailableError
     from reporting_assets.instance import project_instance
-    from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
+    from reporting_assets.pipelines.registry import load_registry
 
     instance = project_instance()
     # The definitions' own schedules and sensors, not defs.get_repository_def(): resolving the
     # repository rebinds the sensors of op jobs, and Dagster's copy passes ``owners`` on, which
     # prints a BetaWarning on every call. The names and default statuses are the same.
     health = automation_health(instance, defs.schedules or (), defs.sensors or (), request.window)
-    defined = source_names(SOURCE_ASSET_KEYS)
-    reader = event_log_reader(instance)
     try:
         url = resolve_urls().reporting
         migrate(url)
         with connect(url, doing="reading automation metrics") as conn:
-            return generate_reports(conn, request, health, defined_sources=defined, event_log=reader), None
+            sources = load_registry(conn).sources()
+            reader = event_log_reader(instance, sources)
+            return generate_reports(
+                conn, request, health, defined_sources=sorted(sources), event_log=reader
+            ), None
     except DatabaseUnavailableError as exc:
+        from reporting_assets.execution_reports.assets import LOCAL_PIPELINE_KEYS
+
+        # the registry is in the database: the sources are this code location's own pipelines
+        local = {key.to_user_string(): [key] for key in LOCAL_PIPELINE_KEYS}
         problem = f"the reporting database is unavailable: {exc}"
         return (
             generate_reports(
-                None, request, health, defined_sources=defined, event_log=reader, database_problem=str(exc)
+                None,
+                request,
+                health,
+                defined_sources=sorted(local),
+                event_log=event_log_reader(instance, local),
+                database_problem=str(exc),
             ),
             problem,
         )

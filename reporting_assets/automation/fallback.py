@@ -9,7 +9,7 @@ without emitting anything are not counted: that needs the lineage (``execution_r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
@@ -17,7 +17,7 @@ import dagster as dg
 from reporting_assets.automation.metrics import ObservedAction
 from reporting_assets.automation.window import ReportWindow
 from reporting_assets.contract import RUN_REPORT_METADATA_KEY
-from reporting_assets.execution_reports.events import all_records, metadata_value
+from reporting_assets.execution_reports.events import EXTERNAL_ID_METADATA_KEY, all_records, metadata_value
 
 _EPSILON = 1e-6  # after_timestamp is exclusive; the window's start is inclusive
 
@@ -26,55 +26,60 @@ def event_log_actions(
     instance: dg.DagsterInstance,
     sources: Sequence[str],
     window: ReportWindow,
-    asset_keys: Mapping[str, dg.AssetKey] | None = None,
+    asset_keys: Mapping[str, Sequence[dg.AssetKey]] | None = None,
 ) -> dict[str, list[ObservedAction]]:
     """Source -> its actions in the report window and the one before (for trends).
 
-    ``asset_keys`` maps a source to its asset key (default: the asset named like the source).
-    A run that observed a failure and still materialized the partition counts once, as the
-    materialization.
+    ``asset_keys`` maps a source system to its pipelines' asset keys (the registry's
+    ``sources()``; default: the asset named like the source). A run that observed a failure and
+    still materialized the partition counts once, as the materialization.
     """
     found: dict[str, list[ObservedAction]] = {}
     for source in sources:
-        key = (asset_keys or {}).get(source, dg.AssetKey(source))
-        filter_ = dg.AssetRecordsFilter(
-            asset_key=key,
-            after_timestamp=window.previous_start.timestamp() - _EPSILON,
-            before_timestamp=window.end.timestamp(),
-        )
-        by_identity: dict[tuple[str, str | None], ObservedAction] = {}
-        for kind, fetch in (
-            ("observation", instance.fetch_observations),
-            ("materialization", instance.fetch_materializations),
-        ):
-            for record in all_records(fetch, filter_):
-                event = record.event_log_entry
-                asset_event = event.asset_materialization or event.asset_observation
-                if asset_event is None:
-                    continue
-                metadata = dict(asset_event.metadata)
-                if kind == "observation" and RUN_REPORT_METADATA_KEY not in metadata:
-                    continue
-                status = (
-                    "failed"
-                    if kind == "observation"
-                    else str(metadata_value(metadata, "status") or "success")
-                )
-                seconds = metadata_value(metadata, "seconds")
-                by_identity[(event.run_id, asset_event.partition)] = ObservedAction(
-                    source=source,
-                    run_id=event.run_id,
-                    partition_key=asset_event.partition,
-                    status=status if status in ("success", "partial", "failed") else "success",
-                    timestamp=event.timestamp,
-                    seconds=float(seconds) if isinstance(seconds, int | float) else None,
-                )
+        by_identity: dict[tuple[str, str, str | None], ObservedAction] = {}
+        for key in (asset_keys or {}).get(source, [dg.AssetKey(source)]):
+            filter_ = dg.AssetRecordsFilter(
+                asset_key=key,
+                after_timestamp=window.previous_start.timestamp() - _EPSILON,
+                before_timestamp=window.end.timestamp(),
+            )
+            for kind, fetch in (
+                ("observation", instance.fetch_observations),
+                ("materialization", instance.fetch_materializations),
+            ):
+                for record in all_records(fetch, filter_):
+                    action = _action(source, kind, record)
+                    if action is not None:
+                        by_identity[(key.to_user_string(), action.run_id, action.partition_key)] = action
         found[source] = sorted(by_identity.values(), key=lambda a: (a.timestamp, a.run_id))
     return found
 
 
+def _action(source: str, kind: str, record: Any) -> ObservedAction | None:
+    """The action an event stands for, or None (an observation without the contract). A runless
+    event (a run reported from outside Dagster) is known by its external execution id."""
+    event = record.event_log_entry
+    asset_event = event.asset_materialization or event.asset_observation
+    if asset_event is None:
+        return None
+    metadata = dict(asset_event.metadata)
+    if kind == "observation" and RUN_REPORT_METADATA_KEY not in metadata:
+        return None
+    status = "failed" if kind == "observation" else str(metadata_value(metadata, "status") or "success")
+    seconds = metadata_value(metadata, "seconds")
+    run_id = event.run_id or str(metadata_value(metadata, EXTERNAL_ID_METADATA_KEY) or record.storage_id)
+    return ObservedAction(
+        source=source,
+        run_id=run_id,
+        partition_key=asset_event.partition,
+        status=status if status in ("success", "partial", "failed") else "success",
+        timestamp=event.timestamp,
+        seconds=float(seconds) if isinstance(seconds, int | float) else None,
+    )
+
+
 def event_log_reader(
-    instance: dg.DagsterInstance, asset_keys: Mapping[str, dg.AssetKey] | None = None
+    instance: dg.DagsterInstance, asset_keys: Mapping[str, Sequence[dg.AssetKey]] | None = None
 ) -> Any:
     """An ``EventLogReader`` for :func:`reporting_assets.automation.report.generate_reports`."""
 
@@ -82,8 +87,3 @@ def event_log_reader(
         return event_log_actions(instance, sources, window, asset_keys)
 
     return read
-
-
-def source_names(keys: Iterable[dg.AssetKey]) -> list[str]:
-    """Source names of source asset keys (the asset's name is its pipeline type)."""
-    return [key.to_user_string() for key in keys]

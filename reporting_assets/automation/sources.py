@@ -1,10 +1,11 @@
-"""Source systems: every pipeline family (``pipeline_type``) is one.
+"""Source systems: the pipeline registry's (``reporting-assets pipelines add --source-system``).
 
-There is no fixed list of CRMs (HubSpot, Genius, Arrivy, ...): the sources are whatever
-pipelines exist here: the sample ones, the sync job, any pipeline that emits the run-report
-contract. Known sources are the defined source assets plus every pipeline type in the lineage
-tables. ``--crm hubspot`` style names are matched leniently (case, ``-`` or spaces, a missing
-``_sync`` suffix, a unique prefix), and anything else is an error that lists the known names.
+There is no fixed list of CRMs (HubSpot, Genius, Arrivy, ...): the sources are the source
+systems of the registered pipelines (the sample ones and the sync job are each their own), and a
+pipeline that reported without being registered is its own, named by its type. Known sources are
+the registry's plus every pipeline type in the lineage tables. ``--crm hubspot`` style names are
+matched leniently (case, ``-`` or spaces, a missing ``_sync`` suffix, a unique prefix), and
+anything else is an error that lists the known names.
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ def match_source(name: str, known: Sequence[str]) -> str:
             f"or use 'all'."
         )
     raise UnknownSourceError(
-        f"Unknown source {name!r}. Known sources: {listing}; or 'all'. A source is a pipeline type "
-        f"(a defined source asset, or any pipeline that has reported through the run-report contract)."
+        f"Unknown source {name!r}. Known sources: {listing}; or 'all'. A source is the source system "
+        f"of a registered pipeline (`reporting-assets pipelines list`), or the type of a pipeline "
+        f"that has reported through the run-report contract."
     )
 
 

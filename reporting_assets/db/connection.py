@@ -38,9 +38,8 @@ def is_outage(exc: psycopg.OperationalError) -> bool:
     return state is None or state.startswith("08") or state in _OUTAGE_STATES
 
 
-@contextmanager
-def connect(url: str, *, doing: str = "connecting") -> Iterator[Connection]:
-    """A connection that commits on success, rolls back on error, and explains outages."""
+def open_connection(url: str, *, doing: str = "connecting") -> Connection:
+    """A new connection (UTC, dict rows), or the error that explains why there is none."""
     try:
         conn = psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_SECONDS, row_factory=dict_row)
     except psycopg.OperationalError as exc:
@@ -48,9 +47,17 @@ def connect(url: str, *, doing: str = "connecting") -> Iterator[Connection]:
     except psycopg.ProgrammingError:
         check_conninfo(url, "the database URL")  # raises the error naming the accepted forms
         raise
+    conn.execute("SET TIME ZONE 'UTC'")
+    conn.commit()
+    return conn
+
+
+@contextmanager
+def connect(url: str, *, doing: str = "connecting") -> Iterator[Connection]:
+    """A connection that commits on success, rolls back on error, and explains outages."""
+    conn = open_connection(url, doing=doing)
     try:
         with conn:
-            conn.execute("SET TIME ZONE 'UTC'")
             yield conn
     except psycopg.OperationalError as exc:
         if is_outage(exc):

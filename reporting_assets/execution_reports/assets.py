@@ -17,15 +17,20 @@ from reporting_assets.execution_reports.service import render_partitions
 from reporting_assets.lineage.store import lineage_connections, runs_for_partitions, store_lineage
 from reporting_assets.logging_ids import get_logger
 from reporting_assets.partitions import customer_day_partitions, run_partition_keys
+from reporting_assets.pipelines.registry import load_registry
 from reporting_assets.resources import PostgresResource, ReportSettingsResource
-from reporting_assets.sources.assets import REPORTED_SOURCE_KEYS
+from reporting_assets.sources.assets import SOURCE_ASSET_KEYS
 from reporting_assets.summaries.service import StoredSummary, summarize_partitions
+from reporting_assets.sync.assets import SYNC_ORDER_LIST
 
 EXECUTION_REPORTS = dg.AssetKey("execution_reports")
 WORKFLOW_LINEAGE = dg.AssetKey("workflow_lineage")
 DAILY_SUMMARIES = dg.AssetKey("daily_customer_summaries")
 REPORT_ASSET_KEYS = [EXECUTION_REPORTS, WORKFLOW_LINEAGE, DAILY_SUMMARIES]
 REPORTS_GROUP = "reports"
+LOCAL_PIPELINE_KEYS = [*SOURCE_ASSET_KEYS, SYNC_ORDER_LIST]
+"""This code location's own pipeline assets, drawn upstream of the report step in the asset graph.
+Which runs get reports is the pipeline registry's business (any asset key, any code location)."""
 
 
 @dg.multi_asset(
@@ -33,13 +38,14 @@ REPORTS_GROUP = "reports"
     specs=[
         dg.AssetSpec(
             EXECUTION_REPORTS,
-            deps=REPORTED_SOURCE_KEYS,
+            deps=LOCAL_PIPELINE_KEYS,
             group_name=REPORTS_GROUP,
             skippable=True,
             kinds={"postgres"},
             description=(
-                "Markdown execution report (format in docs/report-format.md) for every source run of "
-                "the partition (one per run id and pipeline), stored in "
+                "Markdown execution report (format in docs/report-format.md) for every run of a "
+                "registered pipeline (`reporting-assets pipelines list`) in the partition, Dagster "
+                "runs and runs reported from outside Dagster alike (one per run and pipeline), stored in "
                 "reporting.pipeline_execution_reports. The asset view shows the latest report and a "
                 "table of the partition's runs."
             ),
@@ -87,10 +93,11 @@ def render_execution_reports(
                 context.instance,
                 conn,
                 partition_keys,
-                REPORTED_SOURCE_KEYS,
+                load_registry(conn),
                 report_settings.run_url,
                 report_settings.list_length,
                 report_settings.render_processes,
+                report_settings.event_url,
             )
             conn.commit()  # each asset's rows are durable before its materializations are reported
             for problem in outcome.problems:
@@ -130,7 +137,11 @@ def render_execution_reports(
                 )
         if DAILY_SUMMARIES in context.selected_asset_keys:
             summaries = summarize_partitions(
-                conn, partition_keys, report_settings.run_url, report_settings.expected_pipelines
+                conn,
+                partition_keys,
+                report_settings.run_url,
+                report_settings.expected_pipelines,
+                report_settings.asset_url,
             )
             conn.commit()
             for stored in summaries:

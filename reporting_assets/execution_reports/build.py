@@ -16,7 +16,7 @@ import orjson
 
 from reporting_assets.contract import RunReport, parse_run_report
 from reporting_assets.errors import ContractError
-from reporting_assets.execution_reports.render import render_report
+from reporting_assets.execution_reports.render import PipelineLabels, RunLinks, render_report
 from reporting_assets.execution_reports.source_event import SourceEvent
 from reporting_assets.partition_keys import CustomerDay, parse_partition_key
 
@@ -59,10 +59,11 @@ class ReportInput:
     report: RunReport
     problem: str | None
     previous: RunReport | None
-    run_url: str
+    run_url: str | RunLinks
     run_started_at: dt.datetime | None
     generated_at: dt.datetime
     list_length: int
+    labels: PipelineLabels | None = None
 
 
 def contract_from_event(event: SourceEvent, display_name: str) -> tuple[RunReport, str | None]:
@@ -93,6 +94,8 @@ def contract_from_event(event: SourceEvent, display_name: str) -> tuple[RunRepor
     updates: dict[str, Any] = {"customer": display_name}
     if report.run_id != event.run_id:
         updates["run_id"] = event.run_id
+    if event.external_id is not None and report.external_execution_id != event.external_id:
+        updates["external_execution_id"] = event.external_id
     if event.kind == "observation" and report.status != "failed":
         updates["status"] = "failed"
     return report.model_copy(update=updates), None
@@ -108,6 +111,7 @@ def _error_report(
         execution_date=partition.day,
         status="failed",
         run_id=event.run_id,
+        external_execution_id=event.external_id,
         errors=errors or ["The run failed without reporting an error message."],
         next_actions=[f"Investigate the failed {event.pipeline_type} run {event.run_id} and re-run it"],
     )
@@ -140,7 +144,7 @@ def latest_successful(
     candidates: dict[tuple[str, str], list[SourceEvent]] = {}
     for event in events:
         if (
-            event.kind == "materialization"
+            event.kind in ("materialization", "external")
             and event.storage_id is not None
             and event.partition_key in partition_keys
         ):
@@ -164,6 +168,7 @@ def build_row(item: ReportInput) -> ReportRow:
         run_url=item.run_url,
         generated_at=item.generated_at,
         list_length=item.list_length,
+        labels=item.labels,
     )
     summary = report.summary()
     # the change sample is in the markdown and the event log; the rest is kept for audit

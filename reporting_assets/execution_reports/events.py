@@ -13,12 +13,15 @@ from typing import Any
 
 import dagster as dg
 from dagster import DagsterEventType, DagsterRunStatus, RunsFilter
+from dagster._core.instance.utils import RUNLESS_RUN_ID
 
 from reporting_assets.contract import RUN_REPORT_METADATA_KEY
-from reporting_assets.execution_reports.source_event import SourceEvent
+from reporting_assets.execution_reports.source_event import SourceEvent, external_run_id
 from reporting_assets.lineage.store import RunInfo
 
 _PAGE = 1_000
+EXTERNAL_ID_METADATA_KEY = "external_execution_id"
+"""The metadata entry of a runless materialization that names the external run."""
 _PARTITION_TAG = "dagster/partition"
 
 
@@ -42,17 +45,19 @@ def metadata_value(metadata: Mapping[str, Any], key: str) -> Any:
 
 def fetch_source_events(
     instance: dg.DagsterInstance,
-    source_keys: Sequence[dg.AssetKey],
+    sources: Mapping[dg.AssetKey, str],
     partition_keys: Sequence[str],
 ) -> list[SourceEvent]:
     """All reports of source runs for these partitions, one per (run, pipeline, partition).
 
-    A run that both observed (failure) and materialized the same partition keeps the
-    materialization. Runs that failed without emitting anything get a ``run_failure`` event.
+    ``sources`` maps each registered pipeline's asset key to its pipeline type. A run that both
+    observed (failure) and materialized the same partition keeps the materialization. Runs that
+    failed without emitting anything get a ``run_failure`` event. A runless materialization is a
+    run reported from outside Dagster: its run is its pipeline and external execution id, so a
+    report sent twice is one report (the newest event wins).
     """
     found: dict[tuple[str, str, str], SourceEvent] = {}
-    for key in source_keys:
-        pipeline_type = key.to_user_string()
+    for key, pipeline_type in sources.items():
         filter_ = dg.AssetRecordsFilter(asset_key=key, asset_partitions=list(partition_keys))
         for kind, fetch in (
             ("observation", instance.fetch_observations),
@@ -66,23 +71,31 @@ def fetch_source_events(
                 metadata = dict(asset_event.metadata)
                 if kind == "observation" and RUN_REPORT_METADATA_KEY not in metadata:
                     continue
-                found[(event.run_id, pipeline_type, asset_event.partition)] = SourceEvent(
-                    run_id=event.run_id,
+                run_id, external_id = event.run_id, None
+                if run_id == RUNLESS_RUN_ID:
+                    external_id = str(
+                        metadata_value(metadata, EXTERNAL_ID_METADATA_KEY) or f"event-{record.storage_id}"
+                    )
+                    run_id = external_run_id(pipeline_type, external_id)
+                found[(run_id, pipeline_type, asset_event.partition)] = SourceEvent(
+                    run_id=run_id,
                     pipeline_type=pipeline_type,
                     partition_key=asset_event.partition,
-                    kind=kind,  # type: ignore[arg-type]
+                    kind="external" if external_id is not None else kind,  # type: ignore[arg-type]
                     storage_id=record.storage_id,
                     timestamp=event.timestamp,
                     raw_contract=metadata_value(metadata, RUN_REPORT_METADATA_KEY),
+                    external_id=external_id,
+                    asset_key=key.to_user_string(),
                 )
-    for event in _silent_failures(instance, source_keys, partition_keys, found):
+    for event in _silent_failures(instance, sources, partition_keys, found):
         found[(event.run_id, event.pipeline_type, event.partition_key)] = event
     return sorted(found.values(), key=lambda e: (e.partition_key, e.pipeline_type, e.timestamp, e.run_id))
 
 
 def _silent_failures(
     instance: dg.DagsterInstance,
-    source_keys: Sequence[dg.AssetKey],
+    source_keys: Mapping[dg.AssetKey, str],
     partition_keys: Sequence[str],
     found: dict[tuple[str, str, str], SourceEvent],
 ) -> Iterable[SourceEvent]:
@@ -93,11 +106,11 @@ def _silent_failures(
             statuses=[DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED],
         )
     )
-    wanted = set(source_keys)
+    wanted = dict(source_keys)
     for run in runs:
         partition = run.tags.get(_PARTITION_TAG)
-        selected = planned_assets(instance, run) & wanted
-        missing = [k for k in selected if (run.run_id, k.to_user_string(), partition) not in found]
+        selected = planned_assets(instance, run) & set(wanted)
+        missing = [k for k in selected if (run.run_id, wanted[k], partition) not in found]
         if not missing or partition is None:
             continue
         messages = _failure_messages(instance, run.run_id, run.status)
@@ -106,7 +119,7 @@ def _silent_failures(
         for key in sorted(missing):
             yield SourceEvent(
                 run_id=run.run_id,
-                pipeline_type=key.to_user_string(),
+                pipeline_type=wanted[key],
                 partition_key=partition,
                 kind="run_failure",
                 storage_id=None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -24,25 +25,28 @@ STATUS_BADGES = {"success": "✅ SUCCESS", "partial": "⚠️ PARTIAL", "failed"
 
 @dataclass(frozen=True)
 class PipelineLabels:
+    """How a pipeline is named in reports: its title and the "new" and "updated" rows (from the
+    pipeline registry)."""
+
     title: str
-    new: str
-    updated: str
+    new: str = "New Records"
+    updated: str = "Updated Records"
 
 
-PIPELINE_LABELS = {
-    "order_sync": PipelineLabels("Order Sync", "New Orders", "Updated Orders"),
-    "manufacturing_sync": PipelineLabels(
-        "Manufacturing Sync", "Orders Entering Production", "Production Updates"
-    ),
-    "shipping_sync": PipelineLabels("Shipping Sync", "Orders Ready to Ship", "Shipping Updates"),
-}
+def labels_for(pipeline_type: str, labels: Mapping[str, PipelineLabels] | None = None) -> PipelineLabels:
+    """The registry's labels of ``pipeline_type``, else ones made from its name."""
+    found = (labels or {}).get(pipeline_type)
+    return found or PipelineLabels(pipeline_type.replace("_", " ").title())
 
 
-def labels_for(pipeline_type: str) -> PipelineLabels:
-    return PIPELINE_LABELS.get(
-        pipeline_type,
-        PipelineLabels(pipeline_type.replace("_", " ").title(), "New Records", "Updated Records"),
-    )
+@dataclass(frozen=True)
+class RunLinks:
+    """Where a report's footer points: the Dagster run, or for a run reported from outside
+    Dagster the external run (from the registry's template) and the Dagster event."""
+
+    dagster: str | None
+    external: str | None = None
+    external_id: str | None = None
 
 
 def thousands(value: float | int) -> MarkdownSafe:
@@ -114,12 +118,15 @@ def render_report(
     report: RunReport,
     *,
     previous: RunReport | None,
-    run_url: str | None,
+    run_url: str | RunLinks | None,
     generated_at: dt.datetime | None,
     list_length: int = DEFAULT_LIST_LENGTH,
+    labels: PipelineLabels | None = None,
 ) -> str:
-    """The execution report's markdown for one run; ``previous`` is the same pipeline's run the day before."""
-    labels = labels_for(report.pipeline_type)
+    """The execution report's markdown for one run; ``previous`` is the same pipeline's run the
+    day before. ``run_url`` is the Dagster run's link, or :class:`RunLinks` of an external run."""
+    labels = labels or labels_for(report.pipeline_type)
+    links = run_url if isinstance(run_url, RunLinks) else RunLinks(run_url)
     prev_counts = previous.counts if previous else None
     summary_rows = [
         (
@@ -185,7 +192,10 @@ def render_report(
         order_sections=order_sections,
         other_changes=other_changes,
         performance=performance_json(report),
-        run_url=link_target(run_url) if run_url else None,
+        execution_id=links.external_id or report.run_id,
+        external=links.external_id is not None,
+        run_url=link_target(links.dagster) if links.dagster else None,
+        external_url=link_target(links.external) if links.external else None,
         generated_at=MarkdownSafe(generated_at.strftime("%Y-%m-%d %H:%M:%S")) if generated_at else None,
     )
 

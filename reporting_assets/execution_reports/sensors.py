@@ -1,29 +1,35 @@
 """Sensors that keep reports, lineage and summaries current without anyone touching anything.
 
 ``source_runs_sensor`` follows the event log with a storage-id cursor (cost per tick depends on
-what is new, not on history) and requests the report assets for exactly the partitions touched.
+what is new, not on history or on the number of registered pipelines) and requests the report
+assets for exactly the partitions that the registered pipelines' assets touched (runs of any
+code location, and runs reported from outside Dagster as runless events).
 A run for a day before yesterday is the sensor-triggered backfill of that partition; when one
 tick touches many past partitions it launches one backfill, which the backfill daemon splits by
 the assets' ``BackfillPolicy`` (one run per customer range), instead of a run per partition.
 
-``failed_source_run_sensor``/``canceled_source_run_sensor`` make sure a source run that failed
-or was canceled still gets its failed report, even when it emitted nothing.
+``failed_source_run_sensor``/``canceled_source_run_sensor`` make sure a run of a registered
+pipeline that failed or was canceled still gets its failed report, even when it emitted nothing.
+Each evaluation reads the pipeline registry with one query.
 """
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection
 
 import dagster as dg
+from dagster import DagsterEventType
 from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
 from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 from dagster._core.definitions.events import AssetKeyPartitionKey
 
+from reporting_assets.contract import RUN_REPORT_METADATA_KEY
 from reporting_assets.execution_reports.assets import REPORT_ASSET_KEYS, render_reports_job
 from reporting_assets.execution_reports.events import planned_assets
 from reporting_assets.logging_ids import get_logger
 from reporting_assets.partition_keys import parse_partition_key
 from reporting_assets.partitions import split_valid_partition_keys
-from reporting_assets.sources.assets import REPORTED_SOURCE_KEYS
+from reporting_assets.pipelines.registry import load_registry
+from reporting_assets.resources import PostgresResource
 
 PAGE_SIZE = 1_000
 BACKFILL_THRESHOLD = 10
@@ -31,28 +37,42 @@ _PARTITION_TAG = "dagster/partition"
 
 
 def touched_partitions(
-    instance: dg.DagsterInstance, after_storage_id: int, source_keys: Sequence[dg.AssetKey]
+    instance: dg.DagsterInstance,
+    after_storage_id: int,
+    source_keys: Collection[dg.AssetKey],
+    unregistered: set[dg.AssetKey] | None = None,
 ) -> tuple[dict[str, int], int]:
-    """Partitions with new source events after the cursor -> newest storage id, and the next cursor.
+    """Partitions with new events of ``source_keys`` after the cursor -> newest storage id, and the
+    next cursor.
 
-    At most ``PAGE_SIZE`` events per source asset and kind are read per tick; when a page is
-    full the cursor stops at the lowest fully read id, so nothing is skipped.
+    One paged query per kind (materializations, observations) over every asset, filtered here:
+    a tick costs what is new, however many pipelines are registered. When a page is full the
+    cursor stops at the last id read, so nothing is skipped. Events that carry the run-report
+    contract for an asset no registered pipeline has are added to ``unregistered``.
     """
+    wanted = set(source_keys)
     touched: dict[str, int] = {}
     newest = after_storage_id
     stop_at: list[int] = []
-    for key in source_keys:
-        filter_ = dg.AssetRecordsFilter(asset_key=key, after_storage_id=after_storage_id)
-        for fetch in (instance.fetch_materializations, instance.fetch_observations):
-            result = fetch(filter_, limit=PAGE_SIZE, ascending=True)
-            for record in result.records:
-                newest = max(newest, record.storage_id)
-                if record.partition_key:
-                    touched[record.partition_key] = max(
-                        touched.get(record.partition_key, 0), record.storage_id
-                    )
-            if result.has_more and result.records:
-                stop_at.append(result.records[-1].storage_id)
+    for event_type in (DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_OBSERVATION):
+        records = instance.event_log_storage.get_event_records(
+            dg.EventRecordsFilter(event_type=event_type, after_cursor=after_storage_id),
+            limit=PAGE_SIZE,
+            ascending=True,
+        )
+        for record in records:
+            newest = max(newest, record.storage_id)
+            entry = record.event_log_entry
+            asset_event = entry.asset_materialization or entry.asset_observation
+            if asset_event is None or not record.partition_key:
+                continue
+            if asset_event.asset_key not in wanted:
+                if unregistered is not None and RUN_REPORT_METADATA_KEY in asset_event.metadata:
+                    unregistered.add(asset_event.asset_key)
+                continue
+            touched[record.partition_key] = max(touched.get(record.partition_key, 0), record.storage_id)
+        if len(records) == PAGE_SIZE:
+            stop_at.append(records[-1].storage_id)
     cursor = min(stop_at) if stop_at else newest
     if stop_at:
         touched = {p: s for p, s in touched.items() if s <= cursor}
@@ -95,16 +115,30 @@ def report_requests(
     minimum_interval_seconds=30,
     description="Renders reports, lineage and daily summaries for the partitions new source runs touched.",
 )
-def source_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+def source_runs_sensor(context: dg.SensorEvaluationContext, postgres: PostgresResource) -> dg.SensorResult:
     if context.cursor is None:
         # Start at the present: history is rendered by the demo, backfills or a manual range run.
         latest = context.instance.event_log_storage.get_maximum_record_id() or 0
         return dg.SensorResult(skip_reason=f"Cursor initialised at event {latest}", cursor=str(latest))
-    touched, cursor = touched_partitions(context.instance, int(context.cursor), REPORTED_SOURCE_KEYS)
+    with postgres.connection(doing="reading the pipeline registry") as conn:
+        registry = load_registry(conn)
+    unregistered: set[dg.AssetKey] = set()
+    touched, cursor = touched_partitions(
+        context.instance, int(context.cursor), registry.asset_keys, unregistered
+    )
+    log = get_logger(__name__, context.log)
+    if unregistered:
+        log.warning(
+            "es-002",
+            "Skipping run reports of %s: no registered pipeline has this asset (removed from the "
+            "registry?); `reporting-assets pipelines add TYPE --asset-key KEY` registers it, then "
+            "re-send or re-run those runs",
+            ", ".join(sorted(k.to_user_string() for k in unregistered)),
+        )
     valid, invalid = split_valid_partition_keys(context.instance, touched)
     if invalid:
         # requesting them would fail the tick for good (the cursor could never pass them)
-        get_logger(__name__, context.log).warning(
+        log.warning(
             "es-001",
             "Not rendering %s: not a partition of the report assets (a customer removed from the "
             "'customers' partitions?); `reporting-assets customers add NAME` brings one back, then "
@@ -120,13 +154,16 @@ def source_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     return dg.SensorResult(run_requests=requests, cursor=str(cursor))
 
 
-def source_run_partition(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str | dg.SkipReason:
-    """The report partition of a single-partition run that set out to materialize a source
-    pipeline, or why the run is not one (any job of any code location ends up here)."""
+def source_run_partition(
+    instance: dg.DagsterInstance, run: dg.DagsterRun, source_keys: Collection[dg.AssetKey]
+) -> str | dg.SkipReason:
+    """The report partition of a single-partition run that set out to materialize a registered
+    pipeline's asset (``source_keys``), or why the run is not one (any job of any code location
+    ends up here)."""
     partition = run.tags.get(_PARTITION_TAG)
     if partition is None or run.job_name == render_reports_job.name:
         return dg.SkipReason(f"Run {run.run_id} is not a single-partition source run")
-    if not planned_assets(instance, run) & set(REPORTED_SOURCE_KEYS):
+    if not planned_assets(instance, run) & set(source_keys):
         return dg.SkipReason(f"Run {run.run_id} ({run.job_name}) did not plan any source pipeline")
     if not split_valid_partition_keys(instance, [partition])[0]:
         return dg.SkipReason(
@@ -146,8 +183,12 @@ def _build_status_sensor(status: dg.DagsterRunStatus, name: str) -> dg.SensorDef
         description=f"Reports source runs that end {status.value}: their partition is re-rendered so the "
         "failed run gets a report even when it emitted nothing.",
     )
-    def sensor(context: dg.RunStatusSensorContext) -> dg.RunRequest | dg.SkipReason:
-        partition = source_run_partition(context.instance, context.dagster_run)
+    def sensor(
+        context: dg.RunStatusSensorContext, postgres: PostgresResource
+    ) -> dg.RunRequest | dg.SkipReason:
+        with postgres.connection(doing="reading the pipeline registry") as conn:
+            keys = load_registry(conn).asset_keys
+        partition = source_run_partition(context.instance, context.dagster_run, keys)
         if isinstance(partition, dg.SkipReason):
             return partition
         return dg.RunRequest(

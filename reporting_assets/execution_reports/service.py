@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import dagster as dg
@@ -20,10 +20,15 @@ from reporting_assets.execution_reports.build import (
     parsed_contract,
 )
 from reporting_assets.execution_reports.events import fetch_source_events, run_infos
+from reporting_assets.execution_reports.render import RunLinks
 from reporting_assets.execution_reports.source_event import SourceEvent
 from reporting_assets.execution_reports.store import first_generated, stage_values, store_staged
 from reporting_assets.parallel import chunk_count, gc_paused, imap_forked, worker_count
 from reporting_assets.partition_keys import parse_partition_key
+from reporting_assets.pipelines.registry import Registry
+
+EventUrl = Callable[[str, str, float], str]
+"""The Dagster UI's page of an asset event: (asset key, partition, event timestamp) -> URL."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,23 @@ class ReportPlan:
     now: dt.datetime
     run_url: Callable[[str], str]
     list_length: int
+    registry: Registry
+    event_url: EventUrl | None = None
+
+    def links(self, event: SourceEvent) -> str | RunLinks:
+        """The Dagster run's link, or for a run reported from outside Dagster the external run's
+        (from the registry's template) and the Dagster event's."""
+        if event.external_id is None:
+            return self.run_url(event.run_id)
+        pipeline = self.registry.by_type.get(event.pipeline_type)
+        event_link = None
+        if self.event_url is not None and event.asset_key is not None:
+            event_link = self.event_url(event.asset_key, event.partition_key, event.timestamp)
+        return RunLinks(
+            dagster=event_link,
+            external=pipeline.run_link(event.external_id) if pipeline else None,
+            external_id=event.external_id,
+        )
 
     @property
     def report_count(self) -> int:
@@ -98,13 +120,14 @@ class ReportPlan:
                         report=report,
                         problem=problem,
                         previous=latest.get((before, event.pipeline_type)),
-                        run_url=self.run_url(event.run_id),
+                        run_url=self.links(event),
                         run_started_at=self.starts.get(event.run_id),
                         generated_at=self.generated.get(
                             (event.run_id, event.pipeline_type, partition.customer_key, partition.day),
                             self.now,
                         ),
                         list_length=self.list_length,
+                        labels=self.registry.labels.get(event.pipeline_type),
                     ),
                 )
 
@@ -124,14 +147,16 @@ def plan_reports(
     instance: dg.DagsterInstance,
     conn: Connection,
     partition_keys: Sequence[str],
-    source_keys: Sequence[dg.AssetKey],
+    registry: Registry,
     run_url: Callable[[str], str],
     list_length: int,
+    event_url: EventUrl | None = None,
 ) -> ReportPlan:
     wanted = list(dict.fromkeys(partition_keys))
     partitions = sorted((parse_partition_key(k) for k in wanted), key=lambda p: (p.customer_key, p.day))
     previous_keys = sorted({p.previous_day().partition_key for p in partitions} - set(wanted))
-    events = fetch_source_events(instance, source_keys, wanted + previous_keys)
+    sources = {p.key: p.pipeline_type for p in registry.pipelines}
+    events = fetch_source_events(instance, sources, wanted + previous_keys)
     wanted_set = set(wanted)
     by_partition: dict[str, list[tuple[int, SourceEvent]]] = {}
     position = 0
@@ -146,12 +171,35 @@ def plan_reports(
         partition_keys=[p.partition_key for p in partitions],
         events=by_partition,
         names=display_names(conn, sorted({p.customer_key for p in partitions})),
-        starts={rid: info.started_at for rid, info in run_infos(instance, current_runs).items()},
+        starts={
+            **{rid: info.started_at for rid, info in run_infos(instance, current_runs).items()},
+            **external_starts(e for e in events if e.partition_key in wanted_set),
+        },
         generated=first_generated(conn, wanted),
         now=dt.datetime.now(dt.UTC).replace(microsecond=0),
         run_url=run_url,
         list_length=list_length,
+        registry=registry,
+        event_url=event_url,
     )
+
+
+def external_starts(events: Iterable[SourceEvent]) -> dict[str, dt.datetime]:
+    """When each run reported from outside Dagster started: its contract's ``started_at``, else
+    when the report arrived (there is no Dagster run to ask)."""
+    starts: dict[str, dt.datetime] = {}
+    for event in events:
+        if event.external_id is None:
+            continue
+        raw = event.raw_contract.get("started_at") if isinstance(event.raw_contract, dict) else None
+        try:
+            started = dt.datetime.fromisoformat(raw) if isinstance(raw, str) else None
+        except ValueError:
+            started = None
+        if started is not None and started.tzinfo is None:
+            started = started.replace(tzinfo=dt.UTC)
+        starts[event.run_id] = started or dt.datetime.fromtimestamp(event.timestamp, dt.UTC)
+    return starts
 
 
 def iter_chunks(plan: ReportPlan, processes: int = 0) -> Iterator[list[Built]]:
@@ -182,14 +230,16 @@ def render_partitions(
     instance: dg.DagsterInstance,
     conn: Connection,
     partition_keys: Sequence[str],
-    source_keys: Sequence[dg.AssetKey],
+    registry: Registry,
     run_url: Callable[[str], str],
     list_length: int,
     processes: int = 0,
+    event_url: EventUrl | None = None,
 ) -> RenderOutcome:
-    """Render every source run of ``partition_keys`` and upsert the reports (idempotent).
+    """Render every run of the registered pipelines in ``partition_keys`` and upsert the reports
+    (idempotent).
 
     ``processes``: workers for large batches (0 = one per core, 1 = this process only).
     """
-    plan = plan_reports(instance, conn, partition_keys, source_keys, run_url, list_length)
+    plan = plan_reports(instance, conn, partition_keys, registry, run_url, list_length, event_url)
     return render_and_store(conn, plan, processes)

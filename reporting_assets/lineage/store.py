@@ -34,6 +34,13 @@ class LineageOutcome:
     runs_without_external_id: list[str]
 
 
+def external_run_info(run: Mapping[str, Any]) -> RunInfo:
+    """A run reported from outside Dagster: its job is its pipeline, its status and times are
+    what it reported (it is over: it sent its report)."""
+    status = "failed" if run["report_status"] == "failed" else "success"
+    return RunInfo(run["run_id"], run["pipeline_type"], status, run["started_at"], run["finished_at"])
+
+
 def runs_for_partitions(conn: Connection, partition_keys: Sequence[str]) -> list[dict[str, Any]]:
     return conn.execute(
         query("lineage_runs_for_partitions"), {"partition_keys": list(partition_keys)}
@@ -56,7 +63,7 @@ def store_lineage(
     the cores. A failure may leave some slices written; a re-run makes the batch whole.
     """
     unknown = RunInfo("", "unknown", "unknown", None, None)
-    infos = [run_info.get(r["run_id"], unknown) for r in runs]
+    infos = [external_run_info(r) if r["external"] else run_info.get(r["run_id"], unknown) for r in runs]
     with conn.transaction():
         conn.execute(
             query("lineage_executions_upsert"),
@@ -67,6 +74,7 @@ def store_lineage(
                 "started_at": [i.started_at for i in infos],
                 "completed_at": [i.completed_at for i in infos],
                 "external_ids": [r["external_execution_id"] for r in runs],
+                "sources": ["external" if r["external"] else "dagster" for r in runs],
             },
         )
         conn.execute(query("lineage_partitions_upsert"), {"partition_keys": list(partition_keys)})

@@ -40,6 +40,7 @@ EXPECTED_COLUMNS: dict[str, tuple[str, ...]] = {
         "started_at",
         "completed_at",
         "external_execution_id",
+        "source",
     ),
     "workflow_execution_partitions": (
         "id",
@@ -69,6 +70,8 @@ class VerifyResult:
     population: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
     problems: dict[str, int] = field(default_factory=dict)
     samples: list[dict[str, Any]] = field(default_factory=list)
+    runs_by_source: dict[str, int] = field(default_factory=dict)
+    """Runs in the lineage: Dagster runs, and runs reported from outside Dagster ("external")."""
 
     @property
     def ok(self) -> bool:
@@ -99,6 +102,12 @@ def verify(conn: Connection, sample_rows: int = 5) -> VerifyResult:
         result.population[table] = {c: (values[i + 1], values[0]) for i, c in enumerate(columns)}
     if result.missing_columns:
         return result
+    result.runs_by_source = {"dagster": 0, "external": 0} | {
+        row["source"]: row["runs"]
+        for row in conn.execute(
+            "SELECT source, count(*) AS runs FROM reporting.workflow_executions GROUP BY source"
+        )
+    }
     found = conn.execute(query("lineage_verify_problems")).fetchone()
     result.problems = dict(found or {})
     result.samples = conn.execute(query("lineage_verify_samples"), {"limit": sample_rows}).fetchall()
@@ -117,6 +126,12 @@ def format_result(result: VerifyResult) -> str:
         for column, (filled, rows) in columns.items():
             rate = 100.0 * filled / rows if rows else 0.0
             lines.append(f"  {column:<24} {filled:>10,} / {rows:<10,} {rate:6.1f}% populated")
+    if result.runs_by_source:
+        lines += [
+            "",
+            f"Runs: {result.runs_by_source.get('dagster', 0):,} Dagster runs, "
+            f"{result.runs_by_source.get('external', 0):,} external runs (reported from outside Dagster)",
+        ]
     if result.problems:
         lines += ["", "Checks"]
         for name, count in result.problems.items():

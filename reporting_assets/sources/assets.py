@@ -53,9 +53,7 @@ def build_source_asset(pipeline_type: str) -> dg.AssetsDefinition:
 
 
 source_assets = [build_source_asset(name) for name in PIPELINES]
-SOURCE_ASSET_KEYS = [dg.AssetKey(name) for name in PIPELINES]
-# Every asset that emits the run-report contract: the samples plus the sync job's per-customer asset.
-REPORTED_SOURCE_KEYS = [*SOURCE_ASSET_KEYS, dg.AssetKey("sync_order_list")]
+SOURCE_ASSET_KEYS = [a.key for a in source_assets]
 
 sample_pipelines_job = dg.define_asset_job(
     "sample_pipelines",

@@ -18,7 +18,6 @@ from typing import Any, NamedTuple
 
 from reporting_assets.partition_keys import CustomerDay
 
-DEFAULT_EXPECTED_PIPELINES = ("manufacturing_sync", "order_sync", "shipping_sync")
 TOTAL_SOURCES = {
     "new_orders": (("order_sync", "new"),),
     "updated_orders": (("order_sync", "updated"),),
@@ -165,7 +164,7 @@ def summarize(
     rows: Iterable[ReportRow],
     names: Mapping[str, str],
     expected_by_customer: Mapping[str, Sequence[str]],
-    default_expected: Sequence[str] = DEFAULT_EXPECTED_PIPELINES,
+    default_expected: Sequence[str],
 ) -> dict[CustomerDay, DaySummary]:
     """Summaries for ``partitions`` (and any other (customer, day) present in ``rows``).
 

@@ -22,6 +22,7 @@ from reporting_assets.execution_reports.render import (
     labels_for,
     thousands,
 )
+from reporting_assets.execution_reports.source_event import EXTERNAL_PREFIX, is_external_run_id
 from reporting_assets.markdown_text import MarkdownSafe, link_target, markdown_environment, md_escape
 from reporting_assets.partition_keys import CustomerDay
 from reporting_assets.summaries.aggregate import DaySummary
@@ -60,9 +61,18 @@ _count = lru_cache(maxsize=4096, typed=True)(thousands)
 _change = lru_cache(maxsize=8192, typed=True)(count_change)
 
 
-@lru_cache(maxsize=1024)
-def _title(pipeline_type: str) -> MarkdownSafe:
-    return MarkdownSafe(md_escape(labels_for(pipeline_type).title))
+def _titles(titles: Mapping[str, str]) -> Callable[[str], MarkdownSafe]:
+    """A pipeline's title in summaries (the registry's display name), escaped once per name."""
+    made: dict[str, MarkdownSafe] = {}
+
+    def title(pipeline_type: str) -> MarkdownSafe:
+        found = made.get(pipeline_type)
+        if found is None:
+            name = titles.get(pipeline_type) or labels_for(pipeline_type).title
+            found = made[pipeline_type] = MarkdownSafe(md_escape(name))
+        return found
+
+    return title
 
 
 @lru_cache(maxsize=8192)
@@ -89,6 +99,7 @@ def _render(
     previous: DaySummary | None,
     link: Callable[[str], MarkdownSafe],
     macro: Callable[..., str],
+    title: Callable[[str], MarkdownSafe],
 ) -> str:
     before = previous.totals if previous is not None and previous.total_pipelines else None
     current = summary.totals
@@ -104,29 +115,37 @@ def _render(
     timeline = [
         (
             _clock(run.run_started_at, day),
-            _title(run.pipeline_type),
+            title(run.pipeline_type),
             _BADGES[run.status],
             duration(run.seconds or 0.0),
             link(run.execution_id),
         )
         for run in summary.timeline
     ]
-    problems = [(_title(p), _ERROR_ICON, _escaped(m)) for p, m in summary.errors]
+    problems = [(title(p), _ERROR_ICON, _escaped(m)) for p, m in summary.errors]
     if summary.warnings:
-        problems += [(_title(p), _WARNING_ICON, _escaped(m)) for p, m in summary.warnings]
+        problems += [(title(p), _WARNING_ICON, _escaped(m)) for p, m in summary.warnings]
     # positional, in the macro's order: Jinja2 matches keyword arguments in Python (2 us a call)
     return macro(
         _escaped(summary.customer_name),  # name
         MarkdownSafe(day.isoformat()),  # day
         _COMPLETE if summary.is_complete else _INCOMPLETE,  # status
-        [labels_for(p).title for p in summary.missing],  # missing
-        [labels_for(p).title for p in summary.failed],  # failed
+        [title(p) for p in summary.missing],  # missing
+        [title(p) for p in summary.failed],  # failed
         summary.total_pipelines,  # runs
         summary.successful_pipelines,  # successful
         totals,
         timeline,
         problems,
     )
+
+
+def _short_id(run_id: str) -> str:
+    """A Dagster run id's first 8 characters; a run reported from outside Dagster is shown by its
+    external execution id (up to 16 characters)."""
+    if is_external_run_id(run_id):
+        return run_id.removeprefix(EXTERNAL_PREFIX).partition(":")[2][:16]
+    return run_id[:8]
 
 
 def _links(run_url: Callable[[str], str]) -> Callable[[str], MarkdownSafe]:
@@ -136,7 +155,9 @@ def _links(run_url: Callable[[str], str]) -> Callable[[str], MarkdownSafe]:
     def link(run_id: str) -> MarkdownSafe:
         found = made.get(run_id)
         if found is None:
-            found = made[run_id] = MarkdownSafe(f"[{md_escape(run_id[:8])}]({link_target(run_url(run_id))})")
+            found = made[run_id] = MarkdownSafe(
+                f"[{md_escape(_short_id(run_id))}]({link_target(run_url(run_id))})"
+            )
         return found
 
     return link
@@ -146,16 +167,23 @@ def render_summaries(
     partitions: Iterable[CustomerDay],
     summaries: Mapping[CustomerDay, DaySummary],
     run_url: Callable[[str], str],
+    titles: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
     """The markdown of each partition's summary (in order), with the change against the day before."""
     link = _links(run_url)
     macro = summary_macro()
+    title = _titles(titles or {})
     by_day = {(p.customer_key, p.day): s for p, s in summaries.items()}
     for p in partitions:
-        yield _render(summaries[p], by_day.get((p.customer_key, p.day - _ONE_DAY)), link, macro)
+        yield _render(summaries[p], by_day.get((p.customer_key, p.day - _ONE_DAY)), link, macro, title)
 
 
-def render_summary(summary: DaySummary, previous: DaySummary | None, run_url: Callable[[str], str]) -> str:
+def render_summary(
+    summary: DaySummary,
+    previous: DaySummary | None,
+    run_url: Callable[[str], str],
+    titles: Mapping[str, str] | None = None,
+) -> str:
     """The daily summary (docs/report-format.md): totals with change vs the previous day, timeline,
     problems."""
-    return _render(summary, previous, _links(run_url), summary_macro())
+    return _render(summary, previous, _links(run_url), summary_macro(), _titles(titles or {}))

@@ -30,6 +30,7 @@ from reporting_assets.db.connection import Connection
 from reporting_assets.db.queries import query
 from reporting_assets.parallel import gc_paused
 from reporting_assets.partition_keys import CustomerDay, parse_partition_key
+from reporting_assets.pipelines.registry import load_registry
 from reporting_assets.summaries.aggregate import DaySummary, ReportRow, summarize
 from reporting_assets.summaries.render import render_summaries
 
@@ -196,9 +197,19 @@ def summarize_partitions(
     conn: Connection,
     partition_keys: Sequence[str],
     run_url: Callable[[str], str],
-    default_expected: Sequence[str],
+    default_expected: Sequence[str] = (),
+    asset_url: Callable[[str], str] | None = None,
 ) -> list[StoredSummary]:
-    """Aggregate, render and upsert the summaries of ``partition_keys`` (restatements are versioned)."""
+    """Aggregate, render and upsert the summaries of ``partition_keys`` (restatements are versioned).
+
+    ``default_expected`` empty: the registered pipelines marked expected daily. Pipelines are
+    named by their registered display names; runs reported from outside Dagster link to their
+    external run (or their asset's page, ``asset_url``).
+    """
+    registry = load_registry(conn)
+    default_expected = list(default_expected) or registry.expected_daily
+    titles = {p.pipeline_type: p.display_name for p in registry.pipelines}
+    run_url = registry.run_links(run_url, asset_url)
     partitions = [parse_partition_key(k) for k in dict.fromkeys(partition_keys)]
     wanted = _with_days_before(partitions)
     customers = sorted({p.customer_key for p in partitions})
@@ -214,7 +225,7 @@ def summarize_partitions(
     restated: list[_Built] = []
     with gc_paused(), conn.transaction():
         summaries = summarize(wanted, fetch_reports(conn, wanted), names, expected, default_expected)
-        markdowns = render_summaries(partitions, summaries, run_url)
+        markdowns = render_summaries(partitions, summaries, run_url, titles)
         with ExitStack() as copying:
             new_days = None
             if any((p.customer_key, p.day) not in stored for p in partitions):

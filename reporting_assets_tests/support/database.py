@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
 from psycopg import sql
 
@@ -22,15 +24,38 @@ def reporting_tables(conn: Connection) -> list[str]:
     return [row["tablename"] for row in rows]
 
 
+SEEDED_TABLES = ("pipelines",)
+"""Tables the migrations fill (the pipeline registry's sample pipelines): emptied and refilled
+with what the migrations wrote, so every test starts from a freshly migrated database."""
+_seeded: dict[str, dict[str, list[dict[str, Any]]]] = {}
+
+
 def truncate_reporting(url: str) -> None:
-    """Empty every reporting table (identities restarted), in one statement."""
+    """Empty every reporting table (identities restarted), in one statement, and put back the
+    rows the migrations wrote (as found the first time, right after the session migrated)."""
     with connect(url) as conn:
         tables = reporting_tables(conn)
+        if url not in _seeded:
+            _seeded[url] = {
+                t: conn.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier("reporting", t))).fetchall()
+                for t in SEEDED_TABLES
+                if t in tables
+            }
         conn.execute(
             sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
                 sql.SQL(", ").join(sql.Identifier("reporting", t) for t in tables)
             )
         )
+        for table, rows in _seeded[url].items():
+            for row in rows:
+                conn.execute(
+                    sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+                        sql.Identifier("reporting", table),
+                        sql.SQL(", ").join(map(sql.Identifier, row)),
+                        sql.SQL(", ").join(sql.Placeholder() * len(row)),
+                    ),
+                    list(row.values()),
+                )
 
 
 def wipe(instance: dg.DagsterInstance, url: str) -> None:
