@@ -101,16 +101,26 @@ def measure(url: str, folder: Path, customers: int, days: int, repeat: int) -> d
         generate_sample_data(conn, SampleSpec(end=END, tenants=(TENANT,), days=30))
         conn.commit()
     settings = ApiSettings(algorithm="HS256", key=SECRET, rate_limit_per_minute=10**9)
-    token = issue_token(settings, tenant=TENANT, user="bench@bench.example", role="admin", ttl=dt.timedelta(hours=1))
+    token = issue_token(
+        settings, tenant=TENANT, user="bench@bench.example", role="admin", ttl=dt.timedelta(hours=1)
+    )
     app = create_app(
-        settings=settings, database_url=url, exports=ExportSettings(storage_dir=folder / "exports"), s3=None, instance=None
+        settings=settings,
+        database_url=url,
+        exports=ExportSettings(storage_dir=folder / "exports"),
+        s3=None,
+        instance=None,
     )
     api = {"Authorization": f"Bearer {token}"}
     query = {**USAGE_SUMMARY["query_config"], "filters": []}
     result: dict[str, Any] = {"customers": customers, "days": days, "reports": customers * days * 3}
-    for base in serve(app):
+    server = serve(app)
+    base = next(server)
+    try:
         with httpx.Client(base_url=base, timeout=120) as client:
-            report = client.post("/api/reports", json={**USAGE_SUMMARY, "query_config": query}, headers=api).json()
+            report = client.post(
+                "/api/reports", json={**USAGE_SUMMARY, "query_config": query}, headers=api
+            ).json()
             client.get("/sign-in")
             csrf = client.cookies["ra_csrf"]
             client.post("/sign-in", data={"csrf": csrf, "token": token, "next": "/"})
@@ -124,9 +134,14 @@ def measure(url: str, folder: Path, customers: int, days: int, repeat: int) -> d
                     client.get(f"/api/customers/{key}/status", headers=api)
 
             form = [
-                ("csrf", csrf), ("table", "usage_events"), ("col", "usage_events.event_type"),
-                ("agg.0.fn", "count"), ("agg.0.as", "total_events"), ("viz.type", "bar"),
-                ("viz.x", "event_type"), ("viz.y", "total_events"),
+                ("csrf", csrf),
+                ("table", "usage_events"),
+                ("col", "usage_events.event_type"),
+                ("agg.0.fn", "count"),
+                ("agg.0.as", "total_events"),
+                ("viz.type", "bar"),
+                ("viz.x", "event_type"),
+                ("viz.y", "total_events"),
             ]
 
             def builder_api() -> None:
@@ -150,6 +165,8 @@ def measure(url: str, folder: Path, customers: int, days: int, repeat: int) -> d
                 }
             result["dashboard_html_kb"] = round(len(html.encode()) / 1024, 1)
             result["dashboard_customers_shown"] = html.count('class="card customer')
+    finally:
+        server.close()
     return result
 
 

@@ -178,6 +178,8 @@ def light_api(analytics: str, export_settings: ExportSettings) -> Iterator[Serve
         operations_tenant=OPERATIONS,
         dev_sign_in=True,
     )
-    app = create_app(settings=settings, database_url=analytics, exports=export_settings, s3=None, instance=None)
+    app = create_app(
+        settings=settings, database_url=analytics, exports=export_settings, s3=None, instance=None
+    )
     for url in serve(app):
         yield Served(url, settings)

@@ -58,8 +58,11 @@ def test_build_preview_save_schedule_run_download_and_deliver_the_usage_summary(
     page.get_by_label("event_type (text)").check()
     page.get_by_label("tenant_id (text)").check()
     for i, (fn, field, alias) in enumerate(
-        [("count", "*", "total_events"), ("count_distinct", "user_id", "unique_users"),
-         ("count_distinct", "device_id", "unique_devices")]
+        [
+            ("count", "*", "total_events"),
+            ("count_distinct", "user_id", "unique_users"),
+            ("count_distinct", "device_id", "unique_devices"),
+        ]
     ):
         if i:
             page.get_by_role("button", name="Add an aggregate").click()
@@ -131,7 +134,9 @@ def test_the_dashboard_shows_a_failed_run_as_failed_and_figures_lead_to_their_ru
     light_api: Served, page: Any, instance: dg.DagsterInstance, conn: psycopg.Connection, screenshots: Path
 ) -> None:
     add_customer(conn, instance, "PELOTON", tenant="acme")
-    add_customer(conn, instance, "🧵 " + "Very Long Customer Name " * 10 + "<b>bold</b>", key="LONG", tenant="acme")
+    add_customer(
+        conn, instance, "🧵 " + "Very Long Customer Name " * 10 + "<b>bold</b>", key="LONG", tenant="acme"
+    )
     conn.commit()
     failed = run_sources(instance, f"PELOTON|{FAILED_DAY}", ops={"shipping_sync": {"simulate": "failure"}})
     render(instance, f"PELOTON|{FAILED_DAY}", raise_on_error=False)

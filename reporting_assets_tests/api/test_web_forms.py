@@ -112,7 +112,13 @@ def test_cron_in_words_and_next_runs_in_the_zone_and_utc_across_the_dst_change()
     assert describe_cron("0 9 * * 1") == "At 09:00, only on Monday"
     assert describe_cron("@daily") == "At 00:00"
     result = timing("0 9 * * *", "America/New_York", now=dt.datetime(2025, 3, 7, 12, tzinfo=dt.UTC))
-    assert [(local.hour, utc.hour) for local, utc in result.runs] == [(9, 14), (9, 13), (9, 13), (9, 13), (9, 13)]
+    assert [(local.hour, utc.hour) for local, utc in result.runs] == [
+        (9, 14),
+        (9, 13),
+        (9, 13),
+        (9, 13),
+        (9, 13),
+    ]
     assert [local.tzname() for local, _ in result.runs][:2] == ["EST", "EDT"]
     bad = timing("0 0 31 2 *", "Mars/Olympus")
     assert "never fires" in bad.errors["cron"][0] and "unknown time zone" in bad.errors["timezone"][0]
@@ -126,9 +132,16 @@ def test_a_timezone_typo_gets_close_names() -> None:
 
 def test_schedule_form_values() -> None:
     state = ScheduleState.from_form(
-        [("name", "W"), ("cron_expression", "0 9 * * 1"), ("timezone", ""), ("format", "pdf"),
-         ("delivery_method", "both"), ("recipients", "a@x.example,\nb@x.example ; a@x.example"),
-         ("s3_bucket", "bucket-1"), ("is_active", "1")]
+        [
+            ("name", "W"),
+            ("cron_expression", "0 9 * * 1"),
+            ("timezone", ""),
+            ("format", "pdf"),
+            ("delivery_method", "both"),
+            ("recipients", "a@x.example,\nb@x.example ; a@x.example"),
+            ("s3_bucket", "bucket-1"),
+            ("is_active", "1"),
+        ]
     )
     values = state.values()
     assert values["timezone"] == "UTC" and values["s3_config"] == {"bucket": "bucket-1"}
@@ -141,7 +154,9 @@ def test_charts_scale_to_their_box() -> None:
     assert all(b.y + b.height == chart.baseline for b in chart.bars)
     line = value_chart("line", "T", [("a", 1.0), ("b", 2.0)])
     assert len(line.line.split()) == 2
-    rows = [{"day": dt.date(2025, 6, 17), "runs": 4, "successful_runs": 3, "new_orders": 10, "total_seconds": 8.0}]
+    rows = [
+        {"day": dt.date(2025, 6, 17), "runs": 4, "successful_runs": 3, "new_orders": 10, "total_seconds": 8.0}
+    ]
     t = trend(rows, dt.date(2025, 6, 17), 30)
     assert len(t.days) == 30 and t.days[-1].runs == 4 and t.days[0].runs == 0
     assert (t.runs, t.success_rate, t.new_orders, t.avg_seconds) == (4, 75.0, 10, 2.0)
@@ -163,7 +178,9 @@ def test_a_nonce_runs_its_action_once_even_when_submitted_twice_at_the_same_time
         return f"export-{len(calls)}"
 
     results: list[str] = []
-    threads = [threading.Thread(target=lambda: results.append(once.run("acme/a", "n1", action))) for _ in range(2)]
+    threads = [
+        threading.Thread(target=lambda: results.append(once.run("acme/a", "n1", action))) for _ in range(2)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

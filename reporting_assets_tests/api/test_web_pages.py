@@ -31,7 +31,9 @@ def test_pages_need_a_session_and_sign_in_sets_strict_http_only_cookies(light_ap
         assert without_csrf.status_code == 403 and "security token" in without_csrf.text
         bad = client.post("/sign-in", data={"csrf": csrf_of(client), "token": "not.a.jwt", "next": "/"})
         assert bad.status_code == 401 and "not a JWT" in bad.text
-        good = client.post("/sign-in", data={"csrf": csrf_of(client), "token": ACME_ADMIN, "next": "//evil.example/"})
+        good = client.post(
+            "/sign-in", data={"csrf": csrf_of(client), "token": ACME_ADMIN, "next": "//evil.example/"}
+        )
         assert good.status_code == 303 and good.headers["location"] == "/"
         cookie = good.headers["set-cookie"]
         assert "ra_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
@@ -85,8 +87,12 @@ def test_a_cron_that_never_fires_and_a_timezone_typo_are_named_with_what_to_do(l
     with signed_in(light_api.client(follow_redirects=False), ACME_ADMIN) as client:
         check = client.post(
             "/schedules/check",
-            data={"csrf": csrf_of(client), "cron_expression": "0 0 31 2 *", "timezone": "Europe/Berln",
-                  "recipients": "ok@example.com, not-an-address"},
+            data={
+                "csrf": csrf_of(client),
+                "cron_expression": "0 0 31 2 *",
+                "timezone": "Europe/Berln",
+                "recipients": "ok@example.com, not-an-address",
+            },
         ).json()
         assert "never fires" in check["errors"]["cron"][0]
         assert "Did you mean Europe/Berlin" in check["errors"]["timezone"][0]
@@ -136,14 +142,22 @@ def test_an_expired_session_goes_back_to_sign_in_and_scripts_are_told_where(ligh
         assert script.status_code == 401 and script.json()["error"]["sign_in"].startswith("/sign-in?next=")
 
 
-def test_a_double_submitted_download_or_run_now_makes_one_export(light_api: Served, conn: psycopg.Connection) -> None:
+def test_a_double_submitted_download_or_run_now_makes_one_export(
+    light_api: Served, conn: psycopg.Connection
+) -> None:
     headers = {"Authorization": f"Bearer {ACME_ADMIN}"}
     with light_api.client() as api_client:
         report = create_report(api_client, headers)
         schedule = api_client.post(
             "/api/reports/schedules",
-            json={"report_id": report["id"], "name": "Weekly", "cron_expression": "0 9 * * 1",
-                  "format": "csv", "delivery_method": "email", "recipients": ["a@example.com"]},
+            json={
+                "report_id": report["id"],
+                "name": "Weekly",
+                "cron_expression": "0 9 * * 1",
+                "format": "csv",
+                "delivery_method": "email",
+                "recipients": ["a@example.com"],
+            },
             headers=headers,
         ).json()
     with signed_in(light_api.client(follow_redirects=False), ACME_ADMIN) as client:
@@ -152,9 +166,9 @@ def test_a_double_submitted_download_or_run_now_makes_one_export(light_api: Serv
         second = client.post(f"/reports/{report['id']}/download", data=form).json()
         assert first["export_id"] == second["export_id"]
         runs = {
-            client.post(f"/schedules/{schedule['id']}/run", data={"csrf": csrf_of(client), "nonce": "r-1"}).json()[
-                "export_id"
-            ]
+            client.post(
+                f"/schedules/{schedule['id']}/run", data={"csrf": csrf_of(client), "nonce": "r-1"}
+            ).json()["export_id"]
             for _ in range(2)
         }
         assert len(runs) == 1
@@ -176,8 +190,14 @@ def test_another_tenants_ids_in_the_url_are_a_404_page(light_api: Served, conn: 
         report = create_report(api_client, headers, query_config={**USAGE_QUERY})
         schedule = api_client.post(
             "/api/reports/schedules",
-            json={"report_id": report["id"], "name": "Theirs", "cron_expression": "0 9 * * 1",
-                  "format": "csv", "delivery_method": "email", "recipients": ["g@example.com"]},
+            json={
+                "report_id": report["id"],
+                "name": "Theirs",
+                "cron_expression": "0 9 * * 1",
+                "format": "csv",
+                "delivery_method": "email",
+                "recipients": ["g@example.com"],
+            },
             headers=headers,
         ).json()
         export = api_client.post(
@@ -199,7 +219,12 @@ def test_another_tenants_ids_in_the_url_are_a_404_page(light_api: Served, conn: 
             assert response.headers["content-type"].startswith("text/html") and "Not found" in response.text
         deleted = client.post(f"/reports/{report['id']}/delete", data={"csrf": csrf_of(client)})
         assert deleted.status_code == 404
-    assert conn.execute("SELECT count(*) AS n FROM reporting.reports WHERE id = %s", (report["id"],)).fetchone()["n"] == 1
+    assert (
+        conn.execute("SELECT count(*) AS n FROM reporting.reports WHERE id = %s", (report["id"],)).fetchone()[
+            "n"
+        ]
+        == 1
+    )
 
 
 @pytest.mark.parametrize("path", ["/reports/x/delete", "/schedules/x/run", "/exports/x/retry"])

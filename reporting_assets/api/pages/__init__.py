@@ -8,7 +8,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from reporting_assets.api.pages import views_auth, views_exports, views_pipeline, views_reports, views_schedules
+from reporting_assets.api.pages import (
+    views_auth,
+    views_exports,
+    views_pipeline,
+    views_reports,
+    views_schedules,
+)
 
 
 def install_pages(app: FastAPI) -> None:

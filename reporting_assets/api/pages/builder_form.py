@@ -137,15 +137,17 @@ def parse_form(fields: Sequence[tuple[str, str]]) -> BuilderState:
             ticked.append(value)
         else:
             values[name] = value
-    table = values.get("table", "usage_events").strip()
-    spec = TABLES.get(table)
+    table = values.get("table", "").strip()
+    if table not in TABLES:
+        table = "usage_events"  # the form offers only catalog tables
+    spec = TABLES[table]
     columns = [
         Column(
             name,
             values.get(f"bucket.{table}.{name}", "").strip(),
             values.get(f"as.{table}.{name}", "").strip(),
         )
-        for name in (spec.field_names if spec else ())
+        for name in spec.field_names
         if f"{table}.{name}" in ticked
     ]
     aggregates = [
@@ -252,7 +254,9 @@ def to_values(state: BuilderState) -> Built:
     if state.aggregates:
         for i, column in enumerate(state.columns):
             controls[f"group_by[{i}]"] = f"col-{state.table}-{column.field}"
-            group_by.append({"field": column.field, "bucket": column.bucket} if column.bucket else column.field)
+            group_by.append(
+                {"field": column.field, "bucket": column.bucket} if column.bucket else column.field
+            )
     order = []
     for i, row in enumerate(state.order):
         controls[f"order_by[{i}]"] = f"order-{i}"
@@ -296,7 +300,11 @@ def place_errors(messages: Sequence[str], controls: Mapping[str, str]) -> dict[s
         target = "form"
         if match:
             path = match.group(1)
-            best = max((p for p in controls if path == p or path.startswith((p + ".", p + "["))), key=len, default=None)
+            best = max(
+                (p for p in controls if path == p or path.startswith((p + ".", p + "["))),
+                key=len,
+                default=None,
+            )
             if best is not None:
                 target = controls[best]
         placed.setdefault(target, []).append(message)
@@ -357,7 +365,9 @@ def catalog() -> list[dict[str, Any]]:
         {
             "name": name,
             "description": TABLES[name].description,
-            "fields": [{"name": f.name, "type": f.type, "description": f.description} for f in TABLES[name].fields],
+            "fields": [
+                {"name": f.name, "type": f.type, "description": f.description} for f in TABLES[name].fields
+            ],
         }
         for name in table_names()
     ]

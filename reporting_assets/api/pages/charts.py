@@ -130,7 +130,9 @@ def trend(rows: Sequence[Mapping[str, Any]], end: dt.date, window_days: int) -> 
         ok_y = height - pad - (height - 2 * pad) * d.successful / most_runs
         text = f"{d.day}: {d.runs} runs, {d.runs - d.successful} not successful, {d.new_orders} new orders"
         bars.append((x, slot - 2, all_y, ok_y, float(height - pad), text))
-        points.append(f"{x + (slot - 2) / 2:.1f},{height - pad - (height - 2 * pad) * d.new_orders / most_orders:.1f}")
+        points.append(
+            f"{x + (slot - 2) / 2:.1f},{height - pad - (height - 2 * pad) * d.new_orders / most_orders:.1f}"
+        )
     runs = sum(d.runs for d in days)
     successful = sum(d.successful for d in days)
     seconds = sum(d.seconds for d in days)

@@ -39,7 +39,9 @@ def wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-def error_page(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def error_page(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
     message = redact(message)
     if wants_json(request):
         return JSONResponse({"error": {"message": message}}, status_code=status, headers=headers)

@@ -121,7 +121,9 @@ class ScheduleState:
             "email_config": None,
         }
         if self.s3_bucket or self.s3_prefix:
-            values["s3_config"] = {k: v for k, v in (("bucket", self.s3_bucket), ("prefix", self.s3_prefix)) if v}
+            values["s3_config"] = {
+                k: v for k, v in (("bucket", self.s3_bucket), ("prefix", self.s3_prefix)) if v
+            }
         if self.email_subject:
             values["email_config"] = {"subject": self.email_subject}
         return values

@@ -72,8 +72,10 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     set when the browser has none yet) and the current path."""
     token = csrf_token(request)
     context.setdefault("viewer", None)
-    html = environment().get_template(name).render(
-        csrf=token, path=request.url.path, request_query=str(request.url.query), **context
+    html = (
+        environment()
+        .get_template(name)
+        .render(csrf=token, path=request.url.path, request_query=str(request.url.query), **context)
     )
     response = HTMLResponse(html, status_code=status_code)
     if request.cookies.get(CSRF_COOKIE) != token:

@@ -4,7 +4,6 @@ download, and the builder (new or edit) with its live preview. Every change goes
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -14,7 +13,7 @@ from starlette.responses import Response
 from reporting_assets.api.context import Conn, Context
 from reporting_assets.api.pages import builder_form as bf
 from reporting_assets.api.pages.nonces import once
-from reporting_assets.api.pages.previews import preview_state
+from reporting_assets.api.pages.previews import preview_saved, preview_state
 from reporting_assets.api.pages.routing import PageRoute, error_page
 from reporting_assets.api.pages.session import FormFields, SignedIn
 from reporting_assets.api.pages.templating import environment, render
@@ -45,7 +44,7 @@ def _builder(
         report_id=report_id,
         errors=errors or {},
         catalog=bf.catalog(),
-        catalog_json=json.dumps({"tables": bf.catalog(), "operators": bf.OPERATORS}),
+        catalog_data={"tables": bf.catalog(), "operators": bf.OPERATORS},
         operators=bf.OPERATORS,
         aggregates=bf.AGGREGATES,
         buckets=bf.BUCKETS,
@@ -102,7 +101,9 @@ def _save(
 
 
 @router.post("/reports")
-def create_report(request: Request, viewer: SignedIn, conn: Conn, context: Context, form: FormFields) -> Response:
+def create_report(
+    request: Request, viewer: SignedIn, conn: Conn, context: Context, form: FormFields
+) -> Response:
     return _save(request, viewer, conn, context, form, None)
 
 
@@ -117,7 +118,7 @@ def report_page(
     saved: bool = False,
 ) -> HTMLResponse:
     report = engine.get_report(conn, viewer.actor, report_id)
-    result = preview_state(context, viewer.actor, bf.from_report(report), page)
+    result = preview_saved(context, conn, viewer.actor, report, page)
     schedules = engine.list_schedules(conn, viewer.actor, report_id=report.id)
     exports = engine.list_exports(conn, viewer.actor, report_id=report.id, limit=10)
     can_change = viewer.actor.is_admin or report.created_by == viewer.actor.user_id

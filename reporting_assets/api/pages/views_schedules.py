@@ -44,7 +44,9 @@ def _form(
     warnings: tuple[str, ...] = (),
 ) -> HTMLResponse:
     schedule = engine.get_schedule(conn, viewer.actor, schedule_id) if schedule_id else None
-    exports = engine.list_exports(conn, viewer.actor, schedule_id=schedule_id, limit=10) if schedule_id else []
+    exports = (
+        engine.list_exports(conn, viewer.actor, schedule_id=schedule_id, limit=10) if schedule_id else []
+    )
     return render(
         request,
         "schedule_form.html.j2",
@@ -69,7 +71,9 @@ def schedules_page(request: Request, viewer: SignedIn, conn: Conn) -> HTMLRespon
     schedules = engine.list_schedules(conn, viewer.actor)
     names = {r.id: r.name for r in engine.list_reports(conn, viewer.actor)}
     timings = {s.id: timing(s.cron_expression, s.timezone) for s in schedules}
-    return render(request, "schedules.html.j2", viewer=viewer, schedules=schedules, names=names, timings=timings)
+    return render(
+        request, "schedules.html.j2", viewer=viewer, schedules=schedules, names=names, timings=timings
+    )
 
 
 @router.get("/schedules/new", response_class=HTMLResponse)
@@ -101,10 +105,14 @@ def check(request: Request, viewer: SignedIn, form: FormFields) -> JSONResponse:
 
 
 @router.post("/schedules")
-def create_schedule(request: Request, viewer: SignedIn, conn: Conn, context: Context, form: FormFields) -> Response:
+def create_schedule(
+    request: Request, viewer: SignedIn, conn: Conn, context: Context, form: FormFields
+) -> Response:
     state = ScheduleState.from_form(form)
     if not state.report_id:
-        return _form(request, viewer, conn, state, errors={"report": ["Pick the report to schedule."]}, status_code=422)
+        return _form(
+            request, viewer, conn, state, errors={"report": ["Pick the report to schedule."]}, status_code=422
+        )
     try:
         schedule = engine.create_schedule(conn, viewer.actor, state.report_id, state.values(), s3=context.s3)
     except ScheduleValidationError as exc:
@@ -132,7 +140,13 @@ def update_schedule(
     except ScheduleValidationError as exc:
         conn.rollback()
         return _form(
-            request, viewer, conn, state, schedule_id=schedule.id, errors=engine_errors(exc, state), status_code=422
+            request,
+            viewer,
+            conn,
+            state,
+            schedule_id=schedule.id,
+            errors=engine_errors(exc, state),
+            status_code=422,
         )
     conn.commit()
     return RedirectResponse(f"/schedules/{schedule.id}?saved=1", status_code=303)
@@ -147,7 +161,9 @@ def toggle(schedule_id: str, viewer: SignedIn, conn: Conn, context: Context, for
 
 
 @router.post("/schedules/{schedule_id}/run")
-def run_now(schedule_id: str, viewer: SignedIn, conn: Conn, context: Context, form: FormFields) -> JSONResponse:
+def run_now(
+    schedule_id: str, viewer: SignedIn, conn: Conn, context: Context, form: FormFields
+) -> JSONResponse:
     """Run now: one export (a double click with the same nonce is the same export)."""
 
     def run() -> str:
