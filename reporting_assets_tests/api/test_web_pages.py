@@ -132,6 +132,7 @@ def test_a_preview_the_engine_rejects_shows_the_problem_next_to_its_control(ligh
 def test_an_expired_session_goes_back_to_sign_in_and_scripts_are_told_where(light_api: Served) -> None:
     expired = make_token("acme", "admin@acme.example", "admin", exp=dt.timedelta(minutes=-5))
     with signed_in(light_api.client(follow_redirects=False), ACME_ADMIN) as client:
+        client.cookies.delete("ra_session")
         client.cookies.set("ra_session", expired)
         page = client.get("/reports/new")
         assert page.status_code == 303

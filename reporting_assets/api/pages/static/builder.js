@@ -88,10 +88,13 @@ function showErrors(errors) {
   }
 }
 
+let latest = 0;
 async function refresh() {
+  const mine = ++latest;
   previewBox.setAttribute("aria-busy", "true");
   try {
     const { data } = await post("/reports/preview", formBody(form), form);
+    if (mine !== latest) return; // a newer preview was asked for meanwhile
     previewBox.innerHTML = data.html || "";
     showErrors(data.errors || {});
     const names = [...previewBox.querySelectorAll("table.preview th")].map((th) => th.textContent);
