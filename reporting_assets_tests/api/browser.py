@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +51,15 @@ def screenshots_dir(basetemp: Path) -> Path:
     return folder
 
 
-def signed_in(client: httpx.Client, token: str) -> httpx.Client:
-    """``client`` signed in to the pages with ``token`` (the sign-in form, with its CSRF cookie)."""
-    client.get("/sign-in")
-    response = client.post("/sign-in", data={"csrf": csrf_of(client), "token": token, "next": "/"})
-    assert response.status_code == 303, response.text
-    return client
+@contextmanager
+def signed_in(client: httpx.Client, token: str) -> Iterator[httpx.Client]:
+    """``client``, opened and signed in to the pages with ``token`` (the sign-in form, with its
+    CSRF cookie); closed afterwards."""
+    with client:
+        client.get("/sign-in")
+        response = client.post("/sign-in", data={"csrf": csrf_of(client), "token": token, "next": "/"})
+        assert response.status_code == 303, response.text
+        yield client
 
 
 def csrf_of(client: httpx.Client) -> str:

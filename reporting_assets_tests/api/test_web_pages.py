@@ -65,15 +65,15 @@ def test_markup_in_report_names_customer_names_values_and_errors_is_inert(
             html = client.get(path).text
             assert "<script>alert" not in html and "<img src=x" not in html, path
             assert "&lt;script&gt;alert(" in html, path
-        fields = [
-            ("csrf", csrf_of(client)),
-            ("name", "bad value"),
-            ("table", "usage_events"),
-            ("col", "usage_events.event_type"),
-            ("filter.0.field", "duration_ms"),
-            ("filter.0.op", "eq"),
-            ("filter.0.value", SCRIPT),
-        ]
+        fields = {
+            "csrf": csrf_of(client),
+            "name": "bad value",
+            "table": "usage_events",
+            "col": "usage_events.event_type",
+            "filter.0.field": "duration_ms",
+            "filter.0.op": "eq",
+            "filter.0.value": SCRIPT,
+        }
         saved = client.post("/reports", data=fields)
         assert saved.status_code == 422
         assert "expected a whole number" in saved.text and "<script>alert" not in saved.text
@@ -111,17 +111,17 @@ def test_a_preview_the_engine_rejects_shows_the_problem_next_to_its_control(ligh
     with signed_in(light_api.client(follow_redirects=False), ACME_ADMIN) as client:
         answer = client.post(
             "/reports/preview",
-            data=[
-                ("csrf", csrf_of(client)),
-                ("table", "usage_events"),
-                ("col", "usage_events.event_type"),
-                ("agg.0.fn", "sum"),
-                ("agg.0.field", "event_type"),
-                ("filter.0.field", "event_type"),
-                ("filter.0.op", "like"),
-                ("filter.0.value", "ends with a backslash\\"),
-                ("order.0.field", "nope"),
-            ],
+            data={
+                "csrf": csrf_of(client),
+                "table": "usage_events",
+                "col": "usage_events.event_type",
+                "agg.0.fn": "sum",
+                "agg.0.field": "event_type",
+                "filter.0.field": "event_type",
+                "filter.0.op": "like",
+                "filter.0.value": "ends with a backslash\\",
+                "order.0.field": "nope",
+            },
             headers={"Accept": "application/json"},
         ).json()
         assert set(answer["errors"]) >= {"agg-0", "filter-0", "order-0"}, answer["errors"]
