@@ -93,7 +93,7 @@ def test_build_preview_save_schedule_run_download_and_deliver_the_usage_summary(
     page.get_by_text("Saved.").wait_for()
     shot(page, screenshots, "report")
 
-    page.get_by_role("link", name="Schedule it").click()
+    page.get_by_role("link", name="Schedule it", exact=True).click()
     page.get_by_label("Schedule name").fill("Weekly Usage Summary Email")
     page.get_by_label("Cron expression").fill("0 9 * * 1")
     page.get_by_label("Timezone").fill("America/New_York")
