@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,10 @@ def test_build_preview_save_schedule_run_download_and_deliver_the_usage_summary(
     assert headers == ["date", "tenant_id", "event_type", "total_events", "unique_users", "unique_devices"]
     assert "page 1 of" in page.locator("#preview-count").inner_text()
     shot(page, screenshots, "builder")
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shot(page, screenshots, "builder-phone")
+    page.set_viewport_size(DESKTOP)
     page.get_by_role("button", name="Save report").click()
     page.get_by_text("Saved.").wait_for()
     shot(page, screenshots, "report")
@@ -98,6 +103,7 @@ def test_build_preview_save_schedule_run_download_and_deliver_the_usage_summary(
     page.get_by_label("Cron expression").fill("0 9 * * 1")
     page.get_by_label("Timezone").fill("America/New_York")
     page.get_by_text("At 09:00, only on Monday").wait_for()
+    page.locator("#timing td", has_text=re.compile(r"09:00 E[SD]T \(UTC-0[45]:00\)")).first.wait_for()
     page.get_by_label("Format").select_option("pdf")
     page.get_by_label("Delivery").select_option("email")
     page.get_by_label("Recipients").fill(RECIPIENT)
@@ -147,9 +153,9 @@ def test_the_dashboard_shows_a_failed_run_as_failed_and_figures_lead_to_their_ru
     assert peloton.locator('tr[data-pipeline="shipping_sync"]').get_attribute("data-status") == "failed"
     assert peloton.locator('tr[data-pipeline="order_sync"]').get_attribute("data-status") == "success"
     assert "failed" in (peloton.get_attribute("class") or "")
+    shot(page, screenshots, "dashboard")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
-    shot(page, screenshots, "dashboard")
 
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -17,17 +17,17 @@ async function follow(statusUrl, progress, { download }) {
       const link = document.createElement("a");
       link.href = data.download;
       link.textContent = `Ready${rows}: download again`;
-      progress.append("✅ ", link);
+      progress.append("✓ ", link);
       progress.dataset.status = "completed";
       if (download) location.assign(data.download);
       return;
     }
     if (data.status === "failed") {
-      progress.textContent = `❌ Failed: ${data.error_message || "see the export"}`;
+      progress.textContent = `✗ Failed: ${data.error_message || "see the export"}`;
       progress.dataset.status = "failed";
       return;
     }
-    progress.textContent = `⏳ ${data.status === "pending" ? "Waiting for its run" : "Making the file"}…`;
+    progress.textContent = `${data.status === "pending" ? "Waiting for its run" : "Making the file"}…`;
     progress.dataset.status = data.status;
     await sleep(POLL_MS);
   }
@@ -38,14 +38,14 @@ async function submit(form, { download }) {
   const progress = form.querySelector(".progress");
   if (button.disabled) return;
   button.disabled = true;
-  progress.textContent = "⏳ Starting…";
+  progress.textContent = "Starting…";
   try {
     const { ok, data } = await post(form.action, formBody(form));
-    if (!ok) { progress.textContent = `❌ ${data.error ? data.error.message : "Not started."}`; return; }
+    if (!ok) { progress.textContent = `✗ ${data.error ? data.error.message : "Not started."}`; return; }
     progress.dataset.export = data.export_id;
     await follow(data.status, progress, { download });
   } catch (error) {
-    if (error.message !== "signed out") progress.textContent = `❌ ${error.message}`;
+    if (error.message !== "signed out") progress.textContent = `✗ ${error.message}`;
   } finally {
     button.disabled = false;
     if (form.elements.nonce) form.elements.nonce.value = freshNonce();
