@@ -236,20 +236,20 @@ def to_values(state: BuilderState) -> Built:
             item["as"] = agg.alias
         select.append(item)
     filters = []
-    for i, row in enumerate(state.filters):
+    for i, f in enumerate(state.filters):
         controls[f"filters[{i}]"] = f"filter-{i}"
-        type_ = types.get(row.field, "text")
+        type_ = types.get(f.field, "text")
         value: Any
-        if row.op == "last":
-            amount = row.amount.strip()
-            value = {"amount": int(amount) if amount.isdigit() else amount, "unit": row.unit}
-        elif row.op == "between":
-            value = [_typed(row.value, type_), _typed(row.value2, type_)]
-        elif row.op == "in":
-            value = [_typed(v, type_) for v in row.value.split(",") if v.strip()]
+        if f.op == "last":
+            amount = f.amount.strip()
+            value = {"amount": int(amount) if amount.isdigit() else amount, "unit": f.unit}
+        elif f.op == "between":
+            value = [_typed(f.value, type_), _typed(f.value2, type_)]
+        elif f.op == "in":
+            value = [_typed(v, type_) for v in f.value.split(",") if v.strip()]
         else:
-            value = _typed(row.value, type_)
-        filters.append({"field": row.field, "op": row.op or "eq", "value": value})
+            value = _typed(f.value, type_)
+        filters.append({"field": f.field, "op": f.op or "eq", "value": value})
     group_by: list[Any] = []
     if state.aggregates:
         for i, column in enumerate(state.columns):
