@@ -49,10 +49,10 @@ INSERT INTO reporting.pipeline_execution_reports
      partition_key, status, source_event, event_storage_id, run_started_at, markdown_content,
      summary_json, metrics_json, contract_json, content_hash, generated_at)
 SELECT c.display_name, c.partition_key, d::date, p, md5(c.partition_key || d::text), 'ext_' || n,
-       c.partition_key || '|' || d::date, CASE WHEN n % 13 = 0 THEN 'failed' ELSE 'success' END,
+       c.partition_key || '|' || d::date, CASE WHEN n %% 13 = 0 THEN 'failed' ELSE 'success' END,
        'materialization', n, d + interval '9 hours', '# Report', jsonb_build_object('counts',
-       jsonb_build_object('new', n % 50, 'updated', n % 7, 'records_processed', n % 500)),
-       jsonb_build_object('execution_time_seconds', 60 + n % 120), '{}'::jsonb, repeat('0', 64), now()
+       jsonb_build_object('new', n %% 50, 'updated', n %% 7, 'records_processed', n %% 500)),
+       jsonb_build_object('execution_time_seconds', 60 + n %% 120), '{}'::jsonb, repeat('0', 64), now()
 FROM reporting.customers c
 CROSS JOIN generate_series(%(first)s::date, %(end)s::date, interval '1 day') AS d
 CROSS JOIN unnest(ARRAY['order_sync', 'manufacturing_sync', 'shipping_sync']) AS p
@@ -133,16 +133,16 @@ def measure(url: str, folder: Path, customers: int, days: int, repeat: int) -> d
                 for key in keys:
                     client.get(f"/api/customers/{key}/status", headers=api)
 
-            form = [
-                ("csrf", csrf),
-                ("table", "usage_events"),
-                ("col", "usage_events.event_type"),
-                ("agg.0.fn", "count"),
-                ("agg.0.as", "total_events"),
-                ("viz.type", "bar"),
-                ("viz.x", "event_type"),
-                ("viz.y", "total_events"),
-            ]
+            form = {
+                "csrf": csrf,
+                "table": "usage_events",
+                "col": "usage_events.event_type",
+                "agg.0.fn": "count",
+                "agg.0.as": "total_events",
+                "viz.type": "bar",
+                "viz.x": "event_type",
+                "viz.y": "total_events",
+            }
 
             def builder_api() -> None:
                 client.post("/api/reports/validate-query", json={"query_config": query}, headers=api)
