@@ -72,3 +72,14 @@ def sign_in_page(page: Any, base_url: str, token: str) -> None:
     page.get_by_label("Token").fill(token)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url(f"{base_url}/")
+
+
+UNLABELLED_JS = """() => [...document.querySelectorAll("input:not([type=hidden]), select, textarea, button")]
+  .filter((el) => el.offsetParent !== null)
+  .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label") && !el.textContent.trim())
+  .map((el) => el.id || el.name || el.outerHTML.slice(0, 80))"""
+
+
+def unlabelled_controls(page: Any) -> list[str]:
+    """The visible controls of ``page`` that have no label, aria-label or text (none should)."""
+    return list(page.evaluate(UNLABELLED_JS))

@@ -19,7 +19,7 @@ from pypdf import PdfReader
 
 from reporting_assets.customers import add_customer
 from reporting_assets.exports.sample_data import SampleSpec, generate_sample_data
-from reporting_assets_tests.api.browser import DESKTOP, PHONE, sign_in_page
+from reporting_assets_tests.api.browser import DESKTOP, PHONE, sign_in_page, unlabelled_controls
 from reporting_assets_tests.api.support import OPERATIONS, WAIT_SECONDS, Mailbox, Served, make_token
 from reporting_assets_tests.helpers import render, run_sources
 
@@ -89,6 +89,7 @@ def test_build_preview_save_schedule_run_download_and_deliver_the_usage_summary(
     headers = page.locator("#preview table.preview th").all_inner_texts()
     assert headers == ["date", "tenant_id", "event_type", "total_events", "unique_users", "unique_devices"]
     assert "page 1 of" in page.locator("#preview-count").inner_text()
+    assert unlabelled_controls(page) == []
     shot(page, screenshots, "builder")
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
@@ -107,6 +108,7 @@ def test_build_preview_save_schedule_run_download_and_deliver_the_usage_summary(
     page.get_by_label("Format").select_option("pdf")
     page.get_by_label("Delivery").select_option("email")
     page.get_by_label("Recipients").fill(RECIPIENT)
+    assert unlabelled_controls(page) == []
     shot(page, screenshots, "schedule")
     page.get_by_role("button", name="Save schedule").click()
     page.get_by_text("Saved.").wait_for()
@@ -153,6 +155,7 @@ def test_the_dashboard_shows_a_failed_run_as_failed_and_figures_lead_to_their_ru
     assert peloton.locator('tr[data-pipeline="shipping_sync"]').get_attribute("data-status") == "failed"
     assert peloton.locator('tr[data-pipeline="order_sync"]').get_attribute("data-status") == "success"
     assert "failed" in (peloton.get_attribute("class") or "")
+    assert unlabelled_controls(page) == []
     shot(page, screenshots, "dashboard")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
