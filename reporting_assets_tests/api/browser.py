@@ -76,7 +76,8 @@ def sign_in_page(page: Any, base_url: str, token: str) -> None:
 
 UNLABELLED_JS = """() => [...document.querySelectorAll("input:not([type=hidden]), select, textarea, button")]
   .filter((el) => el.offsetParent !== null)
-  .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label") && !el.textContent.trim())
+  .filter((el) => !(el.labels && el.labels.length))
+  .filter((el) => !el.getAttribute("aria-label") && !el.textContent.trim())
   .map((el) => el.id || el.name || el.outerHTML.slice(0, 80))"""
 
 

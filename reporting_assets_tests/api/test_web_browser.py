@@ -20,7 +20,14 @@ from pypdf import PdfReader
 from reporting_assets.customers import add_customer
 from reporting_assets.exports.sample_data import SampleSpec, generate_sample_data
 from reporting_assets_tests.api.browser import DESKTOP, PHONE, sign_in_page, unlabelled_controls
-from reporting_assets_tests.api.support import OPERATIONS, WAIT_SECONDS, Mailbox, Served, make_token
+from reporting_assets_tests.api.support import (
+    OPERATIONS,
+    WAIT_SECONDS,
+    Mailbox,
+    Served,
+    create_report,
+    make_token,
+)
 from reporting_assets_tests.helpers import render, run_sources
 
 RECIPIENT = "analyst@webflow.example"
@@ -197,3 +204,47 @@ def test_an_expired_session_while_editing_signs_in_again_and_keeps_the_form(
     page.locator("#draft-note").wait_for()
     assert page.get_by_label("Report name").input_value() == "Draft that must survive"
     assert page.locator("#col-usage_events-country").is_checked()
+
+
+def test_a_failed_delivery_shows_its_error_and_retry_sends_only_to_that_recipient(
+    api: Served, page: Any, mailbox: Mailbox, screenshots: Path
+) -> None:
+    fine, busy = "fine@retry.example", "busy@retry.example"
+    token = make_token("acme", "admin@acme.example", "admin")
+    with api.client() as client:
+        report = create_report(client, {"Authorization": f"Bearer {token}"}, name="Retried report")
+        schedule = client.post(
+            "/api/reports/schedules",
+            json={
+                "report_id": report["id"],
+                "name": "Two recipients",
+                "cron_expression": "0 6 * * *",
+                "format": "csv",
+                "delivery_method": "email",
+                "recipients": [fine, busy],
+            },
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+    sign_in_page(page, api.url, token)
+    mailbox.reject[busy] = "450 Mailbox busy, try later"
+    try:
+        page.goto(f"{api.url}/schedules/{schedule['id']}")
+        page.get_by_role("button", name="Run now").click()
+        page.locator("form[data-run-now] .progress[data-status=failed]").wait_for(timeout=WAIT_SECONDS * 1000)
+        page.goto(f"{api.url}/exports")
+        page.locator("table.exports tbody tr[data-status=failed] a").first.click()
+        assert page.locator(f'tr[data-recipient="{fine}"]').get_attribute("data-status") == "sent"
+        failed = page.locator(f'tr[data-recipient="{busy}"]')
+        assert failed.get_attribute("data-status") == "failed"
+        assert "Mailbox busy" in failed.locator("td.error-text").inner_text()
+        attempts_before = int(failed.locator("td").nth(3).inner_text())
+        shot(page, screenshots, "export-failed")
+    finally:
+        mailbox.reject.pop(busy, None)
+    page.get_by_role("button", name="Retry").dblclick()
+    page.locator("form[data-retry] .progress[data-status=completed]").wait_for(timeout=WAIT_SECONDS * 1000)
+    page.reload()
+    assert page.locator(f'tr[data-recipient="{busy}"]').get_attribute("data-status") == "sent"
+    assert int(page.locator(f'tr[data-recipient="{busy}"] td').nth(3).inner_text()) == attempts_before + 1
+    assert page.locator(f'tr[data-recipient="{fine}"] td').nth(3).inner_text() == "1"
+    assert (len(mailbox.to(fine)), len(mailbox.to(busy))) == (1, 1)
