@@ -233,3 +233,63 @@ def test_changes_without_the_csrf_token_are_refused(light_api: Served, path: str
     with signed_in(light_api.client(follow_redirects=False), ACME_ADMIN) as client:
         response = client.post(path, data={"csrf": "forged"})
         assert response.status_code == 403 and "security token does not match" in response.text
+
+
+def test_a_report_and_its_schedule_are_edited_paused_and_deleted_then_sign_out_ends_the_session(
+    light_api: Served, conn: psycopg.Connection
+) -> None:
+    with signed_in(light_api.client(follow_redirects=False), ACME_ADMIN) as client:
+        built = {
+            "csrf": csrf_of(client),
+            "name": "Events by type",
+            "table": "usage_events",
+            "col": "usage_events.event_type",
+            "agg.0.fn": "count",
+            "agg.0.field": "*",
+            "agg.0.as": "events",
+            "row_limit": "50",
+        }
+        created = client.post("/reports", data=built)
+        assert created.status_code == 303 and created.headers["location"].endswith("?saved=1")
+        report_path = created.headers["location"].split("?")[0]
+        report_id = report_path.rsplit("/", 1)[1]
+        edit = client.get(f"{report_path}/edit")
+        assert edit.status_code == 200 and 'value="Events by type"' in edit.text
+        updated = client.post(report_path, data={**built, "name": "Events per type", "is_public": "1"})
+        assert updated.status_code == 303
+        page = client.get(report_path).text
+        assert "Events per type" in page and ">public<" in page and "row limit 50" in page
+
+        schedule_form = {
+            "csrf": csrf_of(client),
+            "report_id": report_id,
+            "name": "Mondays",
+            "cron_expression": "0 9 * * 1",
+            "timezone": "Europe/Berlin",
+            "format": "xlsx",
+            "delivery_method": "email",
+            "recipients": "team@acme.example",
+            "is_active": "1",
+        }
+        scheduled = client.post("/schedules", data=schedule_form)
+        assert scheduled.status_code == 303
+        schedule_path = scheduled.headers["location"].split("?")[0]
+        schedule_id = schedule_path.rsplit("/", 1)[1]
+        changed = client.post(schedule_path, data={**schedule_form, "cron_expression": "30 7 * * *"})
+        assert changed.status_code == 303
+        assert "At 07:30" in client.get(schedule_path).text
+        client.post(f"{schedule_path}/toggle", data={"csrf": csrf_of(client)})
+        row = conn.execute(
+            "SELECT cron_expression, is_active FROM reporting.schedules WHERE id = %s", (schedule_id,)
+        ).fetchone()
+        assert (row["cron_expression"], row["is_active"]) == ("30 7 * * *", False)
+        assert "Paused: resume" in client.get("/schedules").text
+
+        assert client.post(f"{schedule_path}/delete", data={"csrf": csrf_of(client)}).status_code == 303
+        assert client.get(schedule_path).status_code == 404
+        deleted = client.post(f"{report_path}/delete", data={"csrf": csrf_of(client)})
+        assert deleted.status_code == 303 and deleted.headers["location"] == "/reports?deleted=1"
+        assert client.get(report_path).status_code == 404
+        assert "No reports yet" in client.get("/reports").text
+        assert client.post("/sign-out", data={"csrf": csrf_of(client)}).status_code == 303
+        assert client.get("/reports").headers["location"].startswith("/sign-in")

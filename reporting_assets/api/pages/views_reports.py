@@ -174,7 +174,8 @@ def download_report(
         submit_export(conn, context, export)
         return export.id
 
-    export_id = once.run(viewer.principal.subject, f"{fields.get('nonce', '')}:{fmt}", create)
+    nonce = f"{fields.get('nonce', '')}:download:{report_id}:{fmt}"
+    export_id = once.run(viewer.principal.subject, nonce, create)
     return JSONResponse(
         {"export_id": export_id, "status": f"/exports/{export_id}/status", "page": f"/exports/{export_id}"},
         status_code=202,
