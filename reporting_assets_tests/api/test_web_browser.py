@@ -182,6 +182,15 @@ def test_the_dashboard_shows_a_failed_run_as_failed_and_figures_lead_to_their_ru
     page.get_by_role("heading", name=f"Run {failed.run_id}").wait_for()
     shot(page, screenshots, "run")
 
+    page.get_by_role("link", name="PELOTON").first.click()
+    assert page.locator("ul.reports-of-day li").count() == 3
+    shot(page, screenshots, "customer")
+    page.goto(f"{light_api.url}/customers/LONG")
+    assert page.locator("h1").inner_text().endswith("Very Long Customer Name <b>bold</b>")
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shot(page, screenshots, "customer-phone")
+
 
 def test_an_expired_session_while_editing_signs_in_again_and_keeps_the_form(
     light_api: Served, page: Any, screenshots: Path
