@@ -301,13 +301,17 @@ def build_parser() -> argparse.ArgumentParser:
     api = sub.add_parser(
         "api",
         help="serve the reports HTTP API (see docs/api.md), or issue a token",
-        description="Serve the reports HTTP API with uvicorn. Tokens are checked with REPORTING_JWT_SECRET "
+        description="Serve the reports HTTP API and the web pages (at /) with uvicorn. Tokens are checked "
+        "with REPORTING_JWT_SECRET "
         "(HS256) or REPORTING_JWT_PUBLIC_KEY_FILE (RS256); without either it refuses to start unless --dev.",
     )
     api.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     api.add_argument("--port", type=_positive_int, default=8004, help="port (default 8004)")
     api.add_argument(
-        "--dev", action="store_true", help="127.0.0.1 only, a throw-away key, print an admin token"
+        "--dev",
+        action="store_true",
+        help="127.0.0.1 only, a throw-away key, print an admin token; the web pages offer a one-click "
+        "sign-in as that admin",
     )
     api_sub = api.add_subparsers(dest="api_command", metavar="{token}")
     token = api_sub.add_parser("token", help="print a token signed with REPORTING_JWT_SECRET (local use)")

@@ -213,6 +213,8 @@ def test_the_wheel_installs_into_a_new_venv_and_runs_from_an_empty_folder(tmp_pa
     assert "reporting_assets/sql/queries/reports_stage.sql" in installed
     assert "reporting_assets/config/sync.toml" in installed
     assert "reporting_assets/defaults/dagster.yaml" in installed
+    assert "reporting_assets/api/pages/templates/base.html.j2" in installed
+    assert "reporting_assets/api/pages/static/builder.js" in installed
 
     home = tmp_path / "empty"
     home.mkdir()

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from reporting_assets.api.body_limit import BodyLimitMiddleware
 from reporting_assets.api.context import ApiContext, Database
 from reporting_assets.api.errors import ERROR_RESPONSES, install_error_handlers
+from reporting_assets.api.pages import install_pages
 from reporting_assets.api.ratelimit import RateLimiter
 from reporting_assets.api.routers import health, lineage, pipeline_reports, pipeline_runs, report_builder
 from reporting_assets.api.runs import ExportRuns
@@ -74,4 +75,5 @@ def create_app(
     app.include_router(pipeline_reports.router)
     app.include_router(lineage.router)
     app.include_router(pipeline_runs.router)
+    install_pages(app)
     return app

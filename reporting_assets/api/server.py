@@ -9,6 +9,7 @@ import os
 import secrets
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 
 from fastapi import FastAPI
 
@@ -52,11 +53,14 @@ def serve(host: str, port: int, *, dev: bool, environ: Mapping[str, str] | None 
             f"--host {host}, or set {JWT_SECRET_ENV} and run without --dev"
         )
     settings = settings_from_env(environ, dev_secret=secrets.token_urlsafe(48) if dev else None)
+    if dev:
+        settings = replace(settings, dev_sign_in=True)
     app = build_app(settings)
     if dev:
         token = issue_token(settings, tenant=DEV_TENANT, user=DEV_USER, role="admin", ttl=DEV_TTL)
         print(
-            f"Development mode: http://{host}:{port}/docs (a throw-away key; tokens die with this process).\n"
+            f"Development mode: http://{host}:{port}/ (web pages: one click signs you in as the admin "
+            f"below), http://{host}:{port}/docs (a throw-away key; tokens die with this process).\n"
             f"Admin token for tenant {DEV_TENANT!r} (user {DEV_USER}), valid 12 h:\n\n"
             f"export TOKEN={token}\n",
             flush=True,

@@ -1,6 +1,6 @@
 """The API's settings: how tokens are checked, the rate limit, the operations tenant and the
 request limits. Read once from the environment (``REPORTING_JWT_*``, ``REPORTING_API_*``,
-``REPORTING_OPERATIONS_TENANT``) when the server starts."""
+``REPORTING_OPERATIONS_TENANT``, ``REPORTING_UI_BASE_URL``) when the server starts."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reporting_assets.api.errors import ApiConfigError
+from reporting_assets.links import base_url_problem
 
 JWT_SECRET_ENV = "REPORTING_JWT_SECRET"
 JWT_PUBLIC_KEY_FILE_ENV = "REPORTING_JWT_PUBLIC_KEY_FILE"
 RATE_LIMIT_ENV = "REPORTING_API_RATE_LIMIT"
 OPERATIONS_TENANT_ENV = "REPORTING_OPERATIONS_TENANT"
 CODE_LOCATION_ENV = "REPORTING_API_CODE_LOCATION"
+UI_BASE_URL_ENV = "REPORTING_UI_BASE_URL"
+DEFAULT_UI_BASE_URL = "http://localhost:3000"
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_PAGE_SIZE = 500
@@ -42,6 +45,10 @@ class ApiSettings:
     max_body_bytes: int = MAX_BODY_BYTES
     max_page_size: int = MAX_PAGE_SIZE
     code_location: str = DEFAULT_CODE_LOCATION
+    ui_base_url: str = DEFAULT_UI_BASE_URL
+    """The Dagster UI the web pages link runs to (``REPORTING_UI_BASE_URL``)."""
+    dev_sign_in: bool = False
+    """``--dev``: the sign-in page offers a one-click sign-in as the local admin."""
 
     @property
     def can_issue(self) -> bool:
@@ -67,6 +74,11 @@ def settings_from_env(
     if rate < 1:
         raise ApiConfigError(f"{RATE_LIMIT_ENV} must be at least 1 request per minute, got {rate}")
 
+    ui_base_url = env.get(UI_BASE_URL_ENV, "").strip() or DEFAULT_UI_BASE_URL
+    problem = base_url_problem(ui_base_url, UI_BASE_URL_ENV)
+    if problem:
+        raise ApiConfigError(problem)
+
     def made(algorithm: str, key: str) -> ApiSettings:
         return ApiSettings(
             algorithm=algorithm,
@@ -74,6 +86,7 @@ def settings_from_env(
             rate_limit_per_minute=rate,
             operations_tenant=env.get(OPERATIONS_TENANT_ENV, "").strip() or None,
             code_location=env.get(CODE_LOCATION_ENV, "").strip() or DEFAULT_CODE_LOCATION,
+            ui_base_url=ui_base_url,
         )
 
     if key_file:

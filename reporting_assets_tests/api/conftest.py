@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -25,6 +27,7 @@ from reporting_assets.db.connection import connect
 from reporting_assets.exports.s3 import S3Settings
 from reporting_assets.exports.sample_data import SampleSpec, generate_sample_data
 from reporting_assets.exports.settings import ExportSettings
+from reporting_assets_tests.api.browser import LAUNCH_ARGS, chromium_path, screenshots_dir
 from reporting_assets_tests.api.support import ACCESS, OPERATIONS, SECRET, Mailbox, Served, free_port, serve
 
 
@@ -142,3 +145,41 @@ def clean(database_url: str) -> None:
             )
         )
         conn.execute("DELETE FROM reporting.deliveries WHERE kind = 'export'")
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Any]:
+    """The system Chromium, headless, driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    path = chromium_path()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=path, headless=True, args=LAUNCH_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="package")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the browser tests save a screenshot of each page (kept as test artifacts)."""
+    return screenshots_dir(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(scope="package")
+def light_api(analytics: str, export_settings: ExportSettings) -> Iterator[Served]:
+    """The app without a Dagster instance (exports stay pending), with the --dev sign-in: for
+    page tests that need no export to run."""
+    settings = ApiSettings(
+        algorithm="HS256",
+        key=SECRET,
+        rate_limit_per_minute=100_000,
+        operations_tenant=OPERATIONS,
+        dev_sign_in=True,
+    )
+    app = create_app(
+        settings=settings, database_url=analytics, exports=export_settings, s3=None, instance=None
+    )
+    for url in serve(app):
+        yield Served(url, settings)

@@ -133,18 +133,21 @@ def export_view(export: Export, *, run_id: str | None = None, note: str | None =
     return view
 
 
+def submit_export(conn: Connection, context: ApiContext, export: Export) -> tuple[str | None, str | None]:
+    """Commit the pending export and submit its Dagster run: the run id, or None and a note
+    saying who runs it instead (the API and the web pages share this)."""
+    conn.commit()
+    if context.runs is None:
+        return None, "No Dagster instance is attached to this API; scheduled_exports_sensor runs the export."
+    try:
+        return context.runs.submit(export), None
+    except ReportingError as exc:
+        return None, str(exc)
+
+
 def _submitted(conn: Connection, context: ApiContext, export: Export) -> JSONResponse:
     """Commit the pending export, submit its Dagster run, answer 202 with where to poll."""
-    conn.commit()
-    run_id = None
-    note = None
-    if context.runs is None:
-        note = "No Dagster instance is attached to this API; scheduled_exports_sensor runs the export."
-    else:
-        try:
-            run_id = context.runs.submit(export)
-        except ReportingError as exc:
-            note = str(exc)
+    run_id, note = submit_export(conn, context, export)
     return JSONResponse(
         export_view(export, run_id=run_id, note=note),
         status_code=202,
