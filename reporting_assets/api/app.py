@@ -13,7 +13,7 @@ from reporting_assets.api.body_limit import BodyLimitMiddleware
 from reporting_assets.api.context import ApiContext, Database
 from reporting_assets.api.errors import ERROR_RESPONSES, install_error_handlers
 from reporting_assets.api.ratelimit import RateLimiter
-from reporting_assets.api.routers import health, lineage, pipeline_reports, report_builder
+from reporting_assets.api.routers import customer_settings, health, lineage, pipeline_reports, report_builder
 from reporting_assets.api.runs import ExportRuns
 from reporting_assets.api.settings import ApiSettings
 from reporting_assets.exports.s3 import S3Settings
@@ -73,4 +73,5 @@ def create_app(
     app.include_router(report_builder.router)
     app.include_router(pipeline_reports.router)
     app.include_router(lineage.router)
+    app.include_router(customer_settings.router)
     return app

@@ -15,8 +15,10 @@ from typing import Any
 import orjson
 
 from reporting_assets.contract import RunReport, parse_run_report
+from reporting_assets.customer_settings.model import ReportSettings
+from reporting_assets.customer_settings.rendering import customer_rendering
 from reporting_assets.errors import ContractError
-from reporting_assets.execution_reports.render import render_report
+from reporting_assets.execution_reports.render import labels_for, render_report
 from reporting_assets.execution_reports.source_event import SourceEvent
 from reporting_assets.partition_keys import CustomerDay, parse_partition_key
 
@@ -45,6 +47,7 @@ class ReportRow:
     content_hash: str
     generated_at: dt.datetime
     json_texts: dict[str, str]  # the JSON columns, serialized once (hashed and stored as is)
+    warnings: tuple[str, ...] = ()  # customer template blocks left out (the run logs them)
 
     @property
     def identity(self) -> ReportIdentity:
@@ -63,6 +66,7 @@ class ReportInput:
     run_started_at: dt.datetime | None
     generated_at: dt.datetime
     list_length: int
+    settings: ReportSettings | None = None  # the customer's report settings (None: the default format)
 
 
 def contract_from_event(event: SourceEvent, display_name: str) -> tuple[RunReport, str | None]:
@@ -158,12 +162,14 @@ def latest_successful(
 def build_row(item: ReportInput) -> ReportRow:
     """Render and package one report."""
     report = item.report
+    custom, warnings = customer_rendering(item.settings, report, labels_for(report.pipeline_type).title)
     markdown = render_report(
         report,
         previous=item.previous,
         run_url=item.run_url,
         generated_at=item.generated_at,
         list_length=item.list_length,
+        custom=custom,
     )
     summary = report.summary()
     # the change sample is in the markdown and the event log; the rest is kept for audit
@@ -196,6 +202,7 @@ def build_row(item: ReportInput) -> ReportRow:
         content_hash=digest.hexdigest(),
         generated_at=item.generated_at,
         json_texts=texts,
+        warnings=warnings,
     )
 
 

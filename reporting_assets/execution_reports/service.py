@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import dagster as dg
 
+from reporting_assets.customer_settings.model import ReportSettings
+from reporting_assets.customer_settings.store import settings_for, templates_home
 from reporting_assets.customers import display_names
 from reporting_assets.db.connection import Connection
 from reporting_assets.execution_reports.build import (
@@ -56,6 +58,7 @@ class ReportPlan:
     now: dt.datetime
     run_url: Callable[[str], str]
     list_length: int
+    settings: Mapping[str, ReportSettings] = field(default_factory=dict)  # per customer with settings
 
     @property
     def report_count(self) -> int:
@@ -105,6 +108,7 @@ class ReportPlan:
                             self.now,
                         ),
                         list_length=self.list_length,
+                        settings=self.settings.get(partition.customer_key),
                     ),
                 )
 
@@ -142,15 +146,17 @@ def plan_reports(
         else:
             by_partition.setdefault(event.partition_key, []).append((-1, event))
     current_runs = sorted({e.run_id for e in events if e.partition_key in wanted_set})
+    customers = sorted({p.customer_key for p in partitions})
     return ReportPlan(
         partition_keys=[p.partition_key for p in partitions],
         events=by_partition,
-        names=display_names(conn, sorted({p.customer_key for p in partitions})),
+        names=display_names(conn, customers),
         starts={rid: info.started_at for rid, info in run_infos(instance, current_runs).items()},
         generated=first_generated(conn, wanted),
         now=dt.datetime.now(dt.UTC).replace(microsecond=0),
         run_url=run_url,
         list_length=list_length,
+        settings=settings_for(conn, customers, templates_home()),
     )
 
 
