@@ -268,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--json", action="store_true", help="print JSON")
     c_sub.add_parser("sync", help="add registered customers missing from Dagster's partitions")
     customers.set_defaults(handler=_cmd_customers)
+    from reporting_assets.customer_settings.cli import add_rerender_cli, add_settings_cli
+
+    add_settings_cli(c_sub)
 
     reports = sub.add_parser("reports", help="read stored execution reports")
     r_sub = reports.add_subparsers(dest="reports_command", required=True, metavar="ACTION")
@@ -275,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("partition", help="partition key 'CUSTOMER|YYYY-MM-DD', e.g. 'PELOTON|2025-06-17'")
     show.add_argument("--pipeline", help="only this pipeline type, e.g. order_sync")
     reports.set_defaults(handler=_cmd_reports)
+    add_rerender_cli(r_sub)
 
     lineage = sub.add_parser("lineage", help="workflow lineage checks")
     l_sub = lineage.add_subparsers(dest="lineage_command", required=True, metavar="ACTION")

@@ -14,7 +14,14 @@ from reporting_assets.api.context import ApiContext, Database
 from reporting_assets.api.errors import ERROR_RESPONSES, install_error_handlers
 from reporting_assets.api.pages import install_pages
 from reporting_assets.api.ratelimit import RateLimiter
-from reporting_assets.api.routers import health, lineage, pipeline_reports, pipeline_runs, report_builder
+from reporting_assets.api.routers import (
+    customer_settings,
+    health,
+    lineage,
+    pipeline_reports,
+    pipeline_runs,
+    report_builder,
+)
 from reporting_assets.api.runs import ExportRuns
 from reporting_assets.api.settings import ApiSettings
 from reporting_assets.exports.s3 import S3Settings
@@ -75,5 +82,6 @@ def create_app(
     app.include_router(pipeline_reports.router)
     app.include_router(lineage.router)
     app.include_router(pipeline_runs.router)
+    app.include_router(customer_settings.router)
     install_pages(app)
     return app

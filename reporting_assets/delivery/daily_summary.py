@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
+from reporting_assets.customer_settings.store import subject_prefix
 from reporting_assets.db.connection import Connection
 from reporting_assets.db.queries import query
 from reporting_assets.delivery.errors import DeliveryAttemptError, DeliveryError
@@ -239,5 +240,8 @@ def _compose(
         message = compose_correction(previous, current, found, plan.recipient, settings.sender)
         metadata["based_on_version"] = previous.version if previous is not None else None
         metadata["changes"] = describe(found) if previous is not None else "earlier version not on record"
+    prefix = subject_prefix(conn, current.customer_key)
+    if prefix:
+        message.replace_header("Subject", f"{prefix} {message['Subject']}")
     metadata["subject"] = str(message["Subject"])
     return message, metadata

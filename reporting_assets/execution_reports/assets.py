@@ -102,6 +102,9 @@ def render_execution_reports(
             conn.commit()  # each asset's rows are durable before its materializations are reported
             for problem in outcome.problems:
                 log.warning("ea-002", "Stored an error report instead: %s", problem)
+            for row in outcome.rows:
+                for warning in row.warnings:
+                    log.warning("ea-004", "Customer template block left out: %s", warning)
             by_partition: dict[str, list] = {k: [] for k in partition_keys}
             for row in outcome.rows:
                 by_partition[row.partition_key].append(row)

@@ -15,8 +15,10 @@ from typing import Any
 import orjson
 
 from reporting_assets.contract import RunReport, parse_run_report
+from reporting_assets.customer_settings.model import ReportSettings
+from reporting_assets.customer_settings.rendering import customer_rendering
 from reporting_assets.errors import ContractError
-from reporting_assets.execution_reports.render import PipelineLabels, RunLinks, render_report
+from reporting_assets.execution_reports.render import PipelineLabels, RunLinks, labels_for, render_report
 from reporting_assets.execution_reports.source_event import SourceEvent
 from reporting_assets.partition_keys import CustomerDay, parse_partition_key
 
@@ -45,6 +47,7 @@ class ReportRow:
     content_hash: str
     generated_at: dt.datetime
     json_texts: dict[str, str]  # the JSON columns, serialized once (hashed and stored as is)
+    warnings: tuple[str, ...] = ()  # customer template blocks left out (the run logs them)
 
     @property
     def identity(self) -> ReportIdentity:
@@ -64,6 +67,7 @@ class ReportInput:
     generated_at: dt.datetime
     list_length: int
     labels: PipelineLabels | None = None
+    settings: ReportSettings | None = None  # the customer's report settings (None: the default format)
 
 
 def contract_from_event(event: SourceEvent, display_name: str) -> tuple[RunReport, str | None]:
@@ -162,6 +166,8 @@ def latest_successful(
 def build_row(item: ReportInput) -> ReportRow:
     """Render and package one report."""
     report = item.report
+    title = (item.labels or labels_for(report.pipeline_type)).title
+    custom, warnings = customer_rendering(item.settings, report, title)
     markdown = render_report(
         report,
         previous=item.previous,
@@ -169,6 +175,7 @@ def build_row(item: ReportInput) -> ReportRow:
         generated_at=item.generated_at,
         list_length=item.list_length,
         labels=item.labels,
+        custom=custom,
     )
     summary = report.summary()
     # the change sample is in the markdown and the event log; the rest is kept for audit
@@ -201,6 +208,7 @@ def build_row(item: ReportInput) -> ReportRow:
         content_hash=digest.hexdigest(),
         generated_at=item.generated_at,
         json_texts=texts,
+        warnings=warnings,
     )
 
 

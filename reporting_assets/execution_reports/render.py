@@ -16,6 +16,8 @@ from functools import cache
 import jinja2
 
 from reporting_assets.contract import RunReport
+from reporting_assets.customer_settings.formatting import PLAIN, PlainFormat
+from reporting_assets.customer_settings.rendering import DEFAULT_RENDERING, CustomerRendering
 from reporting_assets.markdown_text import MarkdownSafe, code_block_safe, link_target, markdown_environment
 
 DEFAULT_LIST_LENGTH = 10
@@ -49,39 +51,39 @@ class RunLinks:
     external_id: str | None = None
 
 
-def thousands(value: float | int) -> MarkdownSafe:
+def thousands(value: float | int, fmt: PlainFormat = PLAIN) -> MarkdownSafe:
     if isinstance(value, float) and not value.is_integer():
-        return MarkdownSafe(f"{value:,.2f}")
-    return MarkdownSafe(f"{int(value):,}")
+        return fmt.decimal(value, 2)
+    return fmt.integer(int(value))
 
 
-def duration(seconds: float) -> MarkdownSafe:
+def duration(seconds: float, fmt: PlainFormat = PLAIN) -> MarkdownSafe:
     if seconds < 1:
-        return MarkdownSafe(f"{seconds * 1000:.0f} ms")
+        return MarkdownSafe(f"{fmt.fixed(seconds * 1000, 0)} ms")
     if seconds < 60:
-        return MarkdownSafe(f"{seconds:.1f} seconds")
-    return MarkdownSafe(f"{seconds / 60:.1f} minutes")
+        return MarkdownSafe(f"{fmt.fixed(seconds, 1)} seconds")
+    return MarkdownSafe(f"{fmt.fixed(seconds / 60, 1)} minutes")
 
 
-def _short_seconds(seconds: float) -> str:
+def _short_seconds(seconds: float, fmt: PlainFormat) -> str:
     seconds = abs(seconds)
     if seconds < 60:
-        return f"{seconds:.0f}s" if seconds >= 1 else f"{seconds:.1f}s"
+        return f"{fmt.fixed(seconds, 0)}s" if seconds >= 1 else f"{fmt.fixed(seconds, 1)}s"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes}m {rest}s" if rest else f"{minutes}m"
 
 
-def count_change(current: int, previous: int | None) -> MarkdownSafe:
+def count_change(current: int, previous: int | None, fmt: PlainFormat = PLAIN) -> MarkdownSafe:
     """The report's Change column for counts: "+12 from yesterday"."""
     if previous is None:
         return MarkdownSafe("first run")
     diff = current - previous
     if diff == 0:
         return MarkdownSafe("no change from yesterday")
-    return MarkdownSafe(f"{diff:+,} from yesterday")
+    return MarkdownSafe(f"{fmt.signed(diff)} from yesterday")
 
 
-def time_change(current: float, previous: float | None) -> MarkdownSafe:
+def time_change(current: float, previous: float | None, fmt: PlainFormat = PLAIN) -> MarkdownSafe:
     """The report's Change column for time: "-30s improvement" / "+12s slower"."""
     if previous is None:
         return MarkdownSafe("first run")
@@ -89,7 +91,7 @@ def time_change(current: float, previous: float | None) -> MarkdownSafe:
     if abs(diff) < 0.05:
         return MarkdownSafe("no change")
     sign = "-" if diff < 0 else "+"
-    return MarkdownSafe(f"{sign}{_short_seconds(diff)} {'improvement' if diff < 0 else 'slower'}")
+    return MarkdownSafe(f"{sign}{_short_seconds(diff, fmt)} {'improvement' if diff < 0 else 'slower'}")
 
 
 def performance_json(report: RunReport) -> MarkdownSafe:
@@ -107,10 +109,21 @@ def performance_json(report: RunReport) -> MarkdownSafe:
     return code_block_safe(json.dumps(payload, indent=2, ensure_ascii=False))
 
 
+@jinja2.pass_context
+def _thousands_filter(context: jinja2.runtime.Context, value: float | int) -> MarkdownSafe:
+    """``|thousands`` in the report's format (the ``fmt`` the report renders with)."""
+    return thousands(value, context["fmt"])
+
+
+@jinja2.pass_context
+def _duration_filter(context: jinja2.runtime.Context, seconds: float) -> MarkdownSafe:
+    return duration(seconds, context["fmt"])
+
+
 @cache
 def environment() -> jinja2.Environment:
     return markdown_environment(
-        "reporting_assets.execution_reports", {"thousands": thousands, "duration": duration}
+        "reporting_assets.execution_reports", {"thousands": _thousands_filter, "duration": _duration_filter}
     )
 
 
@@ -122,36 +135,43 @@ def render_report(
     generated_at: dt.datetime | None,
     list_length: int = DEFAULT_LIST_LENGTH,
     labels: PipelineLabels | None = None,
+    custom: CustomerRendering = DEFAULT_RENDERING,
 ) -> str:
     """The execution report's markdown for one run; ``previous`` is the same pipeline's run the
-    day before. ``run_url`` is the Dagster run's link, or :class:`RunLinks` of an external run."""
+    day before. ``run_url`` is the Dagster run's link, or :class:`RunLinks` of an external run;
+    ``custom``: the customer's format, sections, list length and template blocks."""
     labels = labels or labels_for(report.pipeline_type)
     links = run_url if isinstance(run_url, RunLinks) else RunLinks(run_url)
+    fmt = custom.fmt
+    list_length = custom.list_length or list_length
     prev_counts = previous.counts if previous else None
     summary_rows = [
         (
             labels.new,
-            thousands(report.counts.new),
-            count_change(report.counts.new, prev_counts.new if prev_counts else None),
+            thousands(report.counts.new, fmt),
+            count_change(report.counts.new, prev_counts.new if prev_counts else None, fmt),
         ),
         (
             labels.updated,
-            thousands(report.counts.updated),
-            count_change(report.counts.updated, prev_counts.updated if prev_counts else None),
+            thousands(report.counts.updated, fmt),
+            count_change(report.counts.updated, prev_counts.updated if prev_counts else None, fmt),
         ),
         (
             "Processing Time",
-            duration(report.metrics.execution_time_seconds),
+            duration(report.metrics.execution_time_seconds, fmt),
             time_change(
                 report.metrics.execution_time_seconds,
                 previous.metrics.execution_time_seconds if previous else None,
+                fmt,
             ),
         ),
         (
             "Records Processed",
-            thousands(report.counts.records_processed),
+            thousands(report.counts.records_processed, fmt),
             count_change(
-                report.counts.records_processed, prev_counts.records_processed if prev_counts else None
+                report.counts.records_processed,
+                prev_counts.records_processed if prev_counts else None,
+                fmt,
             ),
         ),
     ]
@@ -159,14 +179,18 @@ def render_report(
         summary_rows.append(
             (
                 "Failed Records",
-                thousands(report.counts.failed),
-                count_change(report.counts.failed, prev_counts.failed if prev_counts else None),
+                thousands(report.counts.failed, fmt),
+                count_change(report.counts.failed, prev_counts.failed if prev_counts else None, fmt),
             )
         )
     for name, value in sorted(report.metrics.custom.items()):
         before = report.metrics.previous.get(name)
-        change = MarkdownSafe("—") if before is None else MarkdownSafe(f"{value - before:+,.2f} vs previous")
-        summary_rows.append((name.replace("_", " ").title(), thousands(value), change))
+        change = (
+            MarkdownSafe("—")
+            if before is None
+            else MarkdownSafe(f"{fmt.signed_decimal(value - before, 2)} vs previous")
+        )
+        summary_rows.append((name.replace("_", " ").title(), thousands(value, fmt), change))
 
     order_sections = []
     other_changes = []
@@ -196,7 +220,11 @@ def render_report(
         external=links.external_id is not None,
         run_url=link_target(links.dagster) if links.dagster else None,
         external_url=link_target(links.external) if links.external else None,
-        generated_at=MarkdownSafe(generated_at.strftime("%Y-%m-%d %H:%M:%S")) if generated_at else None,
+        generated_at=fmt.timestamp(generated_at) if generated_at else None,
+        fmt=fmt,
+        show=custom.shown,
+        customer_header=custom.header,
+        customer_footer=custom.footer,
     )
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import dagster as dg
 
+from reporting_assets.customer_settings.model import ReportSettings
+from reporting_assets.customer_settings.store import settings_for, templates_home
 from reporting_assets.customers import display_names
 from reporting_assets.db.connection import Connection
 from reporting_assets.execution_reports.build import (
@@ -63,6 +65,7 @@ class ReportPlan:
     list_length: int
     registry: Registry
     event_url: EventUrl | None = None
+    settings: Mapping[str, ReportSettings] = field(default_factory=dict)  # per customer with settings
 
     def links(self, event: SourceEvent) -> str | RunLinks:
         """The Dagster run's link, or for a run reported from outside Dagster the external run's
@@ -128,6 +131,7 @@ class ReportPlan:
                         ),
                         list_length=self.list_length,
                         labels=self.registry.labels.get(event.pipeline_type),
+                        settings=self.settings.get(partition.customer_key),
                     ),
                 )
 
@@ -167,10 +171,11 @@ def plan_reports(
         else:
             by_partition.setdefault(event.partition_key, []).append((-1, event))
     current_runs = sorted({e.run_id for e in events if e.partition_key in wanted_set})
+    customers = sorted({p.customer_key for p in partitions})
     return ReportPlan(
         partition_keys=[p.partition_key for p in partitions],
         events=by_partition,
-        names=display_names(conn, sorted({p.customer_key for p in partitions})),
+        names=display_names(conn, customers),
         starts={
             **{rid: info.started_at for rid, info in run_infos(instance, current_runs).items()},
             **external_starts(e for e in events if e.partition_key in wanted_set),
@@ -181,6 +186,7 @@ def plan_reports(
         list_length=list_length,
         registry=registry,
         event_url=event_url,
+        settings=settings_for(conn, customers, templates_home()),
     )
 
 

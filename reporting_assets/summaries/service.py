@@ -25,6 +25,7 @@ from psycopg.adapt import Buffer, Dumper
 from psycopg.pq import Format
 from psycopg.types.json import set_json_loads
 
+from reporting_assets.customer_settings.store import settings_for
 from reporting_assets.customers import display_names
 from reporting_assets.db.connection import Connection
 from reporting_assets.db.queries import query
@@ -174,8 +175,10 @@ def stored_versions(conn: Connection, partitions: Sequence[CustomerDay]) -> dict
     return {(r["customer_key"], r["summary_date"]): (r["version"], r["content_hash"]) for r in rows}
 
 
-def _build(summary: DaySummary, markdown: str) -> _Built:
+def _build(summary: DaySummary, markdown: str, settings_version: int | None = None) -> _Built:
     status_json = summary.status_text()
+    if settings_version is not None:  # made with the customer's report settings of that version
+        status_json = f'{status_json[:-1]}, "report_settings_version": {settings_version}}}'
     digest = hashlib.sha256(markdown.encode())
     digest.update(status_json.encode())
     return _Built(summary, markdown, status_json, digest.hexdigest())
@@ -218,6 +221,7 @@ def summarize_partitions(
         for r in conn.execute(query("summaries_expected"), {"customer_keys": customers})
     }
     names = display_names(conn, customers)
+    settings_versions = {key: s.version for key, s in settings_for(conn, customers, None).items()}
     conn.execute(query("summaries_lock"), {"customer_keys": customers})
     stored = stored_versions(conn, sorted(partitions, key=_DAY_ORDER))
     versions = {key: version for key, (version, _) in stored.items()}
@@ -231,7 +235,7 @@ def summarize_partitions(
             if any((p.customer_key, p.day) not in stored for p in partitions):
                 new_days = copying.enter_context(_copy_into(conn, _SUMMARIES_TABLE))
             for partition, markdown in zip(partitions, markdowns, strict=True):
-                item = _build(summaries[partition], markdown)
+                item = _build(summaries[partition], markdown, settings_versions.get(partition.customer_key))
                 built.append(item)
                 previous = stored.get(item.key)
                 if previous is None:

@@ -9,6 +9,7 @@ import dagster as dg
 from reporting_assets.db.queries import query
 from reporting_assets.partitions import PARTITIONS_START_DATE, run_partition_key
 from reporting_assets.resources import PostgresResource
+from reporting_assets.trends.periods import Comparison, period_comparisons
 
 TREND_WINDOW_DAYS = 30
 trend_days = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START_DATE, timezone="UTC")
@@ -21,13 +22,15 @@ trend_days = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START_DATE, time
     description=(
         "The last 30 days per customer, as of the partition day: runs, success rate, new orders "
         "(each day's latest order run, as in the daily summaries) and average processing time; "
-        "totals as numeric metadata for the plots."
+        "week over week and month over month per customer (runs, success rate, new orders, "
+        "processing time p50/p95, with change and direction); totals as numeric metadata for the plots."
     ),
 )
 def customer_trends(context: dg.AssetExecutionContext, postgres: PostgresResource) -> dg.MaterializeResult:
     day = dt.date.fromisoformat(run_partition_key(context))
     with postgres.connection(doing=f"computing customer trends for {day}") as conn:
         rows = conn.execute(query("trends_window"), {"day": day, "window_days": TREND_WINDOW_DAYS}).fetchall()
+        comparisons = period_comparisons(conn, day)
     runs = sum(r["runs"] for r in rows)
     successful = sum(r["successful_runs"] for r in rows)
     seconds = sum(float(r["total_seconds"]) for r in rows)
@@ -54,6 +57,7 @@ def customer_trends(context: dg.AssetExecutionContext, postgres: PostgresResourc
                     ]
                 ),
             ),
+            **{f"{period}_over_{period}": comparison_table(found) for period, found in comparisons.items()},
             "window_days": dg.MetadataValue.int(TREND_WINDOW_DAYS),
             "customers": dg.MetadataValue.int(len(rows)),
             "runs": dg.MetadataValue.int(runs),
@@ -74,6 +78,32 @@ def _trend_record(row: Mapping[str, Any]) -> dict[str, str | int | float | None]
         "avg_seconds": round(float(row["total_seconds"]) / runs, 3) if runs else None,
         "active_days": row["active_days"],
     }
+
+
+def comparison_table(comparisons: list[Comparison]) -> dg.TableMetadataValue:
+    """One row per customer: each figure, its change against the period before and direction."""
+    columns = [dg.TableColumn("customer", "string")]
+    records = []
+    for comparison in comparisons:
+        record: dict[str, str | int | float | None] = {"customer": comparison.customer_name}
+        for figure in comparison.figures:
+            name = figure.name.replace(" ", "_")
+            record[name] = figure.current
+            record[f"{name}_change"] = figure.change
+            record[f"{name}_direction"] = figure.direction
+        record["summary"] = comparison.summary()
+        records.append(dg.TableRecord(record))
+    if comparisons:
+        for figure in comparisons[0].figures:
+            name = figure.name.replace(" ", "_")
+            unit = " (points)" if figure.unit == "%" else ""
+            columns += [
+                dg.TableColumn(name, "float"),
+                dg.TableColumn(f"{name}_change", "float", description=f"change vs the period before{unit}"),
+                dg.TableColumn(f"{name}_direction", "string", description="up, down, flat or new"),
+            ]
+    columns.append(dg.TableColumn("summary", "string"))
+    return dg.MetadataValue.table(records=records, schema=dg.TableSchema(columns=columns))
 
 
 customer_trends_job = dg.define_asset_job("customer_trends_job", selection=[customer_trends])

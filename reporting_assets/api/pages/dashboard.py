@@ -15,7 +15,7 @@ from reporting_assets.api.pages.charts import Trend, trend
 from reporting_assets.db.connection import Connection
 from reporting_assets.db.queries import query
 from reporting_assets.delivery.summaries import SummaryVersion
-from reporting_assets.summaries.aggregate import DEFAULT_EXPECTED_PIPELINES
+from reporting_assets.pipelines.registry import load_registry
 from reporting_assets.trends.assets import TREND_WINDOW_DAYS
 
 PAGE_SIZE = 25
@@ -66,9 +66,8 @@ def dashboard(
     keys = list(customers)
     if keys:
         params = {"customer_keys": keys, "day": day}
-        for p in conn.execute(
-            query("web_dashboard_pipelines"), {**params, "default_expected": list(DEFAULT_EXPECTED_PIPELINES)}
-        ):
+        expected = load_registry(conn).expected_daily
+        for p in conn.execute(query("web_dashboard_pipelines"), {**params, "default_expected": expected}):
             customers[p["customer_key"]].pipelines.append(dict(p))
         for s in conn.execute(query("web_dashboard_summaries"), params):
             summary = SummaryVersion.from_row(s)

@@ -1,6 +1,6 @@
 -- Per customer of a dashboard page: every expected pipeline (the customer's own list, else the
--- defaults) and every pipeline that reported on %(day)s, with that day's latest report of it
--- ('missing' when an expected pipeline has none yet).
+-- registry's pipelines expected daily) and every pipeline that reported on %(day)s, with that
+-- day's latest report of it ('missing' when an expected pipeline has none yet).
 WITH expected AS (
     SELECT k.key AS customer_key, unnest(coalesce(e.pipelines, %(default_expected)s::text[])) AS pipeline_type
     FROM unnest(%(customer_keys)s::text[]) AS k(key)

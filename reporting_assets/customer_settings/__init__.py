@@ -1,0 +1,1 @@
+"""Per-customer report settings: sections, list length, locale, time zone, template blocks."""
