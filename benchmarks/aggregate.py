@@ -868,9 +868,7 @@ def table(r: dict[str, Any]) -> str:
         f"   {'total, one run at a time':<59}{p1['seconds']:>9.2f}{p1['rows_per_second']:>12,.0f}",
         "B. Floor: the SQL aggregate fetched, then the same summaries rendered by a bare Jinja2 macro",
         "   and COPYed into a plain table (one process, no keys, validation or upserts)",
-        floor_line(
-            "SQL: latest per pipeline (row_number) + GROUP BY customer, day", f["latest_per_pipeline_seconds"]
-        ),
+        floor_line("SQL: latest per pipeline + GROUP BY customer, day", f["latest_per_pipeline_seconds"]),
         floor_line(
             f"render: the daily_summary macro, {f['summaries']:,} summaries",
             f["render_seconds"],

@@ -194,6 +194,35 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows this benchmark adds to ``run_all.py``'s table."""
+    by = {(m["engine"], m["workload"]): m for m in result["measurements"]}
+    rows = [
+        {
+            "benchmark": f"analytics {engine}: CSV export of {result['rows']:,} rows vs native CSV",
+            "project": by[(key, "export")]["project"]["seconds"],
+            "floor": by[(key, "export")]["floor"]["seconds"],
+            "unit": "s",
+            "ratio": by[(key, "export")]["ratio"],
+            "target": f"<= {EXPORT_TARGET_RATIO:g}x",
+            "met": by[(key, "export")]["ratio"] <= EXPORT_TARGET_RATIO,
+        }
+        for key, engine in (("postgres", "PostgreSQL"), ("clickhouse", "ClickHouse"))
+    ]
+    rows.append(
+        {
+            "benchmark": "analytics: Usage Summary, PostgreSQL vs ClickHouse (speed-up)",
+            "project": by[("postgres", "summary")]["project"]["seconds"],
+            "floor": by[("clickhouse", "summary")]["project"]["seconds"],
+            "unit": "s",
+            "ratio": result["targets"]["summary_speedup"],
+            "target": f">= {SUMMARY_TARGET_SPEEDUP:g}x",
+            "met": result["targets"]["summary_ok"],
+        }
+    )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=5_000_000, help="sample events (default 5000000)")

@@ -648,6 +648,41 @@ def table(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows this benchmark adds to ``run_all.py``'s table."""
+    cfg, p, f, ra, c = (
+        result["config"],
+        result["project"],
+        result["floor"],
+        result["ratios"],
+        result["dagster"],
+    )
+    rows = [
+        {
+            "benchmark": f"render_store: {cfg['reports']:,} reports rendered + stored + lineage",
+            "project": p["total_seconds"],
+            "floor": f["combined_seconds"],
+            "unit": "s",
+            "ratio": ra["project_over_floor"],
+            "target": f"<= {TARGET_RATIO:g}x",
+            "met": ra["within_target"],
+        }
+    ]
+    if c:
+        rows.append(
+            {
+                "benchmark": f"render_store C: range runs of {c['partitions']} partitions vs no-op asset",
+                "project": c["render"]["seconds"],
+                "floor": c["noop"]["seconds"],
+                "unit": "s",
+                "ratio": c["ratio_render_over_noop"],
+                "target": None,
+                "met": None,
+            }
+        )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reports", type=int, default=5_000, help="reports for A and B (default 5000)")
