@@ -47,14 +47,23 @@ def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def checkout_env() -> dict[str, str]:
+    """The environment for a child process that must import this checkout's ``reporting_assets``
+    (the venv's editable install may point at another clone)."""
+    paths = (str(ROOT), os.environ.get("PYTHONPATH", ""))
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+
+
 def source_state() -> dict[str, Any]:
     """The commit measured, and whether the working tree had uncommitted changes."""
-    root = Path(__file__).resolve().parents[1]
 
     def git(*args: str) -> str:
         try:
             return subprocess.run(
-                ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=False
+                ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10, check=False
             ).stdout.strip()
         except OSError:
             return ""
@@ -109,6 +118,14 @@ def throwaway_server(prefix: str) -> Iterator[tuple[Path, str]]:
             stop_embedded_server(root / "pg")
         finally:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def embedded_postgres_version() -> str:
+    """``server_version`` of the embedded PostgreSQL the scripts start (one started and stopped)."""
+    import psycopg
+
+    with throwaway_server("postgres_version_") as (_root, url), psycopg.connect(url) as conn:
+        return str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
 
 
 def publish(result: dict[str, Any], table_text: str, path: Path, json_only: bool) -> None:

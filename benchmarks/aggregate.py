@@ -632,7 +632,7 @@ def capture_summaries(
                     )
                 conn.rollback()
     finally:
-        render.summary_macro = real_macro  # type: ignore[assignment]
+        render.summary_macro = real_macro
     return calls, rows
 
 
@@ -702,7 +702,7 @@ def identical_rows(url: str) -> int:
         for c, _ in FLOOR_SUMMARY_COLUMNS
     )
     with psycopg.connect(url) as conn:
-        return conn.execute(  # type: ignore[no-any-return]
+        return conn.execute(
             "SELECT count(*) FROM public.floor_summaries f JOIN reporting.daily_customer_summaries d "
             f"USING (customer_key, summary_date) WHERE {same}"
         ).fetchone()[0]  # type: ignore[index]

@@ -46,6 +46,7 @@ END = dt.date(2025, 6, 30)
 AS_OF = dt.datetime(2025, 7, 1, tzinfo=dt.UTC)
 EXPORT_TARGET_RATIO = 1.5
 SUMMARY_TARGET_SPEEDUP = 5.0
+REQUIRES = ("clickhouse_connect", "chdb")  # the clickhouse extra; run_all.py skips the script without
 
 
 def peak_rss_mb() -> float:

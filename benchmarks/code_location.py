@@ -29,10 +29,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import load, progress, progress_to_stderr, publish, source_state
+from _common import ROOT, checkout_env, load, progress, progress_to_stderr, publish, source_state
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "code_location.json"
-ROOT = Path(__file__).resolve().parents[1]
 TARGET_RATIO = 1.25  # definitions / import dagster
 TARGET_HELP_SECONDS = 0.3
 
@@ -58,12 +57,8 @@ def commands() -> dict[str, list[str]]:
 
 def seconds_of(command: list[str]) -> float:
     """Wall seconds of one process, start to exit (it must succeed); it imports this checkout."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))),
-    }
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, cwd=ROOT, env=checkout_env(), capture_output=True, text=True, check=False)
     took = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed (exit {done.returncode}): {done.stderr.strip()[-500:]}")
