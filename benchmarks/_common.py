@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
@@ -47,14 +47,23 @@ def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def checkout_env() -> dict[str, str]:
+    """The environment for a child process that must import this checkout's ``reporting_assets``
+    (the venv's editable install may point at another clone)."""
+    paths = (str(ROOT), os.environ.get("PYTHONPATH", ""))
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+
+
 def source_state() -> dict[str, Any]:
     """The commit measured, and whether the working tree had uncommitted changes."""
-    root = Path(__file__).resolve().parents[1]
 
     def git(*args: str) -> str:
         try:
             return subprocess.run(
-                ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=False
+                ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10, check=False
             ).stdout.strip()
         except OSError:
             return ""
@@ -111,6 +120,14 @@ def throwaway_server(prefix: str) -> Iterator[tuple[Path, str]]:
             shutil.rmtree(root, ignore_errors=True)
 
 
+def embedded_postgres_version() -> str:
+    """``server_version`` of the embedded PostgreSQL the scripts start (one started and stopped)."""
+    import psycopg
+
+    with throwaway_server("postgres_version_") as (_root, url), psycopg.connect(url) as conn:
+        return str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+
+
 def publish(result: dict[str, Any], table_text: str, path: Path, json_only: bool) -> None:
     """Write the result JSON to ``path``; print it (``--json-only``) or the table, then it."""
     text = json.dumps(result, indent=2, default=str)
@@ -124,3 +141,65 @@ def publish(result: dict[str, Any], table_text: str, path: Path, json_only: bool
         progress("")
         progress(text)
         progress(f"\n(JSON written to {path})")
+
+
+# --------------------------------------------------------------------------------------------
+# Floors: a bare Jinja2 render and a COPY into a plain table
+# --------------------------------------------------------------------------------------------
+
+FLOOR_ENV_OPTIONS = (
+    "autoescape",
+    "finalize",
+    "undefined",
+    "trim_blocks",
+    "lstrip_blocks",
+    "keep_trailing_newline",
+    "auto_reload",
+)
+
+
+def bare_environment(package: str, filters: dict[str, Callable[..., Any]], project: Any) -> Any:
+    """A bare ``jinja2.Environment`` for ``<package>/templates`` with the options of
+    ``markdown_environment``, and ``filters``.
+
+    Built directly (no project helper) and then checked option by option against ``project``,
+    the environment the project renders with, so a floor cannot drift from its settings.
+    """
+    import jinja2
+
+    from reporting_assets.markdown_text import finalize
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader(package, "templates"),
+        autoescape=False,
+        finalize=finalize,  # the per-value markdown escaping the output needs
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,  # as markdown_environment: no stat() of the template per render
+    )
+    env.filters.update(filters)
+    drift = [o for o in FLOOR_ENV_OPTIONS if getattr(env, o) != getattr(project, o)]
+    if drift:
+        raise RuntimeError(f"floor Environment differs from markdown_environment in: {', '.join(drift)}")
+    return env
+
+
+def plain_table(conn: Any, name: str, columns: Sequence[tuple[str, str]]) -> None:
+    """(Re)create ``public.<name>`` with ``columns`` (name, type): no keys, indexes, constraints
+    or defaults. Commits."""
+    conn.execute(f"DROP TABLE IF EXISTS public.{name}")
+    conn.execute(f"CREATE TABLE public.{name} ({', '.join(f'{c} {t}' for c, t in columns)})")
+    conn.commit()
+
+
+def copy_plain(
+    conn: Any, name: str, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]]
+) -> None:
+    """One psycopg COPY of ``rows`` into the plain table ``public.<name>``, then commit (a floor's
+    store: whatever ``rows`` computes as it is iterated is part of it)."""
+    with conn.cursor().copy(f"COPY public.{name} ({', '.join(c for c, _ in columns)}) FROM STDIN") as cp:
+        for row in rows:
+            cp.write_row(row)
+    conn.commit()

@@ -203,6 +203,34 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows this benchmark adds to ``run_all.py``'s table."""
+    first, t = result["levels"][0], result["targets"]
+    most = max(result["clients"])
+    return [
+        {
+            "benchmark": f"api: report preview p50 over HTTP vs in-process, {first['clients']} client(s)",
+            "project": first["http"]["p50_ms"],
+            "floor": first["in_process"]["p50_ms"],
+            "unit": "ms",
+            "ratio": first["p50_ratio"],
+            "target": f"<= {TARGET_RATIO:g}x",
+            "met": t["ratio_ok"],
+        },
+        {
+            "benchmark": f"api: HTTP errors at {most} clients",
+            "project": next(
+                level["http"]["errors"] for level in result["levels"] if level["clients"] == most
+            ),
+            "floor": None,
+            "unit": "errors",
+            "ratio": None,
+            "target": "0",
+            "met": t["no_errors"],
+        },
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10, 50], help="concurrency levels")

@@ -332,6 +332,21 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join([head, *(f"{n:<{width}}  {v:>18}  {c}".rstrip() for n, v, c in rows)])
 
 
+def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows this benchmark adds to ``run_all.py``'s table."""
+    return [
+        {
+            "benchmark": f"automation: report over {result['runs']:,} runs vs bare SQL aggregate",
+            "project": result["project"]["median_seconds"] * 1000,
+            "floor": result["floor"]["median_seconds"] * 1000,
+            "unit": "ms",
+            "ratio": result["ratio"],
+            "target": f"<= {TARGET_RATIO:g}x",
+            "met": result["ratio"] <= TARGET_RATIO,
+        }
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=200_000, help="runs in the 24 h window (default 200000)")

@@ -561,6 +561,31 @@ def table(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows this benchmark adds to ``run_all.py``'s table."""
+    pp, ra = result["seconds_per_partition"], result["ratios"]
+    return [
+        {
+            "benchmark": "backfill a/b: one run per partition vs range runs (s/partition)",
+            "project": pp["a"],
+            "floor": pp["b"],
+            "unit": "s",
+            "ratio": ra["a_over_b"],
+            "target": f">= {TARGET_SINGLE_OVER_BATCHED:g}x",
+            "met": ra["a_over_b_met"],
+        },
+        {
+            "benchmark": "backfill b/c: range runs vs no-op range runs (s/partition)",
+            "project": pp["b"],
+            "floor": pp["c"],
+            "unit": "s",
+            "ratio": ra["b_over_c"],
+            "target": f"<= {TARGET_BATCHED_OVER_NOOP:g}x",
+            "met": ra["b_over_c_met"],
+        },
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=int, default=90, help="days per customer (default 90)")

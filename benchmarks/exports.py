@@ -262,6 +262,35 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows this benchmark adds to ``run_all.py``'s table."""
+    t = result["targets"]
+    rows = [
+        {
+            "benchmark": f"exports {m['format'].upper()}: {m['rows']:,} rows vs bare writer",
+            "project": m["project"]["seconds"],
+            "floor": m["floor"]["seconds"],
+            "unit": "s",
+            "ratio": m["ratio"],
+            "target": f"<= {CSV_TARGET_RATIO:g}x" if m["format"] == "csv" else None,
+            "met": t["csv_ratio_ok"] if m["format"] == "csv" else None,
+        }
+        for m in result["measurements"]
+    ]
+    rows.append(
+        {
+            "benchmark": f"exports: peak RSS at {result['rows']:,} rows (vs imports only)",
+            "project": max(t["csv_rss_mb"], t["xlsx_rss_mb"]),
+            "floor": result["baseline_rss_mb"],
+            "unit": "MB",
+            "ratio": None,
+            "target": f"< {RSS_TARGET_MB:g} MB",
+            "met": t["rss_ok"],
+        }
+    )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows for CSV and XLSX (default 1000000)")

@@ -46,7 +46,18 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from _common import progress, progress_to_stderr, publish, rate, step_seconds, throwaway_server, timed
+from _common import (
+    bare_environment,
+    copy_plain,
+    plain_table,
+    progress,
+    progress_to_stderr,
+    publish,
+    rate,
+    step_seconds,
+    throwaway_server,
+    timed,
+)
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "render_store.json"
 END_DATE = dt.date(2025, 6, 17)  # the demo's last day: inside the partitions, enough board history
@@ -56,6 +67,13 @@ REPORTING_DB_C = "bench_reporting_c"  # C: what PostgresResource sees through RE
 DAGSTER_DB_C = "bench_dagster_c"
 TARGET_RATIO = 2.0
 STAGES = ("prepare", "render_store", "lineage")  # A's stages, in order; they sum to A's total
+FLOOR_REPORT_COLUMNS = (("markdown_content", "text NOT NULL"), ("summary_json", "jsonb"))
+FLOOR_LINEAGE_COLUMNS = (
+    ("report_id", "bigint"),
+    ("figure_path", "text"),
+    ("figure_value", "jsonb"),
+    ("run_id", "text"),
+)
 
 
 def days_ending(end: dt.date, days: int) -> list[dt.date]:
@@ -251,44 +269,15 @@ def capture_contexts(items: list[Any]) -> list[dict[str, Any]]:
     return contexts
 
 
-FLOOR_ENV_OPTIONS = (
-    "autoescape",
-    "finalize",
-    "undefined",
-    "trim_blocks",
-    "lstrip_blocks",
-    "keep_trailing_newline",
-    "auto_reload",
-)
-
-
 def floor_environment() -> Any:
-    """A bare ``jinja2.Environment`` with the options of ``markdown_environment``.
-
-    Built directly (no project helper) and then checked option by option against the
-    environment ``render_report`` uses, so the floor cannot drift from the project's settings.
-    """
-    import jinja2
-
+    """A bare ``jinja2.Environment`` with the options of ``markdown_environment`` (checked)."""
     from reporting_assets.execution_reports import render
-    from reporting_assets.markdown_text import finalize
 
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("reporting_assets.execution_reports", "templates"),
-        autoescape=False,
-        finalize=finalize,  # the per-value markdown escaping the output needs
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        auto_reload=False,  # as markdown_environment: no stat() of the template per render
+    return bare_environment(
+        "reporting_assets.execution_reports",
+        {"thousands": render.thousands, "duration": render.duration},
+        render.environment(),
     )
-    env.filters.update(thousands=render.thousands, duration=render.duration)
-    project = render.environment()
-    drift = [o for o in FLOOR_ENV_OPTIONS if getattr(env, o) != getattr(project, o)]
-    if drift:
-        raise RuntimeError(f"floor Environment differs from markdown_environment in: {', '.join(drift)}")
-    return env
 
 
 def lineage_leaves(url: str) -> list[tuple[int, str, Any, str]]:
@@ -329,27 +318,28 @@ def bench_floor(url: str, project_rows: list[Any], items: list[Any]) -> dict[str
     identical = sum(a == b.markdown_content for a, b in zip(markdown, project_rows, strict=True))
 
     with psycopg.connect(url) as conn:
-        conn.execute("DROP TABLE IF EXISTS public.floor_reports, public.floor_lineage")
-        conn.execute("CREATE TABLE public.floor_reports (markdown_content text NOT NULL, summary_json jsonb)")
-        conn.execute(
-            "CREATE TABLE public.floor_lineage "
-            "(report_id bigint, figure_path text, figure_value jsonb, run_id text)"
-        )
-        conn.commit()
+        plain_table(conn, "floor_reports", FLOOR_REPORT_COLUMNS)
+        plain_table(conn, "floor_lineage", FLOOR_LINEAGE_COLUMNS)
         with timed(seconds, "copy_reports"):
-            with conn.cursor().copy(
-                "COPY public.floor_reports (markdown_content, summary_json) FROM STDIN"
-            ) as cp:
-                for md, summary in zip(markdown, summaries, strict=True):
-                    cp.write_row((md, dumps(summary, ensure_ascii=False)))
-            conn.commit()
+            copy_plain(
+                conn,
+                "floor_reports",
+                FLOOR_REPORT_COLUMNS,
+                (
+                    (md, dumps(summary, ensure_ascii=False))
+                    for md, summary in zip(markdown, summaries, strict=True)
+                ),
+            )
         with timed(seconds, "copy_lineage"):
-            with conn.cursor().copy(
-                "COPY public.floor_lineage (report_id, figure_path, figure_value, run_id) FROM STDIN"
-            ) as cp:
-                for report_id, path, value, run_id in leaves:
-                    cp.write_row((report_id, path, dumps(value, ensure_ascii=False), run_id))
-            conn.commit()
+            copy_plain(
+                conn,
+                "floor_lineage",
+                FLOOR_LINEAGE_COLUMNS,
+                (
+                    (report_id, path, dumps(value, ensure_ascii=False), run_id)
+                    for report_id, path, value, run_id in leaves
+                ),
+            )
         stored = {
             table: conn.execute(f"SELECT count(*) FROM public.{table}").fetchone()[0]  # type: ignore[index]
             for table in ("floor_reports", "floor_lineage")
@@ -656,6 +646,41 @@ def table(r: dict[str, Any]) -> str:
             f"{c['source_runs']['seconds']:.1f}s)"
         )
     return "\n".join(lines)
+
+
+def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows this benchmark adds to ``run_all.py``'s table."""
+    cfg, p, f, ra, c = (
+        result["config"],
+        result["project"],
+        result["floor"],
+        result["ratios"],
+        result["dagster"],
+    )
+    rows = [
+        {
+            "benchmark": f"render_store: {cfg['reports']:,} reports rendered + stored + lineage",
+            "project": p["total_seconds"],
+            "floor": f["combined_seconds"],
+            "unit": "s",
+            "ratio": ra["project_over_floor"],
+            "target": f"<= {TARGET_RATIO:g}x",
+            "met": ra["within_target"],
+        }
+    ]
+    if c:
+        rows.append(
+            {
+                "benchmark": f"render_store C: range runs of {c['partitions']} partitions vs no-op asset",
+                "project": c["render"]["seconds"],
+                "floor": c["noop"]["seconds"],
+                "unit": "s",
+                "ratio": c["ratio_render_over_noop"],
+                "target": None,
+                "met": None,
+            }
+        )
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:

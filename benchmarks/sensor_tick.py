@@ -284,6 +284,23 @@ def table(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows this benchmark adds to ``run_all.py``'s table."""
+    ra = result["ratios"]
+    return [
+        {
+            "benchmark": f"sensor_tick: tick at {result['large']['events']:,} vs "
+            f"{result['small']['events']:,} events",
+            "project": result["large"]["tick_median_seconds"] * 1000,
+            "floor": result["small"]["tick_median_seconds"] * 1000,
+            "unit": "ms",
+            "ratio": ra["tick_large_over_small"],
+            "target": f"<= {TARGET_RATIO:g}x",
+            "met": ra["within_target"],
+        }
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(

@@ -201,6 +201,22 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows this benchmark adds to ``run_all.py``'s table."""
+    off = result["off"]["min_seconds"]
+    return [
+        {
+            "benchmark": "sync_session: session with reporting + log ids vs without (measured inside)",
+            "project": off + result["overhead_seconds"],
+            "floor": off,
+            "unit": "s",
+            "ratio": 1 + result["overhead_percent"] / 100,
+            "target": f"< {1 + TARGET_PERCENT / 100:g}x",
+            "met": result["passed"],
+        }
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=5_000, help="records in the session (default 5000)")
