@@ -206,6 +206,23 @@ def tick_and_render(
     }
 
 
+def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows this benchmark adds to ``run_all.py``'s table."""
+    x = result["results"]
+    return [
+        {
+            "benchmark": f"ingest: {label}, reports/s vs runless events written straight",
+            "project": x[name]["per_second"],
+            "floor": x["floor"]["per_second"],
+            "unit": "reports/s",
+            "ratio": x[name]["ratio"],
+            "target": f"<= {TARGETS[name]:g}x",
+            "met": x[name]["within_target"],
+        }
+        for name, label in (("save", "PipelineReporter.save()"), ("http", "POST /api/pipeline-runs"))
+    ]
+
+
 def table(r: dict[str, Any]) -> str:
     cfg, x = r["config"], r["results"]
     lines = [

@@ -54,6 +54,8 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("sync_session", ["--records", "1000", "--repeats", "1"], []),
     ("api", ["--requests", "50", "--rounds", "1"], []),
     ("analytics", ["--events", "200000", "--rows", "50000"], []),
+    ("ingest", ["--reports", "300"], []),
+    ("web", ["--customers", "20", "--days", "3", "--repeat", "5"], []),
 ]
 
 

@@ -170,6 +170,26 @@ def measure(url: str, folder: Path, customers: int, days: int, repeat: int) -> d
     return result
 
 
+def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows this benchmark adds to ``run_all.py``'s table: each page against its API calls."""
+    rows = []
+    for r in result["results"]:
+        for name in ("dashboard", "report page", "builder preview"):
+            m = r[name]
+            rows.append(
+                {
+                    "benchmark": f"web: {name} p50, page vs its API calls ({r['dataset']} data)",
+                    "project": m["page"]["p50_ms"],
+                    "floor": m["api"]["p50_ms"],
+                    "unit": "ms",
+                    "ratio": m["ratio"],
+                    "target": f"<= {TARGET_RATIO:g}x",
+                    "met": m["ratio"] <= TARGET_RATIO,
+                }
+            )
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=500, help="customers of the large dataset")
