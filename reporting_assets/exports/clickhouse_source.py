@@ -12,7 +12,7 @@ files are the same; CSV is written the way PostgreSQL's COPY writes it (``csv_wr
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
 
@@ -20,16 +20,16 @@ from reporting_assets.exports.clickhouse_client import client_errors, open_clien
 from reporting_assets.exports.clickhouse_schema import check_table
 from reporting_assets.exports.clickhouse_url import ClickHouseTarget
 from reporting_assets.exports.dialects import ClickHouseDialect
-from reporting_assets.exports.dsl import CompiledQuery, QuerySpec, compile_query
+from reporting_assets.exports.dsl import CompiledQuery
 from reporting_assets.exports.formats.csv_writer import write_csv
-from reporting_assets.exports.source import DEFAULT_BATCH_ROWS, Page
+from reporting_assets.exports.source import DEFAULT_BATCH_ROWS, CompilingSource, Page
 
 
 def _utc(value: Any) -> Any:
     return value.astimezone(dt.UTC) if isinstance(value, dt.datetime) else value
 
 
-class ClickHouseAnalyticsSource:
+class ClickHouseAnalyticsSource(CompilingSource):
     """Analytics tables in a ClickHouse database (the target's), read-only."""
 
     name = "clickhouse"
@@ -40,26 +40,6 @@ class ClickHouseAnalyticsSource:
         self.statement_timeout_ms = statement_timeout_ms
         self._client: Any = None
         self._checked: set[str] = set()
-
-    def prepare(
-        self,
-        config: Mapping[str, Any] | QuerySpec,
-        *,
-        tenant_id: str,
-        row_limit: int,
-        max_row_limit: int,
-        as_of: dt.datetime | None = None,
-        extra_filters: Sequence[Any] | None = None,
-    ) -> CompiledQuery:
-        return compile_query(
-            config,
-            tenant_id=tenant_id,
-            row_limit=row_limit,
-            max_row_limit=max_row_limit,
-            as_of=as_of,
-            extra_filters=extra_filters,
-            dialect=self.dialect,
-        )
 
     @property
     def settings(self) -> dict[str, Any]:

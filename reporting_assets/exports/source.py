@@ -22,6 +22,7 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 
 from reporting_assets.db.connection import Connection, connect
+from reporting_assets.exports.dialects import POSTGRES, Dialect
 from reporting_assets.exports.dsl import CompiledQuery, QuerySpec, compile_query
 
 DEFAULT_BATCH_ROWS = 5000
@@ -80,21 +81,10 @@ def neutralize_sql(column: sql.Composable) -> sql.Composable:
     )
 
 
-class PostgresAnalyticsSource:
-    """Analytics tables in PostgreSQL (schema ``analytics``), read with the project's connections."""
+class CompilingSource:
+    """What every engine's source shares: the DSL compiled in the engine's own dialect."""
 
-    name = "postgresql"
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        statement_timeout_ms: int = 600_000,
-        connector: Callable[..., Any] = connect,
-    ) -> None:
-        self.url = url
-        self.statement_timeout_ms = statement_timeout_ms
-        self._connect = connector
+    dialect: Dialect = POSTGRES
 
     def prepare(
         self,
@@ -113,7 +103,25 @@ class PostgresAnalyticsSource:
             max_row_limit=max_row_limit,
             as_of=as_of,
             extra_filters=extra_filters,
+            dialect=self.dialect,
         )
+
+
+class PostgresAnalyticsSource(CompilingSource):
+    """Analytics tables in PostgreSQL (schema ``analytics``), read with the project's connections."""
+
+    name = "postgresql"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        statement_timeout_ms: int = 600_000,
+        connector: Callable[..., Any] = connect,
+    ) -> None:
+        self.url = url
+        self.statement_timeout_ms = statement_timeout_ms
+        self._connect = connector
 
     @contextmanager
     def _read(self, doing: str) -> Iterator[Connection]:
