@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reporting_assets.errors import CustomerError, DatabaseUnavailableError, ReportingError
 from reporting_assets.exports.errors import (
+    AnalyticsUnavailableError,
     ExportError,
     ExportStateError,
     NotFoundError,
@@ -81,7 +82,7 @@ _DESCRIPTIONS = {
     413: "The request body is larger than 1 MB.",
     422: "Invalid input: the message names the field and what is accepted.",
     429: "Too many requests for this token's subject; wait Retry-After seconds.",
-    503: "PostgreSQL is not reachable.",
+    503: "PostgreSQL, the analytics engine or the export storage is not reachable; try again later.",
 }
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text} for status, text in _DESCRIPTIONS.items()
@@ -130,6 +131,8 @@ def map_engine_error(exc: ReportingError) -> ApiError:
         return ApiError(503, "storage_unavailable", message)
     if isinstance(exc, DatabaseUnavailableError):
         return ApiError(503, "database_unavailable", message)
+    if isinstance(exc, AnalyticsUnavailableError):
+        return ApiError(503, "analytics_unavailable", message)
     if isinstance(exc, CustomerError):
         return ApiError(404, "not_found", message)
     if isinstance(exc, ExportError):
