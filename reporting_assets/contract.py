@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from reporting_assets.errors import ContractError
 from reporting_assets.text_rules import control_character_problem
@@ -23,22 +23,23 @@ RUN_REPORT_METADATA_KEY = "run_report"
 DEFAULT_MAX_CHANGES = 1_000
 
 
-def _no_control_characters(value: Any) -> Any:
+def _no_control_characters(value: str) -> str:
     """Names reach terminals, markdown and HTML emails: refuse ESC, BEL, line breaks..."""
-    if isinstance(value, str):
-        problem = control_character_problem(value, "name")
-        if problem:
-            raise ValueError(problem)
+    problem = control_character_problem(value, "name")
+    if problem:
+        raise ValueError(problem)
     return value
 
 
-_Clean = BeforeValidator(_no_control_characters)
+# after the length constraints, so pydantic checks those natively (a validator placed before them
+# turns each into a Python call for every string of every contract)
+_Clean = AfterValidator(_no_control_characters)
 Status = Literal["success", "failed", "partial"]
-PipelineType = Annotated[str, _Clean, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,99}$")]
+PipelineType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,99}$")]
 Text = Annotated[str, StringConstraints(max_length=10_000)]
-Name = Annotated[str, _Clean, StringConstraints(min_length=1, max_length=255)]
-Key = Annotated[str, _Clean, StringConstraints(max_length=255)]
-MetricName = Annotated[str, _Clean, StringConstraints(max_length=100)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=255), _Clean]
+Key = Annotated[str, StringConstraints(max_length=255), _Clean]
+MetricName = Annotated[str, StringConstraints(max_length=100), _Clean]
 NonNegative = Annotated[int, Field(ge=0)]
 
 
@@ -118,7 +119,7 @@ class RunReport(_Model):
     counts: Counts = Counts()
     changes: list[Change] = []
     changes_total: NonNegative = 0
-    change_counts: dict[Annotated[str, _Clean, StringConstraints(max_length=64)], NonNegative] = {}
+    change_counts: dict[Annotated[str, StringConstraints(max_length=64), _Clean], NonNegative] = {}
     manufacturing: ManufacturingSummary | None = None
     shipping: ShippingSummary | None = None
     metrics: Metrics = Metrics()

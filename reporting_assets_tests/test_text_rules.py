@@ -1,5 +1,8 @@
 """Names with control characters are refused with the character and its position."""
 
+import sys
+import unicodedata
+
 import pytest
 
 from reporting_assets.text_rules import control_character_problem, refuse_control_characters
@@ -27,3 +30,9 @@ def test_control_characters_are_named_with_their_position(value: str, code: str,
 @pytest.mark.parametrize("value", ["PELOTON", "Acme / EU, Retail", "Café 🎉 <b>", "O'Brien & Sons"])
 def test_printable_names_pass_unchanged(value: str) -> None:
     assert refuse_control_characters(value, "display name") == value
+
+
+def test_exactly_category_cc_and_the_two_separators_are_refused() -> None:
+    refused = {chr(c) for c in range(sys.maxunicode + 1) if control_character_problem(chr(c), "name")}
+    expected = {chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cc"}
+    assert refused == expected | {"\u2028", "\u2029"}
