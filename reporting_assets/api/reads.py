@@ -48,7 +48,8 @@ def list_customers(conn: Connection, principal: Principal) -> list[dict[str, Any
     return [dict(r) for r in rows]
 
 
-def _customer(conn: Connection, principal: Principal, key: str) -> dict[str, Any]:
+def visible_customer(conn: Connection, principal: Principal, key: str) -> dict[str, Any]:
+    """The customer ``key`` if the principal may read it; not found otherwise (ids do not leak)."""
     row = conn.execute(
         "SELECT c.partition_key AS key, c.display_name, c.tenant_id FROM reporting.customers c "
         f"WHERE c.partition_key = %(key)s AND {_VISIBLE}",
@@ -79,7 +80,7 @@ def customer_status(
 ) -> dict[str, Any]:
     """Latest run per expected pipeline, today's and yesterday's summary, and open problems
     (failed or partial reports of those two days, expected pipelines without a report)."""
-    customer = _customer(conn, principal, key)
+    customer = visible_customer(conn, principal, key)
     day = today or dt.datetime.now(dt.UTC).date()
     latest = conn.execute(
         """SELECT DISTINCT ON (p.pipeline_type) p.pipeline_type, r.id AS report_id, r.execution_id,
@@ -188,7 +189,7 @@ def summary_with_history(
     conn: Connection, principal: Principal, customer: str, day: dt.date
 ) -> dict[str, Any]:
     """The current daily summary of a customer and every earlier version, newest first."""
-    _customer(conn, principal, customer)
+    visible_customer(conn, principal, customer)
     current = load_current(conn, customer, day)
     if current is None:
         raise _not_found(f"The daily summary of {customer[:100]!r} for {day.isoformat()}", principal)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from reporting_assets.api.context import Admin, Conn
-from reporting_assets.api.reads import _customer as visible_customer
+from reporting_assets.api.reads import visible_customer
 from reporting_assets.customer_settings.model import MAX_LIST_LENGTH, SECTIONS
 from reporting_assets.customer_settings.store import (
     SettingsChange,
