@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import socket
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -32,6 +31,7 @@ from reporting_assets.exports.sample_data import SampleSpec, generate_sample_dat
 from reporting_assets.exports.settings import ExportSettings
 from reporting_assets.exports.source import AnalyticsSource, PostgresAnalyticsSource
 from reporting_assets_tests.helpers import INJECTION_PAYLOADS, run_cli
+from reporting_assets_tests.support.servers import free_port
 
 pytest.importorskip("chdb", reason="the clickhouse extra (chdb) is not installed")
 
@@ -516,14 +516,8 @@ def test_a_column_of_another_type_fails_before_the_export_starts(
     source.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_an_unreachable_server_is_named_without_its_password() -> None:
-    url = f"clickhouse://alice:Sup3rS3cret@127.0.0.1:{_free_port()}/analytics"
+    url = f"clickhouse://alice:Sup3rS3cret@127.0.0.1:{free_port()}/analytics"
     source = ClickHouseAnalyticsSource(parse_clickhouse_url(url))
     query = source.prepare(USAGE_SUMMARY_QUERY, tenant_id="acme", row_limit=10, max_row_limit=10)
     with pytest.raises(

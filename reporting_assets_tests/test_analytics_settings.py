@@ -204,3 +204,22 @@ def test_times_and_fields_are_written_as_copy_writes_them() -> None:
     single = io.BytesIO()
     write_csv([columns[0]], [[("\\.",)]], single)
     assert single.getvalue() == b'note\n"\\."\n'
+
+
+def test_a_refused_login_says_to_check_the_user_and_password_without_showing_it() -> None:
+    exceptions = pytest.importorskip("clickhouse_connect.driver.exceptions")
+    from reporting_assets.exports.clickhouse_client import is_connection_failure, unavailable
+
+    target = parse_clickhouse_url("clickhouse://alice:Sup3rS3cret@ch.example:8123/analytics")
+    # what clickhouse-connect raises for a server's answer with X-ClickHouse-Exception-Code: 516
+    refused = exceptions.DatabaseError(
+        "HTTPDriver for http://ch.example:8123 received ClickHouse error code 516\n"
+        " Code: 516. DB::Exception: alice: Authentication failed: password is incorrect, or there is "
+        "no user with such name. (AUTHENTICATION_FAILED)",
+        code=516,
+    )
+    assert is_connection_failure(refused)
+    message = str(unavailable(target, refused, "reading usage_events"))
+    assert message.startswith("ClickHouse at clickhouse://alice:***@ch.example:8123/analytics refused the login")
+    assert "Check the user and password in REPORTING_ANALYTICS_URL" in message
+    assert "Sup3rS3cret" not in message
