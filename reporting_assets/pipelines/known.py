@@ -12,7 +12,6 @@ as for a report that arrived just before the removal). Customers are never unreg
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -81,7 +80,6 @@ class KnownNames:
 
 
 _by_database: dict[tuple[str, ...], KnownNames] = {}
-_lock = threading.Lock()
 
 
 def known_names() -> KnownNames:
@@ -90,10 +88,7 @@ def known_names() -> KnownNames:
     where = tuple(os.environ.get(name, "").strip() for name in (DATABASE_URL_ENV, DATA_DIR_ENV, HOME_ENV))
     where += (os.getcwd(),)
     found = _by_database.get(where)
-    if found is None:
-        with _lock:
-            found = _by_database.setdefault(where, KnownNames())
-    return found
+    return found if found is not None else _by_database.setdefault(where, KnownNames())
 
 
 def forget_known_names() -> None:
