@@ -2,7 +2,9 @@
 
 Materializations carry the contract of successful runs, observations the error contract of
 runs that failed after starting, and the run storage covers runs that failed or were canceled
-before emitting anything. Cost is a few indexed queries per source asset, whatever the history.
+before emitting anything. The asset events of every registered pipeline are read with one
+indexed query (plus one for the assets' wipe times), so a render costs the same number of
+queries however many pipelines are registered.
 """
 
 from __future__ import annotations
@@ -14,9 +16,14 @@ from typing import Any
 import dagster as dg
 from dagster import DagsterEventType, DagsterRunStatus, RunsFilter
 from dagster._core.instance.utils import RUNLESS_RUN_ID
+from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
+from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+from dagster._core.storage.sqlalchemy_compat import db_result, db_select
+from dagster._serdes import deserialize_value
 
 from reporting_assets.contract import RUN_REPORT_METADATA_KEY
-from reporting_assets.execution_reports.source_event import SourceEvent, external_run_id
+from reporting_assets.errors import ReportingError
+from reporting_assets.execution_reports.source_event import EventKind, SourceEvent, external_run_id
 from reporting_assets.lineage.store import RunInfo
 
 _PAGE = 1_000
@@ -43,6 +50,43 @@ def metadata_value(metadata: Mapping[str, Any], key: str) -> Any:
     return None if entry is None else getattr(entry, "value", entry)
 
 
+_ASSET_EVENT_TYPES = [DagsterEventType.ASSET_OBSERVATION.value, DagsterEventType.ASSET_MATERIALIZATION.value]
+
+
+def asset_event_records(
+    instance: dg.DagsterInstance, asset_keys: Sequence[dg.AssetKey], partition_keys: Sequence[str]
+) -> list[dg.EventLogRecord]:
+    """The materializations and observations of ``asset_keys`` for ``partition_keys``, oldest
+    first, in one query over the event log's asset-partition index (Dagster's own readers take
+    one asset key per query). Events from before an asset was wiped are left out, as Dagster's
+    readers do."""
+    storage = instance.event_log_storage
+    if not isinstance(storage, SqlEventLogStorage):
+        raise ReportingError(
+            f"The instance's event log storage ({type(storage).__name__}) is not SQL-based; the report "
+            "step reads asset events with SQL. Use PostgreSQL storage (dagster.yaml in the project)."
+        )
+    if not asset_keys or not partition_keys:
+        return []
+    table = SqlEventLogStorageTable
+    query = (
+        db_select([table.c.id, table.c.event])
+        .where(table.c.asset_key.in_([key.to_string() for key in asset_keys]))
+        .where(table.c.dagster_event_type.in_(_ASSET_EVENT_TYPES))
+        .where(table.c.partition.in_(list(partition_keys)))
+        .order_by(table.c.id.asc())
+    )
+    query = storage._add_assets_wipe_filter_to_query(
+        query, storage._get_assets_details(asset_keys), asset_keys
+    )
+    with storage.index_connection() as conn, db_result(conn, query) as result:
+        rows = result.fetchall()
+    return [
+        dg.EventLogRecord(storage_id=row_id, event_log_entry=deserialize_value(event, dg.EventLogEntry))
+        for row_id, event in rows
+    ]
+
+
 def fetch_source_events(
     instance: dg.DagsterInstance,
     sources: Mapping[dg.AssetKey, str],
@@ -57,37 +101,41 @@ def fetch_source_events(
     report sent twice is one report (the newest event wins).
     """
     found: dict[tuple[str, str, str], SourceEvent] = {}
-    for key, pipeline_type in sources.items():
-        filter_ = dg.AssetRecordsFilter(asset_key=key, asset_partitions=list(partition_keys))
-        for kind, fetch in (
-            ("observation", instance.fetch_observations),
-            ("materialization", instance.fetch_materializations),
-        ):
-            for record in all_records(fetch, filter_):
-                event = record.event_log_entry
-                asset_event = event.asset_materialization or event.asset_observation
-                if asset_event is None or asset_event.partition is None:
-                    continue
-                metadata = dict(asset_event.metadata)
-                if kind == "observation" and RUN_REPORT_METADATA_KEY not in metadata:
-                    continue
-                run_id, external_id = event.run_id, None
-                if run_id == RUNLESS_RUN_ID:
-                    external_id = str(
-                        metadata_value(metadata, EXTERNAL_ID_METADATA_KEY) or f"event-{record.storage_id}"
-                    )
-                    run_id = external_run_id(pipeline_type, external_id)
-                found[(run_id, pipeline_type, asset_event.partition)] = SourceEvent(
-                    run_id=run_id,
-                    pipeline_type=pipeline_type,
-                    partition_key=asset_event.partition,
-                    kind="external" if external_id is not None else kind,  # type: ignore[arg-type]
-                    storage_id=record.storage_id,
-                    timestamp=event.timestamp,
-                    raw_contract=metadata_value(metadata, RUN_REPORT_METADATA_KEY),
-                    external_id=external_id,
-                    asset_key=key.to_user_string(),
-                )
+    materialized: set[tuple[str, str, str]] = set()
+    for record in asset_event_records(instance, list(sources), partition_keys):
+        entry = record.event_log_entry
+        materialization = entry.asset_materialization
+        asset_event = materialization or entry.asset_observation
+        if asset_event is None or asset_event.partition is None or asset_event.asset_key not in sources:
+            continue
+        pipeline_type = sources[asset_event.asset_key]
+        metadata = dict(asset_event.metadata)
+        if materialization is None and RUN_REPORT_METADATA_KEY not in metadata:
+            continue
+        run_id, external_id = entry.run_id, None
+        kind: EventKind = "materialization" if materialization is not None else "observation"
+        if run_id == RUNLESS_RUN_ID:
+            external_id = str(
+                metadata_value(metadata, EXTERNAL_ID_METADATA_KEY) or f"event-{record.storage_id}"
+            )
+            run_id = external_run_id(pipeline_type, external_id)
+            kind = "external"
+        key = (run_id, pipeline_type, asset_event.partition)
+        if materialization is not None:
+            materialized.add(key)
+        elif key in materialized:
+            continue  # the run's materialization wins over its observation, whichever came first
+        found[key] = SourceEvent(
+            run_id=run_id,
+            pipeline_type=pipeline_type,
+            partition_key=asset_event.partition,
+            kind=kind,
+            storage_id=record.storage_id,
+            timestamp=entry.timestamp,
+            raw_contract=metadata_value(metadata, RUN_REPORT_METADATA_KEY),
+            external_id=external_id,
+            asset_key=asset_event.asset_key.to_user_string(),
+        )
     for event in _silent_failures(instance, sources, partition_keys, found):
         found[(event.run_id, event.pipeline_type, event.partition_key)] = event
     return sorted(found.values(), key=lambda e: (e.partition_key, e.pipeline_type, e.timestamp, e.run_id))

@@ -5,7 +5,9 @@ of the registered pipeline's asset out.
 call :func:`record_run`. The event carries the contract and the external execution id; the
 report sensor picks it up like any run's materialization, so the report, lineage and summary are
 rendered by the same code. A report sent twice (same pipeline and external execution id) is one
-report: the report layer keys external runs by that pair.
+report: the report layer keys external runs by that pair. The pipeline and customer are checked
+against what the process knows of the registry (:mod:`reporting_assets.pipelines.known`), so a
+warm process records a report with the event write as its only round trip.
 """
 
 from __future__ import annotations
@@ -18,14 +20,13 @@ from typing import Any
 import dagster as dg
 
 from reporting_assets.contract import RunReport, parse_run_report
-from reporting_assets.customers import get_customer
-from reporting_assets.db.connection import Connection
 from reporting_assets.errors import ContractError
 from reporting_assets.execution_reports.events import EXTERNAL_ID_METADATA_KEY
 from reporting_assets.home import HOME_ENV
 from reporting_assets.partition_keys import CustomerDay, parse_partition_key
 from reporting_assets.partitions import PARTITIONS_START_DATE
-from reporting_assets.pipelines.registry import Pipeline, Registry
+from reporting_assets.pipelines.known import ConnectionSource, KnownNames, known_names
+from reporting_assets.pipelines.registry import Pipeline
 
 FIRST_DAY = dt.date.fromisoformat(PARTITIONS_START_DATE)
 
@@ -59,11 +60,16 @@ def parse_contract(raw: Any, source: str = "the run report") -> RunReport:
 
 
 def check_run(
-    conn: Connection, registry: Registry, report: RunReport, partition_key: str | None = None
+    connection: ConnectionSource,
+    report: RunReport,
+    partition_key: str | None = None,
+    names: KnownNames | None = None,
 ) -> tuple[Pipeline, CustomerDay]:
     """The registered pipeline and partition of an external run, or an error saying what to fix:
     no external execution id, an unregistered pipeline or customer, a partition that is not the
-    contract's customer and day."""
+    contract's customer and day. ``connection`` is used only when ``names`` (default: the
+    process's) must re-read the registry."""
+    names = names or known_names()
     label = f"{report.pipeline_type} run report for {report.customer_key!r} on {report.execution_date}"
     if not report.external_execution_id:
         raise ContractError(
@@ -71,7 +77,7 @@ def check_run(
             f"it (a Kestra execution id, a Celery task id, a UUID kept for retries), so sending it "
             f"again makes no second report. Set it (e.g. from KESTRA_EXECUTION_ID)."
         )
-    pipeline = registry.require(report.pipeline_type)
+    pipeline = names.pipeline(connection, report.pipeline_type)
     partition = CustomerDay(report.customer_key, report.execution_date)
     if partition_key is not None and partition_key != partition.partition_key:
         given = parse_partition_key(partition_key)
@@ -89,7 +95,7 @@ def check_run(
             f"{label}: the day is in the future (today is {today} UTC); a run reports the UTC day it "
             f"processed. Check execution_date."
         )
-    get_customer(conn, report.customer_key)  # unregistered: names `customers add` and close keys
+    names.require_customer(connection, report.customer_key)  # else names `customers add`, close keys
     return pipeline, partition
 
 
@@ -104,14 +110,14 @@ def external_metadata(report: RunReport) -> dict[str, dg.MetadataValue]:
 
 def record_run(
     instance: dg.DagsterInstance,
-    conn: Connection,
-    registry: Registry,
+    connection: ConnectionSource,
     report: RunReport,
     partition_key: str | None = None,
+    names: KnownNames | None = None,
 ) -> RecordedRun:
     """Check an external run's contract and record it as a runless materialization of its
     pipeline's asset for ``customer|day``."""
-    pipeline, partition = check_run(conn, registry, report, partition_key)
+    pipeline, partition = check_run(connection, report, partition_key, names)
     instance.report_runless_asset_event(
         dg.AssetMaterialization(
             asset_key=pipeline.key,

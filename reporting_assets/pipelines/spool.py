@@ -13,7 +13,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +28,6 @@ from reporting_assets.db.urls import resolve_urls
 from reporting_assets.errors import DatabaseUnavailableError, InstanceUnavailableError, ReportingError
 from reporting_assets.home import project_home
 from reporting_assets.pipelines.ingest import RecordedRun, default_instance, parse_contract, record_run
-from reporting_assets.pipelines.registry import load_registry
 
 SPOOL_DIR = Path("spool") / "pipeline-runs"
 _OUTAGES = (DatabaseUnavailableError, DagsterPostgresException, sqlalchemy.exc.OperationalError)
@@ -82,12 +81,13 @@ def reporting_connection(doing: str) -> Iterator[Connection]:
 def send_report(
     report: RunReport, *, instance: dg.DagsterInstance | None = None, partition_key: str | None = None
 ) -> RecordedRun:
-    """Record ``report``; when the instance or the database is away, spool it and say so."""
+    """Record ``report``; when the instance or the database is away, spool it and say so. The
+    reporting database is only asked when the process's registry and customers must be re-read."""
+    doing = f"recording the {report.pipeline_type} run report"
     try:
-        with reporting_connection(f"recording the {report.pipeline_type} run report") as conn:
-            return record_run(
-                instance or default_instance(), conn, load_registry(conn), report, partition_key
-            )
+        return record_run(
+            instance or default_instance(), lambda: reporting_connection(doing), report, partition_key
+        )
     except _OUTAGES as exc:
         path = spool_report(report, partition_key)
         reason = " ".join(str(exc).split())
@@ -116,12 +116,11 @@ def send_spooled(instance: dg.DagsterInstance | None = None) -> SpoolOutcome:
         return SpoolOutcome(sent, failed)
     with reporting_connection("sending spooled run reports") as conn:
         target = instance or default_instance()
-        registry = load_registry(conn)
         for path in files:
             try:
                 body = json.loads(path.read_text(encoding="utf-8"))
                 report = parse_contract(body.get("run_report"), source=str(path))
-                sent.append(record_run(target, conn, registry, report, body.get("partition_key")))
+                sent.append(record_run(target, lambda: nullcontext(conn), report, body.get("partition_key")))
             except _OUTAGES:
                 raise
             except (ReportingError, ValueError, AttributeError) as exc:

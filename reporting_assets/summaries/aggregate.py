@@ -1,8 +1,10 @@
 """Aggregate a day's execution reports per customer (pure: rows in, summaries out).
 
 Totals use each pipeline's latest report of the day (a re-run replaces, it does not add);
-the timeline lists every run. Completeness: every expected pipeline has a latest report that
-succeeded or was partial; the rest are named as missing or failed.
+the timeline lists every run. The four named totals come from the sample pipelines' types; every
+other pipeline's new and updated records are totalled on their own (``pipeline_totals``), so a
+registered pipeline counts without being named here. Completeness: every expected pipeline has a
+latest report that succeeded or was partial; the rest are named as missing or failed.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ TOTAL_SOURCES = {
     "manufacturing_updates": (("manufacturing_sync", "new"), ("manufacturing_sync", "updated")),
     "shipping_updates": (("shipping_sync", "new"), ("shipping_sync", "updated")),
 }
+NAMED_TOTAL_PIPELINES = frozenset(pipeline for sources in TOTAL_SOURCES.values() for pipeline, _ in sources)
 
 
 class ReportRow(NamedTuple):
@@ -66,6 +69,9 @@ class DaySummary:
     timeline: list[ReportRow]  # the day's reports in run order
     warnings: list[tuple[str, str]] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    pipeline_totals: dict[str, tuple[int, int]] = field(
+        default_factory=dict
+    )  # other pipelines: (new, updated)
 
     @property
     def is_complete(self) -> bool:
@@ -127,6 +133,11 @@ def summarize_day(
             if row is not None:
                 total += figure(row) or 0  # the query's integer, or None
         totals[name] = total
+    pipeline_totals = {
+        pipeline: (row.new or 0, row.updated or 0)
+        for pipeline, row in latest.items()
+        if pipeline not in NAMED_TOTAL_PIPELINES
+    }
     expected_sorted = sorted(expected)
     # a loop fills each pair of lists: a comprehension per list cost a fifth of summarize_day
     missing: list[str] = []
@@ -156,6 +167,7 @@ def summarize_day(
         timeline=list(rows),
         warnings=warnings,
         errors=errors,
+        pipeline_totals=pipeline_totals,
     )
 
 

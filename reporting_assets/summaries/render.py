@@ -17,6 +17,7 @@ import jinja2
 
 from reporting_assets.execution_reports.render import (
     STATUS_BADGES,
+    PipelineLabels,
     count_change,
     duration,
     labels_for,
@@ -61,18 +62,35 @@ _count = lru_cache(maxsize=4096, typed=True)(thousands)
 _change = lru_cache(maxsize=8192, typed=True)(count_change)
 
 
-def _titles(titles: Mapping[str, str]) -> Callable[[str], MarkdownSafe]:
+def _titles(labels: Mapping[str, PipelineLabels]) -> Callable[[str], MarkdownSafe]:
     """A pipeline's title in summaries (the registry's display name), escaped once per name."""
     made: dict[str, MarkdownSafe] = {}
 
     def title(pipeline_type: str) -> MarkdownSafe:
         found = made.get(pipeline_type)
         if found is None:
-            name = titles.get(pipeline_type) or labels_for(pipeline_type).title
-            found = made[pipeline_type] = MarkdownSafe(md_escape(name))
+            found = made[pipeline_type] = MarkdownSafe(md_escape(labels_for(pipeline_type, labels).title))
         return found
 
     return title
+
+
+def _total_labels(labels: Mapping[str, PipelineLabels]) -> Callable[[str], tuple[MarkdownSafe, MarkdownSafe]]:
+    """The totals rows of a pipeline outside the named totals: "CRM Sync: New Contacts" and its
+    updated-records label (the registry's labels), escaped once per pipeline."""
+    made: dict[str, tuple[MarkdownSafe, MarkdownSafe]] = {}
+
+    def rows(pipeline_type: str) -> tuple[MarkdownSafe, MarkdownSafe]:
+        found = made.get(pipeline_type)
+        if found is None:
+            named = labels_for(pipeline_type, labels)
+            found = made[pipeline_type] = (
+                MarkdownSafe(md_escape(f"{named.title}: {named.new}")),
+                MarkdownSafe(md_escape(f"{named.title}: {named.updated}")),
+            )
+        return found
+
+    return rows
 
 
 @lru_cache(maxsize=8192)
@@ -100,8 +118,10 @@ def _render(
     link: Callable[[str], MarkdownSafe],
     macro: Callable[..., str],
     title: Callable[[str], MarkdownSafe],
+    total_labels: Callable[[str], tuple[MarkdownSafe, MarkdownSafe]],
 ) -> str:
-    before = previous.totals if previous is not None and previous.total_pipelines else None
+    had_runs = previous is not None and previous.total_pipelines > 0
+    before = previous.totals if previous is not None and had_runs else None
     current = summary.totals
     totals: list[tuple[Any, ...]] = [
         (
@@ -111,6 +131,13 @@ def _render(
         )
         for name, label in _TOTAL_LABELS
     ]
+    others_before = previous.pipeline_totals if previous is not None and had_runs else None
+    if summary.pipeline_totals or others_before:
+        for pipeline in sorted(summary.pipeline_totals.keys() | (others_before or {}).keys(), key=title):
+            now = summary.pipeline_totals.get(pipeline, (0, 0))
+            then = others_before.get(pipeline, (0, 0)) if others_before is not None else None
+            for label, value, was in zip(total_labels(pipeline), now, then or (None, None), strict=True):
+                totals.append((label, _count(value), _change(value, was)))
     day = summary.partition.day
     timeline = [
         (
@@ -167,23 +194,27 @@ def render_summaries(
     partitions: Iterable[CustomerDay],
     summaries: Mapping[CustomerDay, DaySummary],
     run_url: Callable[[str], str],
-    titles: Mapping[str, str] | None = None,
+    labels: Mapping[str, PipelineLabels] | None = None,
 ) -> Iterator[str]:
-    """The markdown of each partition's summary (in order), with the change against the day before."""
+    """The markdown of each partition's summary (in order), with the change against the day
+    before; ``labels`` are the registry's names of the pipelines."""
     link = _links(run_url)
     macro = summary_macro()
-    title = _titles(titles or {})
+    title = _titles(labels or {})
+    total_labels = _total_labels(labels or {})
     by_day = {(p.customer_key, p.day): s for p, s in summaries.items()}
     for p in partitions:
-        yield _render(summaries[p], by_day.get((p.customer_key, p.day - _ONE_DAY)), link, macro, title)
+        previous = by_day.get((p.customer_key, p.day - _ONE_DAY))
+        yield _render(summaries[p], previous, link, macro, title, total_labels)
 
 
 def render_summary(
     summary: DaySummary,
     previous: DaySummary | None,
     run_url: Callable[[str], str],
-    titles: Mapping[str, str] | None = None,
+    labels: Mapping[str, PipelineLabels] | None = None,
 ) -> str:
     """The daily summary (docs/report-format.md): totals with change vs the previous day, timeline,
     problems."""
-    return _render(summary, previous, _links(run_url), summary_macro(), _titles(titles or {}))
+    named = labels or {}
+    return _render(summary, previous, _links(run_url), summary_macro(), _titles(named), _total_labels(named))

@@ -211,7 +211,6 @@ def summarize_partitions(
     """
     registry = load_registry(conn)
     default_expected = list(default_expected) or registry.expected_daily
-    titles = {p.pipeline_type: p.display_name for p in registry.pipelines}
     run_url = registry.run_links(run_url, asset_url)
     partitions = [parse_partition_key(k) for k in dict.fromkeys(partition_keys)]
     wanted = _with_days_before(partitions)
@@ -229,7 +228,7 @@ def summarize_partitions(
     restated: list[_Built] = []
     with gc_paused(), conn.transaction():
         summaries = summarize(wanted, fetch_reports(conn, wanted), names, expected, default_expected)
-        markdowns = render_summaries(partitions, summaries, run_url, titles)
+        markdowns = render_summaries(partitions, summaries, run_url, registry.labels)
         with ExitStack() as copying:
             new_days = None
             if any((p.customer_key, p.day) not in stored for p in partitions):

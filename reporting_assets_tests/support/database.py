@@ -8,6 +8,7 @@ import dagster as dg
 from psycopg import sql
 
 from reporting_assets.db.connection import Connection, connect
+from reporting_assets.pipelines.known import forget_known_names
 
 MIGRATIONS_TABLE = "schema_migrations"
 """The migrations' own bookkeeping: emptying it would make the next start re-run every file."""
@@ -59,8 +60,10 @@ def truncate_reporting(url: str) -> None:
 
 
 def wipe(instance: dg.DagsterInstance, url: str) -> None:
-    """A clean instance (no runs, no customer partitions) and an empty reporting schema."""
+    """A clean instance (no runs, no customer partitions) and an empty reporting schema, which
+    this process's cached registry and customers are made to forget."""
     instance.wipe()
     for key in instance.get_dynamic_partitions("customers"):
         instance.delete_dynamic_partition("customers", key)
     truncate_reporting(url)
+    forget_known_names()
