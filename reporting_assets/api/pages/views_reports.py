@@ -118,7 +118,7 @@ def report_page(
     saved: bool = False,
 ) -> HTMLResponse:
     report = engine.get_report(conn, viewer.actor, report_id)
-    result = preview_saved(context, conn, viewer.actor, report, page)
+    result = preview_saved(context, report, page)
     schedules = engine.list_schedules(conn, viewer.actor, report_id=report.id)
     exports = engine.list_exports(conn, viewer.actor, report_id=report.id, limit=10)
     can_change = viewer.actor.is_admin or report.created_by == viewer.actor.user_id
