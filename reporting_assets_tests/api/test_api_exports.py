@@ -22,11 +22,11 @@ from reporting_assets_tests.api.support import (
     ADMIN,
     ALICE,
     WAIT_SECONDS,
-    Mailbox,
     Served,
     create_report,
     wait_for_export,
 )
+from reporting_assets_tests.support.servers import Handler
 
 
 def _run_of(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRun:
@@ -45,7 +45,7 @@ def _finished_run(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRun:
 
 
 def test_the_whole_flow_over_http_emails_the_pdf_once(
-    api: Served, instance: dg.DagsterInstance, mailbox: Mailbox
+    api: Served, instance: dg.DagsterInstance, mailbox: Handler
 ) -> None:
     mailbox.messages.clear()
     with api.client() as client:
@@ -136,7 +136,7 @@ def test_download_name_is_safe_and_a_cleaned_up_file_is_410_with_what_to_do(
 
 
 def test_two_concurrent_retries_of_a_failed_export_deliver_once_and_one_is_409(
-    api: Served, instance: dg.DagsterInstance, mailbox: Mailbox
+    api: Served, instance: dg.DagsterInstance, mailbox: Handler
 ) -> None:
     mailbox.messages.clear()
     mailbox.reject["late@acme.example"] = "450 Mailbox busy, try later"
