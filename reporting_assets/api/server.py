@@ -21,9 +21,11 @@ from reporting_assets.api.app import create_app
 from reporting_assets.api.auth import issue_token, parse_ttl
 from reporting_assets.api.errors import ApiConfigError
 from reporting_assets.api.settings import JWT_SECRET_ENV, ApiSettings, settings_from_env
+from reporting_assets.demo import DEMO_TENANT
 
 LOCALHOST = "127.0.0.1"
-DEV_TENANT = "acme"
+DEV_TENANT = DEMO_TENANT
+"""The tenant ``--dev`` signs in to: the demo's, so its customers are on the dashboard."""
 DEV_USER = "admin@acme.example"
 DEV_TTL = dt.timedelta(hours=12)
 

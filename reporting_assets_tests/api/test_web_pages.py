@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import dagster as dg
 import psycopg
 import pytest
 
 from reporting_assets.customers import add_customer
+from reporting_assets.demo import DEMO_CUSTOMERS, DEMO_END_DATE, register_demo_customers
 from reporting_assets_tests.api.browser import csrf_of, signed_in
 from reporting_assets_tests.api.support import USAGE_QUERY, Served, create_report, make_token
 
@@ -50,6 +52,19 @@ def test_dev_sign_in_is_the_local_admin_and_absent_without_dev(light_api: Served
         assert "Sign in as local admin" not in client.get("/sign-in").text
         refused = client.post("/sign-in", data={"csrf": csrf_of(client), "dev": "1"})
         assert refused.status_code == 401 and "Paste a token" in refused.text
+
+
+def test_after_the_demo_the_dev_admin_sees_its_customers_on_the_dashboard(
+    light_api: Served, instance: dg.DagsterInstance, conn: psycopg.Connection
+) -> None:
+    register_demo_customers(conn, instance, DEMO_CUSTOMERS)
+    conn.commit()
+    with light_api.client() as client:
+        client.get("/sign-in")
+        client.post("/sign-in", data={"csrf": csrf_of(client), "dev": "1", "next": "/"})
+        dashboard = client.get(f"/?date={DEMO_END_DATE}").text
+    shown = re.findall(r'data-customer="([^"]+)"', dashboard)
+    assert sorted(shown) == sorted(DEMO_CUSTOMERS)
 
 
 def test_markup_in_report_names_customer_names_values_and_errors_is_inert(
