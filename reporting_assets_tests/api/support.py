@@ -90,6 +90,25 @@ def create_report(client: httpx.Client, headers: dict[str, str], **values: Any) 
     return response.json()
 
 
+def create_schedule(
+    client: httpx.Client, headers: dict[str, str], report_id: str, **values: Any
+) -> dict[str, Any]:
+    """A schedule of the report through the API: weekly on Mondays at 09:00, CSV by email to
+    ops@acme.example, unless ``values`` say otherwise."""
+    payload = {
+        "report_id": report_id,
+        "name": "Weekly",
+        "cron_expression": "0 9 * * 1",
+        "format": "csv",
+        "delivery_method": "email",
+        "recipients": ["ops@acme.example"],
+        **values,
+    }
+    response = client.post("/api/reports/schedules", json=payload, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
 def export_file_path(export_id: str, folder: Path, fmt: str, tenant: str = "acme") -> Path:
     return folder / tenant / f"{export_id}.{fmt}"
 

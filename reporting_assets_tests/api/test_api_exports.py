@@ -24,6 +24,7 @@ from reporting_assets_tests.api.support import (
     WAIT_SECONDS,
     Served,
     create_report,
+    create_schedule,
     wait_for_export,
 )
 from reporting_assets_tests.support.servers import Handler
@@ -58,19 +59,9 @@ def test_the_whole_flow_over_http_emails_the_pdf_once(
         )
         preview = client.get(f"/api/reports/{report['id']}/preview?page=1&page_size=10", headers=ALICE).json()
         assert preview["total"] == 30 and preview["page_count"] == 3
-        schedule = client.post(
-            "/api/reports/schedules",
-            json={
-                "report_id": report["id"],
-                "name": "Weekly PDF",
-                "cron_expression": "0 9 * * 1",
-                "timezone": "America/New_York",
-                "format": "pdf",
-                "delivery_method": "email",
-                "recipients": ["ops@acme.example"],
-            },
-            headers=ALICE,
-        ).json()
+        schedule = create_schedule(
+            client, ALICE, report["id"], name="Weekly PDF", timezone="America/New_York", format="pdf"
+        )
         started = client.post(f"/api/reports/schedules/{schedule['id']}/run", headers=ALICE)
         assert started.status_code == 202, started.text
         body = started.json()
@@ -143,18 +134,14 @@ def test_two_concurrent_retries_of_a_failed_export_deliver_once_and_one_is_409(
     try:
         with api.client() as client:
             report = create_report(client, ADMIN)
-            schedule = client.post(
-                "/api/reports/schedules",
-                json={
-                    "report_id": report["id"],
-                    "name": "Daily CSV",
-                    "cron_expression": "0 6 * * *",
-                    "format": "csv",
-                    "delivery_method": "email",
-                    "recipients": ["late@acme.example"],
-                },
-                headers=ADMIN,
-            ).json()
+            schedule = create_schedule(
+                client,
+                ADMIN,
+                report["id"],
+                name="Daily CSV",
+                cron_expression="0 6 * * *",
+                recipients=["late@acme.example"],
+            )
             export_id = client.post(f"/api/reports/schedules/{schedule['id']}/run", headers=ADMIN).json()[
                 "id"
             ]

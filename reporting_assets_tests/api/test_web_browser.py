@@ -25,6 +25,7 @@ from reporting_assets_tests.api.support import (
     WAIT_SECONDS,
     Served,
     create_report,
+    create_schedule,
     make_token,
 )
 from reporting_assets_tests.helpers import render, run_sources
@@ -222,18 +223,14 @@ def test_a_failed_delivery_shows_its_error_and_retry_sends_only_to_that_recipien
     token = make_token("acme", "admin@acme.example", "admin")
     with api.client() as client:
         report = create_report(client, {"Authorization": f"Bearer {token}"}, name="Retried report")
-        schedule = client.post(
-            "/api/reports/schedules",
-            json={
-                "report_id": report["id"],
-                "name": "Two recipients",
-                "cron_expression": "0 6 * * *",
-                "format": "csv",
-                "delivery_method": "email",
-                "recipients": [fine, busy],
-            },
-            headers={"Authorization": f"Bearer {token}"},
-        ).json()
+        schedule = create_schedule(
+            client,
+            {"Authorization": f"Bearer {token}"},
+            report["id"],
+            name="Two recipients",
+            cron_expression="0 6 * * *",
+            recipients=[fine, busy],
+        )
     sign_in_page(page, api.url, token)
     mailbox.reject[busy] = "450 Mailbox busy, try later"
     try:
