@@ -124,6 +124,15 @@ def test_a_page_with_its_chart_reads_what_the_chart_and_count_read(source: Postg
     assert (empty.total, empty.rows, empty.chart) == (0, [], [])
 
 
+def test_the_count_and_the_chart_read_the_table_once(
+    source: PostgresAnalyticsSource, pg: psycopg.Connection[Any]
+) -> None:
+    query = source.prepare(USAGE_SUMMARY_QUERY, tenant_id="acme", row_limit=40, max_row_limit=1000)
+    statement, params = query.count_chart_sql("date", "total_events", 5)
+    [plan] = pg.execute(sql.SQL("EXPLAIN (FORMAT JSON) {}").format(statement), params).fetchone().values()
+    assert str(plan).count("'Relation Name': 'usage_events'") == 1
+
+
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_sql_injection_in_identifiers_is_rejected_naming_the_part(payload: str) -> None:
     cases: dict[str, dict[str, Any]] = {
