@@ -27,13 +27,16 @@ from dagster._core.storage.tags import (
 from psycopg import sql
 
 from reporting_assets.customers import add_customer
-from reporting_assets.db.connection import connect, is_outage, unavailable
+from reporting_assets.db.connection import Connection, connect, is_outage, unavailable
 from reporting_assets.db.migrations import migrate
 from reporting_assets.errors import DatabaseUnavailableError
 from reporting_assets.partition_keys import CustomerDay
 from reporting_assets.sources.pipelines import PIPELINES
 
 DEMO_CUSTOMERS = ("ACTIVELY BLACK", "PELOTON", "GREYSON")
+DEMO_TENANT = "acme"
+"""The tenant the demo's customers belong to: ``reporting-assets api --dev`` signs in as its
+admin, so the web dashboard shows them (a user sees only their tenant's customers)."""
 DEMO_END_DATE = dt.date(2025, 6, 17)
 DEMO_DAYS = 7
 # Deliberate trouble, so the demo shows failure and partial reports too:
@@ -131,6 +134,15 @@ def database_outage_as_error(url: str, doing: str) -> Iterator[None]:
         root.removeFilter(_quiet_dagster_retries)
 
 
+def register_demo_customers(
+    conn: Connection, instance: dg.DagsterInstance | None, customers: tuple[str, ...]
+) -> None:
+    """Register ``customers`` as customers of :data:`DEMO_TENANT` (one registered earlier
+    without a tenant gets it; one of another tenant is refused, as ``customers add`` does)."""
+    for name in customers:
+        add_customer(conn, instance, name, tenant=DEMO_TENANT)
+
+
 def run_demo(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
@@ -164,10 +176,9 @@ def _run_demo(
     applied = migrate(database_url)
     progress(f"      {len(applied)} applied" + (f": {', '.join(applied)}" if applied else " (up to date)"))
 
-    progress(f"[2/4] Registering customers: {', '.join(customers)}")
+    progress(f"[2/4] Registering customers of tenant {DEMO_TENANT}: {', '.join(customers)}")
     with connect(database_url, doing="registering demo customers") as conn:
-        for name in customers:
-            add_customer(conn, instance, name)
+        register_demo_customers(conn, instance, customers)
 
     sources = defs.resolve_job_def("sample_pipelines")
     progress(

@@ -29,7 +29,7 @@ from reporting_assets.exports.formats import render_export
 from reporting_assets.exports.formats.info import DocumentInfo
 from reporting_assets.exports.sample_data import SampleSpec, generate_sample_data
 from reporting_assets.exports.settings import ExportSettings
-from reporting_assets.exports.source import AnalyticsSource, PostgresAnalyticsSource
+from reporting_assets.exports.source import AnalyticsSource, ChartAxes, PostgresAnalyticsSource
 from reporting_assets_tests.helpers import INJECTION_PAYLOADS, run_cli
 from reporting_assets_tests.support.servers import free_port
 
@@ -382,6 +382,13 @@ def test_pages_and_charts_are_the_same(pg: PostgresAnalyticsSource, ch: ClickHou
         assert (second.total, second.page_count, second.rows) == (first.total, first.page_count, first.rows)
     summary = compile_query(USAGE_SUMMARY_QUERY, tenant_id="acme", as_of=AS_OF)
     assert ch.chart(summary, "date", "total_events", 5) == pg.chart(summary, "date", "total_events", 5)
+    axes = ChartAxes("date", "total_events", 5)
+    first, second = (
+        pg.page(summary, page=1, page_size=10, chart=axes),
+        ch.page(summary, page=1, page_size=10, chart=axes),
+    )
+    assert (second.total, second.rows, second.chart) == (first.total, first.rows, first.chart)
+    assert first.chart == pg.chart(summary, *axes)
 
 
 def _info(generated_at: dt.datetime) -> DocumentInfo:

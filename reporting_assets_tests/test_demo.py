@@ -7,8 +7,9 @@ import datetime as dt
 import dagster as dg
 import psycopg
 
+from reporting_assets.api.server import DEV_TENANT
 from reporting_assets.definitions import loaded_definitions
-from reporting_assets.demo import run_demo
+from reporting_assets.demo import DEMO_TENANT, run_demo
 from reporting_assets.lineage.verify import verify
 from reporting_assets_tests.helpers import table_snapshot
 
@@ -32,6 +33,8 @@ def test_demo_runs_sources_reports_and_lineage_and_reruns_idempotently(
     assert any(line.startswith("[3/4]") for line in lines)
     assert any("FAILED on purpose (shipping_sync)" in line for line in lines)
     assert sorted(instance.get_dynamic_partitions("customers")) == ["ACTIVELY BLACK", "GREYSON", "PELOTON"]
+    tenants = conn.execute("SELECT DISTINCT tenant_id FROM reporting.customers").fetchall()
+    assert [r["tenant_id"] for r in tenants] == [DEMO_TENANT] == [DEV_TENANT]  # what `api --dev` shows
     statuses = {
         r["status"]: r["n"]
         for r in conn.execute(

@@ -22,7 +22,7 @@ from reporting_assets.exports.scheduling import (
     next_occurrence,
     occurrences_between,
 )
-from reporting_assets.exports.source import PostgresAnalyticsSource
+from reporting_assets.exports.source import ChartAxes, PostgresAnalyticsSource
 from reporting_assets_tests.helpers import INJECTION_PAYLOADS
 
 AS_OF = dt.datetime(2025, 3, 10, 13, 0, tzinfo=dt.UTC)
@@ -108,6 +108,29 @@ def test_pages_total_and_row_limit(source: PostgresAnalyticsSource) -> None:
     assert (first.total, first.page_count, len(first.rows), len(last.rows)) == (45, 3, 20, 5)
     assert sum(len(b) for b in source.stream(query, batch_rows=7)) == 45
     assert source.count(query) == 45
+
+
+def test_a_page_with_its_chart_reads_what_the_chart_and_count_read(source: PostgresAnalyticsSource) -> None:
+    query = source.prepare(
+        USAGE_SUMMARY_QUERY, tenant_id="acme", row_limit=40, max_row_limit=1000, as_of=AS_OF
+    )
+    axes = ChartAxes("date", "total_events", 5)
+    with_chart = source.page(query, page=2, page_size=15, chart=axes)
+    alone = source.page(query, page=2, page_size=15)
+    assert (with_chart.rows, with_chart.total, alone.chart) == (alone.rows, source.count(query), None)
+    assert with_chart.chart == source.chart(query, *axes) and len(with_chart.chart) == 5
+    nothing = source.prepare(USAGE_SUMMARY_QUERY, tenant_id="nobody", row_limit=40, max_row_limit=1000)
+    empty = source.page(nothing, page=1, page_size=15, chart=axes)
+    assert (empty.total, empty.rows, empty.chart) == (0, [], [])
+
+
+def test_the_count_and_the_chart_read_the_table_once(
+    source: PostgresAnalyticsSource, pg: psycopg.Connection[Any]
+) -> None:
+    query = source.prepare(USAGE_SUMMARY_QUERY, tenant_id="acme", row_limit=40, max_row_limit=1000)
+    statement, params = query.count_chart_sql("date", "total_events", 5)
+    [plan] = pg.execute(sql.SQL("EXPLAIN (FORMAT JSON) {}").format(statement), params).fetchone().values()
+    assert str(plan).count("'Relation Name': 'usage_events'") == 1
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)

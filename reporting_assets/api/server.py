@@ -1,6 +1,7 @@
 """Serving the API (``reporting-assets api``) and issuing local tokens (``api token``): the
 database resolved and migrated as every other command does, the project's Dagster instance for
-export runs, uvicorn on one process."""
+export runs, uvicorn on one process. ``serve_in_thread`` runs an app in this process (the
+tests and the web benchmark call it)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import datetime as dt
 import os
 import secrets
 import sys
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 
 from fastapi import FastAPI
@@ -17,9 +21,11 @@ from reporting_assets.api.app import create_app
 from reporting_assets.api.auth import issue_token, parse_ttl
 from reporting_assets.api.errors import ApiConfigError
 from reporting_assets.api.settings import JWT_SECRET_ENV, ApiSettings, settings_from_env
+from reporting_assets.demo import DEMO_TENANT
 
 LOCALHOST = "127.0.0.1"
-DEV_TENANT = "acme"
+DEV_TENANT = DEMO_TENANT
+"""The tenant ``--dev`` signs in to: the demo's, so its customers are on the dashboard."""
 DEV_USER = "admin@acme.example"
 DEV_TTL = dt.timedelta(hours=12)
 
@@ -88,3 +94,28 @@ def print_token(tenant: str, user: str, role: str, ttl: str, environ: Mapping[st
     print(issue_token(settings, tenant=tenant, user=user, role=role, ttl=parse_ttl(ttl)))
     sys.stdout.flush()
     return 0
+
+
+@contextmanager
+def serve_in_thread(app: FastAPI, *, start_timeout: float = 60.0) -> Iterator[str]:
+    """``app`` on a real uvicorn in a thread of this process, on a free port of 127.0.0.1 (the
+    system picks it): yields the base URL, stops the server on exit."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host=LOCALHOST, port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError(
+                f"uvicorn did not start on {LOCALHOST} within {start_timeout:g} s; its log above says why"
+            )
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{LOCALHOST}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

@@ -22,7 +22,7 @@ from reporting_assets.exports.clickhouse_url import ClickHouseTarget
 from reporting_assets.exports.dialects import ClickHouseDialect
 from reporting_assets.exports.dsl import CompiledQuery
 from reporting_assets.exports.formats.csv_writer import write_csv
-from reporting_assets.exports.source import DEFAULT_BATCH_ROWS, CompilingSource, Page
+from reporting_assets.exports.source import DEFAULT_BATCH_ROWS, ChartAxes, CompilingSource, Page
 
 
 def _utc(value: Any) -> Any:
@@ -77,12 +77,15 @@ class ClickHouseAnalyticsSource(CompilingSource):
         )
         return [tuple(row) for row in result.result_rows]
 
-    def page(self, query: CompiledQuery, *, page: int, page_size: int) -> Page:
+    def page(
+        self, query: CompiledQuery, *, page: int, page_size: int, chart: ChartAxes | None = None
+    ) -> Page:
         with self._read(query, "previewing a report") as (client, own):
             total = int(self._rows(client, *own.count_sql())[0][0])
             statement, params = own.preview_sql(page_offset=(page - 1) * page_size, page_size=page_size)
             rows = self._normalized(own, self._rows(client, statement, params))
-        return Page(rows=rows, page=page, page_size=page_size, total=total)
+            points = None if chart is None else self._chart(client, own, chart)
+        return Page(rows=rows, page=page, page_size=page_size, total=total, chart=points)
 
     def count(self, query: CompiledQuery) -> int:
         with self._read(query, "counting report rows") as (client, own):
@@ -107,7 +110,10 @@ class ClickHouseAnalyticsSource(CompilingSource):
 
     def chart(self, query: CompiledQuery, x: str, y: str, max_points: int) -> list[tuple[Any, float]]:
         with self._read(query, "charting a report") as (client, own):
-            rows = self._rows(client, *own.chart_sql(x, y, max_points))
+            return self._chart(client, own, ChartAxes(x, y, max_points))
+
+    def _chart(self, client: Any, own: CompiledQuery, axes: ChartAxes) -> list[tuple[Any, float]]:
+        rows = self._rows(client, *own.chart_sql(*axes))
         return [(_utc(r[0]), float(r[1] or 0)) for r in rows]
 
     @staticmethod

@@ -370,18 +370,28 @@ class CompiledQuery:
         inner, params = self.rows_sql()
         return sql.SQL("SELECT count(*) AS total FROM ({}) AS q").format(inner), params
 
+    def _chart_select(self, rows: sql.Composable, x: str, y: str, n: int) -> sql.Composed:
+        return sql.SQL("SELECT {x} AS x, {y} AS y FROM {rows} GROUP BY {x} ORDER BY {x} LIMIT {n}").format(
+            x=sql.Identifier(x),
+            y=self.dialect.float_sum(sql.Identifier(y)),
+            rows=rows,
+            n=self.dialect.placeholder(n, "count"),
+        )
+
     def chart_sql(self, x: str, y: str, max_points: int) -> tuple[sql.Composed, tuple]:
         """``y`` added up per ``x`` over the row-limited result (``x``/``y`` must be output
         columns; checked by the caller), the first ``max_points`` values of ``x``."""
         inner, params = self.rows_sql()
+        rows = sql.SQL("({}) AS q").format(inner)
+        return self._chart_select(rows, x, y, len(params)), (*params, max_points)
+
+    def count_chart_sql(self, x: str, y: str, max_points: int) -> tuple[sql.Composed, tuple]:
+        """:meth:`count_sql` and :meth:`chart_sql` in one statement, the row-limited result
+        computed once: one row per chart point (x, y, total), none when the result is empty."""
+        inner, params = self.rows_sql()
         statement = sql.SQL(
-            "SELECT {x} AS x, {y} AS y FROM ({inner}) AS q GROUP BY {x} ORDER BY {x} LIMIT {n}"
-        ).format(
-            x=sql.Identifier(x),
-            y=self.dialect.float_sum(sql.Identifier(y)),
-            inner=inner,
-            n=self.dialect.placeholder(len(params), "count"),
-        )
+            "WITH q AS ({}) SELECT c.x, c.y, (SELECT count(*) FROM q) AS total FROM ({}) AS c ORDER BY c.x"
+        ).format(inner, self._chart_select(sql.Identifier("q"), x, y, len(params)))
         return statement, (*params, max_points)
 
     def column(self, name: str) -> OutputColumn | None:

@@ -30,6 +30,7 @@ from reporting_assets.exports.export_runs import (
 from reporting_assets.exports.previews import (
     Preview,
     list_tables,
+    preview_compiled,
     preview_query,
     preview_report,
     validate_query,
@@ -77,6 +78,7 @@ __all__ = [
     "list_reports",
     "list_schedules",
     "list_tables",
+    "preview_compiled",
     "preview_query",
     "preview_report",
     "retry_export",

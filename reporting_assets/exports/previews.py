@@ -15,7 +15,7 @@ from reporting_assets.exports.formats.cells import jsonable
 from reporting_assets.exports.models import Actor
 from reporting_assets.exports.reports import compile_for, compile_report, get_report
 from reporting_assets.exports.settings import ExportSettings
-from reporting_assets.exports.source import AnalyticsSource
+from reporting_assets.exports.source import AnalyticsSource, ChartAxes
 
 
 def list_tables() -> list[dict[str, object]]:
@@ -67,17 +67,25 @@ class Preview:
         }
 
 
-def _preview(
-    source: AnalyticsSource, compiled: CompiledQuery, page: int, page_size: int, settings: ExportSettings
-) -> Preview:
+def preview_compiled(
+    source: AnalyticsSource,
+    compiled: CompiledQuery,
+    settings: ExportSettings,
+    *,
+    page: int,
+    page_size: int,
+    chart: ChartAxes | None = None,
+) -> tuple[Preview, list[tuple[Any, float]] | None]:
+    """One page of a compiled query's result and, with ``chart``, its chart's points, read
+    together (the web pages show both; the result is not computed again for the chart)."""
     if page < 1:
         raise ReportValidationError(f"page: pages start at 1, got {page}")
     if not 1 <= page_size <= settings.preview_max_page_size:
         raise ReportValidationError(f"page_size: must be 1-{settings.preview_max_page_size}, got {page_size}")
-    result = source.page(compiled, page=page, page_size=page_size)
+    result = source.page(compiled, page=page, page_size=page_size, chart=chart)
     if page > result.page_count and result.total:
         raise ReportValidationError(f"page: {page} is past the last page ({result.page_count})")
-    return Preview(
+    preview = Preview(
         columns=[c.as_json() for c in compiled.columns],
         rows=[[jsonable(v) for v in row] for row in result.rows],
         page=page,
@@ -87,6 +95,7 @@ def _preview(
         row_limit=compiled.limit,
         filters=list(compiled.filters_text),
     )
+    return preview, result.chart
 
 
 def preview_report(
@@ -102,7 +111,8 @@ def preview_report(
     """One page of a saved report's row-limited result, with the total and the page count
     (``exports preview``)."""
     report = get_report(conn, actor, report_id)
-    return _preview(source, compile_report(report, settings), page, page_size, settings)
+    compiled = compile_report(report, settings)
+    return preview_compiled(source, compiled, settings, page=page, page_size=page_size)[0]
 
 
 def preview_query(
@@ -118,4 +128,4 @@ def preview_query(
 ) -> Preview:
     """A preview of an unsaved query (the builder's live preview)."""
     compiled = compile_for(actor, query_config, settings, filters=filters, row_limit=row_limit)
-    return _preview(source, compiled, page, page_size, settings)
+    return preview_compiled(source, compiled, settings, page=page, page_size=page_size)[0]

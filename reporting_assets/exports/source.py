@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any, Protocol
+from typing import IO, Any, NamedTuple, Protocol
 
 from psycopg import sql
 from psycopg.rows import tuple_row
@@ -30,12 +30,22 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 """A text cell starting with one of these is read as a formula by spreadsheet programs."""
 
 
+class ChartAxes(NamedTuple):
+    """What a chart adds up: ``y`` per value of ``x``, the first ``max_points`` values."""
+
+    x: str
+    y: str
+    max_points: int
+
+
 @dataclass(frozen=True)
 class Page:
     rows: list[tuple[Any, ...]]
     page: int
     page_size: int
     total: int
+    chart: list[tuple[Any, float]] | None = None
+    """The points of the chart asked for with the page (None when none was)."""
 
     @property
     def page_count(self) -> int:
@@ -58,7 +68,9 @@ class AnalyticsSource(Protocol):
         extra_filters: Sequence[Any] | None = None,
     ) -> CompiledQuery: ...
 
-    def page(self, query: CompiledQuery, *, page: int, page_size: int) -> Page: ...
+    def page(
+        self, query: CompiledQuery, *, page: int, page_size: int, chart: ChartAxes | None = None
+    ) -> Page: ...
 
     def count(self, query: CompiledQuery) -> int: ...
 
@@ -134,13 +146,22 @@ class PostgresAnalyticsSource(CompilingSource):
             )
             yield conn
 
-    def page(self, query: CompiledQuery, *, page: int, page_size: int) -> Page:
-        with self._read("previewing a report") as conn:
-            total = int(conn.execute(*query.count_sql()).fetchone()["total"])  # type: ignore[index]
+    def page(
+        self, query: CompiledQuery, *, page: int, page_size: int, chart: ChartAxes | None = None
+    ) -> Page:
+        """One page of rows and the total; with ``chart`` also its points, counted and charted
+        in one statement: the result is computed twice (count, page), as without a chart."""
+        points = None
+        with self._read("previewing a report") as conn, conn.cursor(row_factory=tuple_row) as cur:
+            if chart is None:
+                total = int(cur.execute(*query.count_sql()).fetchone()[0])  # type: ignore[index]
+            else:
+                counted = cur.execute(*query.count_chart_sql(*chart)).fetchall()
+                total = int(counted[0][2]) if counted else 0
+                points = [(r[0], float(r[1] or 0)) for r in counted]
             statement, params = query.preview_sql(page_offset=(page - 1) * page_size, page_size=page_size)
-            with conn.cursor(row_factory=tuple_row) as cur:
-                rows = cur.execute(statement, params).fetchall()
-        return Page(rows=rows, page=page, page_size=page_size, total=total)
+            rows = cur.execute(statement, params).fetchall()
+        return Page(rows=rows, page=page, page_size=page_size, total=total, chart=points)
 
     def count(self, query: CompiledQuery) -> int:
         with self._read("counting report rows") as conn:

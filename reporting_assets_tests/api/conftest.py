@@ -17,30 +17,32 @@ from typing import Any
 
 import dagster as dg
 import pytest
-from aiosmtpd.controller import Controller
 from moto.server import ThreadedMotoServer
 from psycopg import sql
 
 from reporting_assets.api.app import create_app
+from reporting_assets.api.server import serve_in_thread
 from reporting_assets.api.settings import ApiSettings
 from reporting_assets.db.connection import connect
 from reporting_assets.exports.s3 import S3Settings
 from reporting_assets.exports.sample_data import SampleSpec, generate_sample_data
 from reporting_assets.exports.settings import ExportSettings
 from reporting_assets_tests.api.browser import LAUNCH_ARGS, chromium_path, screenshots_dir
-from reporting_assets_tests.api.support import ACCESS, OPERATIONS, SECRET, Mailbox, Served, free_port, serve
+from reporting_assets_tests.api.support import OPERATIONS, SECRET, Served
+from reporting_assets_tests.support.servers import ACCESS, Handler, SmtpServer, free_port, running_smtp
 
 
 @pytest.fixture(scope="package")
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port
-    try:
-        yield box
-    finally:
-        controller.stop()
+def package_smtp() -> Iterator[SmtpServer]:
+    """The SMTP server the API's export runs send to."""
+    with running_smtp() as server:
+        yield server
+
+
+@pytest.fixture
+def mailbox(package_smtp: SmtpServer) -> Handler:
+    """The messages the API's SMTP server accepted (``reject`` refuses RCPT per address)."""
+    return package_smtp.handler
 
 
 @pytest.fixture(scope="package")
@@ -98,7 +100,7 @@ def launching_instance(
 def api(
     analytics: str,
     launching_instance: dg.DagsterInstance,
-    mailbox: Mailbox,
+    package_smtp: SmtpServer,
     s3_settings: S3Settings,
     export_settings: ExportSettings,
 ) -> Iterator[Served]:
@@ -115,7 +117,7 @@ def api(
     )
     code_server_env = {
         "REPORTING_SMTP_HOST": "127.0.0.1",
-        "REPORTING_SMTP_PORT": str(mailbox.port),
+        "REPORTING_SMTP_PORT": str(package_smtp.port),
         "REPORTING_SMTP_SENDER": "Reports <reports@reporting.example>",
         "REPORTING_SMTP_BACKOFF_SECONDS": "0.01",
         "REPORTING_S3_ENDPOINT_URL": s3_settings.endpoint_url or "",
@@ -128,7 +130,7 @@ def api(
         for name, value in code_server_env.items():
             env.setenv(name, value)
         app.state.context.runs.load()  # the code server starts with them, and keeps them
-    for url in serve(app):
+    with serve_in_thread(app) as url:
         yield Served(url, settings)
 
 
@@ -181,5 +183,5 @@ def light_api(analytics: str, export_settings: ExportSettings) -> Iterator[Serve
     app = create_app(
         settings=settings, database_url=analytics, exports=export_settings, s3=None, instance=None
     )
-    for url in serve(app):
+    with serve_in_thread(app) as url:
         yield Served(url, settings)

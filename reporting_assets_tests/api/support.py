@@ -1,60 +1,23 @@
-"""Helpers of the API tests: tokens, the served app, the SMTP mailbox, waiting for an export run."""
+"""Helpers of the API tests: tokens, the served app's URL, reports, waiting for an export run."""
 
 from __future__ import annotations
 
 import datetime as dt
-import email
-import socket
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from email import policy
-from email.message import EmailMessage
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
-import uvicorn
 
 from reporting_assets.api.settings import ApiSettings
 
 SECRET = "test-secret-" + "k" * 40
 OPERATIONS = "ops"
-ACCESS = {"access_key_id": "testing", "secret_access_key": "testing-secret"}
 WAIT_SECONDS = 240.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Mailbox:
-    """An SMTP handler keeping every accepted message; ``reject`` refuses RCPT per address."""
-
-    messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
-    port: int = 0
-    reject: dict[str, str] = field(default_factory=dict)
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if address in self.reject:
-            return self.reject[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append((list(envelope.rcpt_tos), parsed))
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for rcpt, m in self.messages if address in rcpt]
 
 
 @dataclass
@@ -64,24 +27,6 @@ class Served:
 
     def client(self, **kwargs: Any) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=120.0, **kwargs)
-
-
-def serve(app: Any) -> Iterator[str]:
-    """``app`` on a real uvicorn in a thread, on a free port of 127.0.0.1; its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped while starting"
-        assert time.monotonic() < deadline, "uvicorn did not start within 60 s"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def make_token(
@@ -141,6 +86,25 @@ def wait_for_export(client: httpx.Client, export_id: str, headers: dict[str, str
 def create_report(client: httpx.Client, headers: dict[str, str], **values: Any) -> dict[str, Any]:
     payload = {"name": f"Usage {uuid.uuid4().hex[:6]}", "query_config": USAGE_QUERY, **values}
     response = client.post("/api/reports", json=payload, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def create_schedule(
+    client: httpx.Client, headers: dict[str, str], report_id: str, **values: Any
+) -> dict[str, Any]:
+    """A schedule of the report through the API: weekly on Mondays at 09:00, CSV by email to
+    ops@acme.example, unless ``values`` say otherwise."""
+    payload = {
+        "report_id": report_id,
+        "name": "Weekly",
+        "cron_expression": "0 9 * * 1",
+        "format": "csv",
+        "delivery_method": "email",
+        "recipients": ["ops@acme.example"],
+        **values,
+    }
+    response = client.post("/api/reports/schedules", json=payload, headers=headers)
     assert response.status_code == 201, response.text
     return response.json()
 

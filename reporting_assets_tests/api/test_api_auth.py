@@ -18,9 +18,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from reporting_assets.api.app import create_app
+from reporting_assets.api.server import serve_in_thread
 from reporting_assets.api.settings import ApiSettings
 from reporting_assets.exports.settings import ExportSettings
-from reporting_assets_tests.api.support import SECRET, Served, make_token, serve
+from reporting_assets_tests.api.support import SECRET, Served, make_token
 from reporting_assets_tests.helpers import run_cli
 
 ERROR_STATUSES = {"401", "403", "404", "409", "422", "429"}
@@ -151,7 +152,8 @@ def rs256_api(database_url: str, rsa_keys: tuple[str, str], tmp_path: Path) -> I
         s3=None,
         instance=None,
     )
-    yield from serve(app)
+    with serve_in_thread(app) as url:
+        yield url
 
 
 def test_rs256_public_key_accepts_its_tokens_refuses_hs_confusion_and_rate_limits(

@@ -22,11 +22,12 @@ from reporting_assets_tests.api.support import (
     ADMIN,
     ALICE,
     WAIT_SECONDS,
-    Mailbox,
     Served,
     create_report,
+    create_schedule,
     wait_for_export,
 )
+from reporting_assets_tests.support.servers import Handler
 
 
 def _run_of(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRun:
@@ -45,7 +46,7 @@ def _finished_run(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRun:
 
 
 def test_the_whole_flow_over_http_emails_the_pdf_once(
-    api: Served, instance: dg.DagsterInstance, mailbox: Mailbox
+    api: Served, instance: dg.DagsterInstance, mailbox: Handler
 ) -> None:
     mailbox.messages.clear()
     with api.client() as client:
@@ -58,19 +59,9 @@ def test_the_whole_flow_over_http_emails_the_pdf_once(
         )
         preview = client.get(f"/api/reports/{report['id']}/preview?page=1&page_size=10", headers=ALICE).json()
         assert preview["total"] == 30 and preview["page_count"] == 3
-        schedule = client.post(
-            "/api/reports/schedules",
-            json={
-                "report_id": report["id"],
-                "name": "Weekly PDF",
-                "cron_expression": "0 9 * * 1",
-                "timezone": "America/New_York",
-                "format": "pdf",
-                "delivery_method": "email",
-                "recipients": ["ops@acme.example"],
-            },
-            headers=ALICE,
-        ).json()
+        schedule = create_schedule(
+            client, ALICE, report["id"], name="Weekly PDF", timezone="America/New_York", format="pdf"
+        )
         started = client.post(f"/api/reports/schedules/{schedule['id']}/run", headers=ALICE)
         assert started.status_code == 202, started.text
         body = started.json()
@@ -136,25 +127,21 @@ def test_download_name_is_safe_and_a_cleaned_up_file_is_410_with_what_to_do(
 
 
 def test_two_concurrent_retries_of_a_failed_export_deliver_once_and_one_is_409(
-    api: Served, instance: dg.DagsterInstance, mailbox: Mailbox
+    api: Served, instance: dg.DagsterInstance, mailbox: Handler
 ) -> None:
     mailbox.messages.clear()
     mailbox.reject["late@acme.example"] = "450 Mailbox busy, try later"
     try:
         with api.client() as client:
             report = create_report(client, ADMIN)
-            schedule = client.post(
-                "/api/reports/schedules",
-                json={
-                    "report_id": report["id"],
-                    "name": "Daily CSV",
-                    "cron_expression": "0 6 * * *",
-                    "format": "csv",
-                    "delivery_method": "email",
-                    "recipients": ["late@acme.example"],
-                },
-                headers=ADMIN,
-            ).json()
+            schedule = create_schedule(
+                client,
+                ADMIN,
+                report["id"],
+                name="Daily CSV",
+                cron_expression="0 6 * * *",
+                recipients=["late@acme.example"],
+            )
             export_id = client.post(f"/api/reports/schedules/{schedule['id']}/run", headers=ADMIN).json()[
                 "id"
             ]

@@ -11,7 +11,16 @@ import httpx
 import psycopg
 import pytest
 
-from reporting_assets_tests.api.support import ADMIN, ALICE, BOB, GLOBEX, USAGE_QUERY, Served, create_report
+from reporting_assets_tests.api.support import (
+    ADMIN,
+    ALICE,
+    BOB,
+    GLOBEX,
+    USAGE_QUERY,
+    Served,
+    create_report,
+    create_schedule,
+)
 
 
 def error_of(response: httpx.Response) -> dict[str, str]:
@@ -71,21 +80,7 @@ def test_fixed_paths_are_not_read_as_report_ids(api: Served) -> None:
 def test_schedules_show_their_next_five_runs_in_their_zone_and_utc(api: Served) -> None:
     with api.client() as client:
         report = create_report(client, ALICE)
-        created = client.post(
-            "/api/reports/schedules",
-            json={
-                "report_id": report["id"],
-                "name": "Weekly",
-                "cron_expression": "0 9 * * 1",
-                "timezone": "America/New_York",
-                "format": "pdf",
-                "delivery_method": "email",
-                "recipients": ["ops@acme.example"],
-            },
-            headers=ALICE,
-        )
-        assert created.status_code == 201, created.text
-        schedule = created.json()
+        schedule = create_schedule(client, ALICE, report["id"], timezone="America/New_York", format="pdf")
         runs = schedule["next_runs"]
         assert len(runs) == 5
         for run in runs:
@@ -228,18 +223,7 @@ def test_a_user_changing_another_users_report_is_403_and_a_private_one_is_404(ap
 def test_another_tenants_ids_are_404_in_every_path(api: Served, analytics: str) -> None:
     with api.client() as client:
         report = create_report(client, ADMIN, is_public=True)
-        schedule = client.post(
-            "/api/reports/schedules",
-            json={
-                "report_id": report["id"],
-                "name": "Weekly",
-                "cron_expression": "0 9 * * 1",
-                "format": "csv",
-                "delivery_method": "email",
-                "recipients": ["ops@acme.example"],
-            },
-            headers=ADMIN,
-        ).json()
+        schedule = create_schedule(client, ADMIN, report["id"])
         with psycopg.connect(analytics) as conn:  # an export row of acme, without running it
             export_id = str(uuid.uuid4())
             conn.execute(

@@ -23,12 +23,13 @@ from reporting_assets_tests.api.browser import DESKTOP, PHONE, sign_in_page, unl
 from reporting_assets_tests.api.support import (
     OPERATIONS,
     WAIT_SECONDS,
-    Mailbox,
     Served,
     create_report,
+    create_schedule,
     make_token,
 )
 from reporting_assets_tests.helpers import render, run_sources
+from reporting_assets_tests.support.servers import Handler
 
 RECIPIENT = "analyst@webflow.example"
 FAILED_DAY = "2025-06-15"
@@ -49,7 +50,7 @@ def shot(page: Any, folder: Path, name: str) -> None:
 
 
 def test_build_preview_save_schedule_run_download_and_deliver_the_usage_summary(
-    api: Served, page: Any, mailbox: Mailbox, conn: psycopg.Connection, screenshots: Path, tmp_path: Path
+    api: Served, page: Any, mailbox: Handler, conn: psycopg.Connection, screenshots: Path, tmp_path: Path
 ) -> None:
     generate_sample_data(
         conn, SampleSpec(end=dt.datetime.now(dt.UTC).date(), tenants=("webflow",), days=10, events_per_day=60)
@@ -216,24 +217,20 @@ def test_an_expired_session_while_editing_signs_in_again_and_keeps_the_form(
 
 
 def test_a_failed_delivery_shows_its_error_and_retry_sends_only_to_that_recipient(
-    api: Served, page: Any, mailbox: Mailbox, screenshots: Path
+    api: Served, page: Any, mailbox: Handler, screenshots: Path
 ) -> None:
     fine, busy = "fine@retry.example", "busy@retry.example"
     token = make_token("acme", "admin@acme.example", "admin")
     with api.client() as client:
         report = create_report(client, {"Authorization": f"Bearer {token}"}, name="Retried report")
-        schedule = client.post(
-            "/api/reports/schedules",
-            json={
-                "report_id": report["id"],
-                "name": "Two recipients",
-                "cron_expression": "0 6 * * *",
-                "format": "csv",
-                "delivery_method": "email",
-                "recipients": [fine, busy],
-            },
-            headers={"Authorization": f"Bearer {token}"},
-        ).json()
+        schedule = create_schedule(
+            client,
+            {"Authorization": f"Bearer {token}"},
+            report["id"],
+            name="Two recipients",
+            cron_expression="0 6 * * *",
+            recipients=[fine, busy],
+        )
     sign_in_page(page, api.url, token)
     mailbox.reject[busy] = "450 Mailbox busy, try later"
     try:

@@ -10,6 +10,7 @@ import time
 
 from reporting_assets.api.pages import builder_form as bf
 from reporting_assets.api.pages.charts import trend, value_chart
+from reporting_assets.api.pages.forms import Form
 from reporting_assets.api.pages.nonces import Once
 from reporting_assets.api.pages.schedule_form import ScheduleState, close_zones, describe_cron, timing
 from reporting_assets.api.pages.session import safe_next
@@ -54,25 +55,27 @@ def test_the_default_usage_summary_goes_through_the_form_and_back_to_the_same_qu
 
 def test_submitted_fields_become_the_query_and_unknown_or_blank_rows_are_ignored() -> None:
     state = bf.parse_form(
-        [
-            ("name", " Sessions "),
-            ("table", "user_sessions"),
-            ("col", "user_sessions.platform"),
-            ("col", "usage_events.event_type"),
-            ("agg.0.fn", "avg"),
-            ("agg.0.field", "duration_seconds"),
-            ("agg.1.fn", ""),
-            ("filter.0.field", "page_views"),
-            ("filter.0.op", "between"),
-            ("filter.0.value", "2"),
-            ("filter.0.value2", "9"),
-            ("filter.1.field", "platform"),
-            ("filter.1.op", "in"),
-            ("filter.1.value", "web, ios"),
-            ("order.0.field", ""),
-            ("row_limit", "5,000"),
-            ("something", "else"),
-        ]
+        Form(
+            [
+                ("name", " Sessions "),
+                ("table", "user_sessions"),
+                ("col", "user_sessions.platform"),
+                ("col", "usage_events.event_type"),
+                ("agg.0.fn", "avg"),
+                ("agg.0.field", "duration_seconds"),
+                ("agg.1.fn", ""),
+                ("filter.0.field", "page_views"),
+                ("filter.0.op", "between"),
+                ("filter.0.value", "2"),
+                ("filter.0.value2", "9"),
+                ("filter.1.field", "platform"),
+                ("filter.1.op", "in"),
+                ("filter.1.value", "web, ios"),
+                ("order.0.field", ""),
+                ("row_limit", "5,000"),
+                ("something", "else"),
+            ]
+        )
     )
     values = bf.to_values(state).values
     assert values["name"] == "Sessions" and values["row_limit"] == 5000
@@ -132,16 +135,18 @@ def test_a_timezone_typo_gets_close_names() -> None:
 
 def test_schedule_form_values() -> None:
     state = ScheduleState.from_form(
-        [
-            ("name", "W"),
-            ("cron_expression", "0 9 * * 1"),
-            ("timezone", ""),
-            ("format", "pdf"),
-            ("delivery_method", "both"),
-            ("recipients", "a@x.example,\nb@x.example ; a@x.example"),
-            ("s3_bucket", "bucket-1"),
-            ("is_active", "1"),
-        ]
+        Form(
+            [
+                ("name", "W"),
+                ("cron_expression", "0 9 * * 1"),
+                ("timezone", ""),
+                ("format", "pdf"),
+                ("delivery_method", "both"),
+                ("recipients", "a@x.example,\nb@x.example ; a@x.example"),
+                ("s3_bucket", "bucket-1"),
+                ("is_active", "1"),
+            ]
+        )
     )
     values = state.values()
     assert values["timezone"] == "UTC" and values["s3_config"] == {"bucket": "bucket-1"}

@@ -8,12 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import dagster as dg
 import psycopg
 import pytest
 
 from reporting_assets.customers import add_customer
+from reporting_assets.demo import DEMO_CUSTOMERS, DEMO_END_DATE, register_demo_customers
 from reporting_assets_tests.api.browser import csrf_of, signed_in
-from reporting_assets_tests.api.support import USAGE_QUERY, Served, create_report, make_token
+from reporting_assets_tests.api.support import USAGE_QUERY, Served, create_report, create_schedule, make_token
 
 ACME_ADMIN = make_token("acme", "admin@acme.example", "admin")
 GLOBEX_ADMIN = make_token("globex", "root@globex.example", "admin")
@@ -50,6 +52,19 @@ def test_dev_sign_in_is_the_local_admin_and_absent_without_dev(light_api: Served
         assert "Sign in as local admin" not in client.get("/sign-in").text
         refused = client.post("/sign-in", data={"csrf": csrf_of(client), "dev": "1"})
         assert refused.status_code == 401 and "Paste a token" in refused.text
+
+
+def test_after_the_demo_the_dev_admin_sees_its_customers_on_the_dashboard(
+    light_api: Served, instance: dg.DagsterInstance, conn: psycopg.Connection
+) -> None:
+    register_demo_customers(conn, instance, DEMO_CUSTOMERS)
+    conn.commit()
+    with light_api.client() as client:
+        client.get("/sign-in")
+        client.post("/sign-in", data={"csrf": csrf_of(client), "dev": "1", "next": "/"})
+        dashboard = client.get(f"/?date={DEMO_END_DATE}").text
+    shown = re.findall(r'data-customer="([^"]+)"', dashboard)
+    assert sorted(shown) == sorted(DEMO_CUSTOMERS)
 
 
 def test_markup_in_report_names_customer_names_values_and_errors_is_inert(
@@ -149,18 +164,7 @@ def test_a_double_submitted_download_or_run_now_makes_one_export(
     headers = {"Authorization": f"Bearer {ACME_ADMIN}"}
     with light_api.client() as api_client:
         report = create_report(api_client, headers)
-        schedule = api_client.post(
-            "/api/reports/schedules",
-            json={
-                "report_id": report["id"],
-                "name": "Weekly",
-                "cron_expression": "0 9 * * 1",
-                "format": "csv",
-                "delivery_method": "email",
-                "recipients": ["a@example.com"],
-            },
-            headers=headers,
-        ).json()
+        schedule = create_schedule(api_client, headers, report["id"], recipients=["a@example.com"])
     with signed_in(light_api.client(follow_redirects=False), ACME_ADMIN) as client:
         form = {"csrf": csrf_of(client), "format": "pdf", "nonce": "n-1"}
         first = client.post(f"/reports/{report['id']}/download", data=form).json()
@@ -189,18 +193,9 @@ def test_another_tenants_ids_in_the_url_are_a_404_page(light_api: Served, conn: 
     headers = {"Authorization": f"Bearer {GLOBEX_ADMIN}"}
     with light_api.client() as api_client:
         report = create_report(api_client, headers, query_config={**USAGE_QUERY})
-        schedule = api_client.post(
-            "/api/reports/schedules",
-            json={
-                "report_id": report["id"],
-                "name": "Theirs",
-                "cron_expression": "0 9 * * 1",
-                "format": "csv",
-                "delivery_method": "email",
-                "recipients": ["g@example.com"],
-            },
-            headers=headers,
-        ).json()
+        schedule = create_schedule(
+            api_client, headers, report["id"], name="Theirs", recipients=["g@example.com"]
+        )
         export = api_client.post(
             "/api/reports/exports", json={"report_id": report["id"], "format": "csv"}, headers=headers
         ).json()

@@ -6,6 +6,7 @@ import email
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -104,9 +105,9 @@ def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, aut
     return AuthResult(success=False, handled=False, message="535 5.7.8 Authentication credentials invalid")
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    """A fresh SMTP server per test, keeping every message it accepts."""
+@contextmanager
+def running_smtp() -> Iterator[SmtpServer]:
+    """An SMTP server on a free port of 127.0.0.1, keeping every message it accepts."""
     handler = Handler()
     port = free_port()
     controller = Controller(
@@ -121,6 +122,13 @@ def smtp_server() -> Iterator[SmtpServer]:
         yield SmtpServer(handler, port)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A fresh SMTP server per test."""
+    with running_smtp() as server:
+        yield server
 
 
 # --- S3 -----------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reporting_assets.api.pages.forms import Form
 from reporting_assets.exports.catalog import TABLES, table_names
 from reporting_assets.exports.dsl import DEFAULT_ROW_LIMIT
 from reporting_assets.exports.models import Report
@@ -121,38 +122,20 @@ class BuilderState:
         )
 
 
-_INDEXED = re.compile(r"^(agg|filter|order)\.(\d{1,3})\.([a-z0-9]+)$")
-
-
-def parse_form(fields: Sequence[tuple[str, str]]) -> BuilderState:
+def parse_form(form: Form) -> BuilderState:
     """The builder state from the submitted fields (unknown names are ignored)."""
-    values: dict[str, str] = {}
-    ticked: list[str] = []
-    rows: dict[str, dict[int, dict[str, str]]] = {"agg": {}, "filter": {}, "order": {}}
-    for name, value in fields:
-        match = _INDEXED.match(name)
-        if match:
-            rows[match.group(1)].setdefault(int(match.group(2)), {})[match.group(3)] = value.strip()
-        elif name == "col":
-            ticked.append(value)
-        else:
-            values[name] = value
-    table = values.get("table", "").strip()
+    table = form.text("table")
     if table not in TABLES:
         table = "usage_events"  # the form offers only catalog tables
-    spec = TABLES[table]
+    ticked = form.all("col")
     columns = [
-        Column(
-            name,
-            values.get(f"bucket.{table}.{name}", "").strip(),
-            values.get(f"as.{table}.{name}", "").strip(),
-        )
-        for name in spec.field_names
+        Column(name, form.text(f"bucket.{table}.{name}"), form.text(f"as.{table}.{name}"))
+        for name in TABLES[table].field_names
         if f"{table}.{name}" in ticked
     ]
     aggregates = [
         Aggregate(r.get("fn", ""), r.get("field", "") or "*", r.get("as", ""))
-        for _, r in sorted(rows["agg"].items())
+        for r in form.rows("agg")
         if r.get("fn")
     ]
     filters = [
@@ -164,28 +147,28 @@ def parse_form(fields: Sequence[tuple[str, str]]) -> BuilderState:
             r.get("amount", ""),
             r.get("unit", "days"),
         )
-        for _, r in sorted(rows["filter"].items())
+        for r in form.rows("filter")
         if r.get("field")
     ]
     order = [
         OrderRow(r.get("field", ""), r.get("dir", "asc") or "asc")
-        for _, r in sorted(rows["order"].items())
+        for r in form.rows("order")
         if r.get("field")
     ]
     return BuilderState(
-        name=values.get("name", "").strip(),
-        description=values.get("description", "").strip(),
+        name=form.text("name"),
+        description=form.text("description"),
         table=table,
         columns=columns,
         aggregates=aggregates,
         filters=filters,
         order=order,
-        row_limit=values.get("row_limit", "").strip(),
-        is_public=values.get("is_public") == "1",
-        viz_type=values.get("viz.type", "table"),
-        viz_x=values.get("viz.x", "").strip(),
-        viz_y=values.get("viz.y", "").strip(),
-        viz_title=values.get("viz.title", "").strip(),
+        row_limit=form.text("row_limit"),
+        is_public=form.checked("is_public"),
+        viz_type=form.raw("viz.type", "table"),
+        viz_x=form.text("viz.x"),
+        viz_y=form.text("viz.y"),
+        viz_title=form.text("viz.title"),
     )
 
 

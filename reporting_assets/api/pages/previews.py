@@ -11,14 +11,13 @@ import psycopg
 from reporting_assets.api.context import ApiContext
 from reporting_assets.api.pages.builder_form import BuilderState, place_errors, to_values
 from reporting_assets.api.pages.charts import Chart, value_chart
-from reporting_assets.db.connection import Connection
 from reporting_assets.errors import ReportingError
 from reporting_assets.exports import engine
 from reporting_assets.exports.dsl import CompiledQuery
 from reporting_assets.exports.errors import QueryValidationError
 from reporting_assets.exports.formats.cells import display
 from reporting_assets.exports.models import Actor, Report
-from reporting_assets.exports.source import AnalyticsSource
+from reporting_assets.exports.source import ChartAxes
 from reporting_assets.exports.visualization import parse_visualization
 from reporting_assets.redaction import redact
 
@@ -38,15 +37,25 @@ def _messages(exc: ReportingError) -> list[str]:
     return [str(exc)]
 
 
-def _chart(
-    source: AnalyticsSource, compiled: CompiledQuery, config: dict[str, Any] | None, title: str
-) -> Chart | None:
-    """The chart of the PDF's first page: ``y`` added up per ``x`` (as ``execute`` draws it)."""
+def _read(
+    result: PreviewResult,
+    context: ApiContext,
+    compiled: CompiledQuery,
+    config: dict[str, Any] | None,
+    title: str,
+    page: int,
+) -> None:
+    """One page of rows and the chart of the PDF's first page (``y`` added up per ``x``, as
+    ``execute`` draws it), read together: the chart costs no extra pass over the result."""
     viz = parse_visualization(config, compiled)
-    if viz is None or viz.type not in ("bar", "line") or not viz.x or not viz.y:
-        return None
-    points = source.chart(compiled, viz.x, viz.y, viz.max_points)
-    return value_chart(viz.type, viz.title or title, [(display(x), y) for x, y in points])
+    axes = None
+    if viz is not None and viz.type in ("bar", "line") and viz.x and viz.y:
+        axes = ChartAxes(viz.x, viz.y, viz.max_points)
+    result.preview, points = engine.preview_compiled(
+        context.source(), compiled, context.exports, page=page, page_size=PAGE_SIZE, chart=axes
+    )
+    if viz is not None and points is not None:
+        result.chart = value_chart(viz.type, viz.title or title, [(display(x), y) for x, y in points])
 
 
 def _refused(exc: psycopg.Error) -> dict[str, list[str]]:
@@ -61,20 +70,10 @@ def preview_state(context: ApiContext, actor: Actor, state: BuilderState, page: 
     values: dict[str, Any] = built.values
     result = PreviewResult()
     try:
-        row_limit = values["row_limit"]
-        compiled = engine.compile_for(actor, values["query_config"], context.exports, row_limit=row_limit)
-        source = context.source()
-        chart = _chart(source, compiled, values["visualization_config"], state.name or "Chart")
-        result.preview = engine.preview_query(
-            actor,
-            values["query_config"],
-            source,
-            context.exports,
-            row_limit=row_limit,
-            page=page,
-            page_size=PAGE_SIZE,
+        compiled = engine.compile_for(
+            actor, values["query_config"], context.exports, row_limit=values["row_limit"]
         )
-        result.chart = chart
+        _read(result, context, compiled, values["visualization_config"], state.name or "Chart", page)
     except ReportingError as exc:
         result.errors = place_errors(_messages(exc), built.controls)
     except psycopg.Error as exc:
@@ -82,19 +81,13 @@ def preview_state(context: ApiContext, actor: Actor, state: BuilderState, page: 
     return result
 
 
-def preview_saved(
-    context: ApiContext, conn: Connection, actor: Actor, report: Report, page: int
-) -> PreviewResult:
+def preview_saved(context: ApiContext, report: Report, page: int) -> PreviewResult:
     """A saved report's page of rows and chart, exactly as ``/api/reports/{id}/preview`` and its
-    PDF compute them."""
+    PDF compute them (``report`` was read as the viewer, who may see it)."""
     result = PreviewResult()
     try:
-        source = context.source()
-        result.preview = engine.preview_report(
-            conn, actor, report.id, source, context.exports, page=page, page_size=PAGE_SIZE
-        )
         compiled = engine.compile_report(report, context.exports)
-        result.chart = _chart(source, compiled, report.visualization_config, report.name)
+        _read(result, context, compiled, report.visualization_config, report.name, page)
     except ReportingError as exc:
         result.errors = {"form": _messages(exc)}
     except psycopg.Error as exc:

@@ -8,7 +8,6 @@ import datetime as dt
 import difflib
 import re
 import zoneinfo
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 from cron_descriptor import ExpressionDescriptor, Options
 
 from reporting_assets.api.pages.builder_form import place_errors
+from reporting_assets.api.pages.forms import Form
 from reporting_assets.delivery.errors import RecipientError
 from reporting_assets.delivery.recipients import normalize_email
 from reporting_assets.exports.errors import ScheduleValidationError
@@ -85,21 +85,20 @@ class ScheduleState:
         )
 
     @classmethod
-    def from_form(cls, fields: Sequence[tuple[str, str]]) -> ScheduleState:
-        values = dict(fields)
+    def from_form(cls, form: Form) -> ScheduleState:
         return cls(
-            report_id=values.get("report_id", "").strip(),
-            name=values.get("name", "").strip(),
-            description=values.get("description", "").strip(),
-            cron_expression=values.get("cron_expression", "").strip(),
-            timezone=values.get("timezone", "").strip(),
-            format=values.get("format", ""),
-            delivery_method=values.get("delivery_method", ""),
-            recipients=values.get("recipients", ""),
-            s3_bucket=values.get("s3_bucket", "").strip(),
-            s3_prefix=values.get("s3_prefix", "").strip(),
-            email_subject=values.get("email_subject", "").strip(),
-            is_active=values.get("is_active") == "1",
+            report_id=form.text("report_id"),
+            name=form.text("name"),
+            description=form.text("description"),
+            cron_expression=form.text("cron_expression"),
+            timezone=form.text("timezone"),
+            format=form.raw("format"),
+            delivery_method=form.raw("delivery_method"),
+            recipients=form.raw("recipients"),
+            s3_bucket=form.text("s3_bucket"),
+            s3_prefix=form.text("s3_prefix"),
+            email_subject=form.text("email_subject"),
+            is_active=form.checked("is_active"),
         )
 
     @property

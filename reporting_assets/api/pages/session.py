@@ -22,6 +22,7 @@ from starlette.responses import Response
 from reporting_assets.api.auth import Principal, verify_token
 from reporting_assets.api.context import Context
 from reporting_assets.api.errors import ApiError
+from reporting_assets.api.pages.forms import Form
 from reporting_assets.exports.models import Actor
 
 SESSION_COOKIE = "ra_session"
@@ -126,7 +127,7 @@ def end_session(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
 
 
-async def form_fields(request: Request) -> list[tuple[str, str]]:
+async def form_fields(request: Request) -> Form:
     """The submitted ``application/x-www-form-urlencoded`` fields, in order, after the CSRF
     check (the form's hidden field or the scripts' header must match the cookie)."""
     body = await request.body()
@@ -140,7 +141,7 @@ async def form_fields(request: Request) -> list[tuple[str, str]]:
             "This form is out of date or did not come from this site (its security token does not "
             "match). Reload the page and submit it again."
         )
-    return [(k, v) for k, v in fields if k != CSRF_FIELD]
+    return Form([(k, v) for k, v in fields if k != CSRF_FIELD])
 
 
-FormFields = Annotated[list[tuple[str, str]], Depends(form_fields)]
+FormFields = Annotated[Form, Depends(form_fields)]

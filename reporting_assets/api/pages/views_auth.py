@@ -45,10 +45,9 @@ def sign_in_page(
 
 @router.post("/sign-in")
 def sign_in(request: Request, context: Context, form: FormFields) -> Response:
-    fields = dict(form)
-    next_path = safe_next(fields.get("next"))
-    token = "".join(fields.get("token", "").split())
-    if fields.get("dev") and context.settings.dev_sign_in:
+    next_path = safe_next(form.raw("next"))
+    token = "".join(form.raw("token").split())
+    if form.raw("dev") and context.settings.dev_sign_in:
         from reporting_assets.api.server import DEV_TENANT, DEV_TTL, DEV_USER
 
         token = issue_token(context.settings, tenant=DEV_TENANT, user=DEV_USER, role="admin", ttl=DEV_TTL)

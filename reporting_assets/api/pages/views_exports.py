@@ -93,7 +93,7 @@ def retry(export_id: str, viewer: SignedIn, conn: Conn, context: Context, form: 
         submit_export(conn, context, export)
         return export.id
 
-    retried = once.run(viewer.principal.subject, f"{dict(form).get('nonce', '')}:retry:{export_id}", again)
+    retried = once.run(viewer.principal.subject, f"{form.raw('nonce')}:retry:{export_id}", again)
     return JSONResponse(
         {"export_id": retried, "status": f"/exports/{retried}/status", "page": f"/exports/{retried}"},
         status_code=202,

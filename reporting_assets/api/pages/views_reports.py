@@ -67,8 +67,7 @@ def new_report(request: Request, viewer: SignedIn) -> HTMLResponse:
 @router.post("/reports/preview")
 def preview(request: Request, viewer: SignedIn, form: FormFields, context: Context) -> JSONResponse:
     """The live preview: a fragment of HTML (rows, pages, chart) and the problems per control."""
-    fields = dict(form)
-    page_text = fields.get("page", "1")
+    page_text = form.raw("page", "1")
     page = int(page_text) if page_text.isdigit() and 0 < int(page_text) < 10**6 else 1
     result = preview_state(context, viewer.actor, bf.parse_form(form), page)
     html = environment().get_template("_preview.html.j2").render(result=result)
@@ -118,7 +117,7 @@ def report_page(
     saved: bool = False,
 ) -> HTMLResponse:
     report = engine.get_report(conn, viewer.actor, report_id)
-    result = preview_saved(context, conn, viewer.actor, report, page)
+    result = preview_saved(context, report, page)
     schedules = engine.list_schedules(conn, viewer.actor, report_id=report.id)
     exports = engine.list_exports(conn, viewer.actor, report_id=report.id, limit=10)
     can_change = viewer.actor.is_admin or report.created_by == viewer.actor.user_id
@@ -164,8 +163,7 @@ def download_report(
 ) -> Response:
     """One click: create the export and submit its run; the page polls it and downloads the
     file. The form's one-time nonce makes a double click one export."""
-    fields = dict(form)
-    fmt = fields.get("format", "pdf")
+    fmt = form.raw("format", "pdf")
     if fmt not in FORMATS:
         return error_page(request, 422, f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
 
@@ -174,7 +172,7 @@ def download_report(
         submit_export(conn, context, export)
         return export.id
 
-    nonce = f"{fields.get('nonce', '')}:download:{report_id}:{fmt}"
+    nonce = f"{form.raw('nonce')}:download:{report_id}:{fmt}"
     export_id = once.run(viewer.principal.subject, nonce, create)
     return JSONResponse(
         {"export_id": export_id, "status": f"/exports/{export_id}/status", "page": f"/exports/{export_id}"},

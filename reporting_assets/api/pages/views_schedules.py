@@ -156,7 +156,7 @@ def update_schedule(
 def toggle(schedule_id: str, viewer: SignedIn, conn: Conn, context: Context, form: FormFields) -> Response:
     engine.toggle_schedule(conn, viewer.actor, schedule_id, None, s3=context.s3)
     conn.commit()
-    back = dict(form).get("back", "/schedules")
+    back = form.raw("back", "/schedules")
     return RedirectResponse(back if back.startswith("/schedules") else "/schedules", status_code=303)
 
 
@@ -171,7 +171,7 @@ def run_now(
         submit_export(conn, context, export)
         return export.id
 
-    export_id = once.run(viewer.principal.subject, f"{dict(form).get('nonce', '')}:run:{schedule_id}", run)
+    export_id = once.run(viewer.principal.subject, f"{form.raw('nonce')}:run:{schedule_id}", run)
     return JSONResponse(
         {"export_id": export_id, "status": f"/exports/{export_id}/status", "page": f"/exports/{export_id}"},
         status_code=202,
