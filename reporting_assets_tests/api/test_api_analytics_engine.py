@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from reporting_assets.api.app import create_app
+from reporting_assets.api.server import serve_in_thread
 from reporting_assets.api.settings import ApiSettings
 from reporting_assets.exports.settings import ExportSettings
-from reporting_assets_tests.api.support import ALICE, OPERATIONS, SECRET, Served, create_report, serve
+from reporting_assets_tests.api.support import ALICE, OPERATIONS, SECRET, Served, create_report
 from reporting_assets_tests.support.servers import free_port
 
 pytest.importorskip("clickhouse_connect")
@@ -32,7 +33,7 @@ def unreachable_clickhouse(analytics: str, tmp_path: Path) -> Iterator[tuple[Ser
         algorithm="HS256", key=SECRET, rate_limit_per_minute=100_000, operations_tenant=OPERATIONS
     )
     app = create_app(settings=settings, database_url=analytics, exports=exports, s3=None, instance=None)
-    for url in serve(app):
+    with serve_in_thread(app) as url:
         yield Served(url, settings), target
 
 
