@@ -51,8 +51,8 @@ REGISTRY: dict[str, str] = {
     # module -> prefix. Every module that logs is listed here, and every logging call in it
     # carries an id with its prefix (enforced by test_logging_ids.py).
     "reporting_assets.api.errors": "ap",
-    "reporting_assets.automation.assets": "aa",
     "reporting_assets.automation.batch_log": "ab",
+    "reporting_assets.automation.materialize": "aa",
     "reporting_assets.delivery.jobs": "dj",
     "reporting_assets.delivery.sensors": "ds",
     "reporting_assets.execution_reports.assets": "ea",
