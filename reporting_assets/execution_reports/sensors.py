@@ -28,7 +28,6 @@ from reporting_assets.execution_reports.events import planned_assets
 from reporting_assets.logging_ids import get_logger
 from reporting_assets.partition_keys import parse_partition_key
 from reporting_assets.partitions import split_valid_partition_keys
-from reporting_assets.pipelines.registry import load_registry
 from reporting_assets.resources import PostgresResource
 
 PAGE_SIZE = 1_000
@@ -116,6 +115,8 @@ def report_requests(
     description="Renders reports, lineage and daily summaries for the partitions new source runs touched.",
 )
 def source_runs_sensor(context: dg.SensorEvaluationContext, postgres: PostgresResource) -> dg.SensorResult:
+    from reporting_assets.pipelines.registry import load_registry  # psycopg: paid by a tick, not the load
+
     if context.cursor is None:
         # Start at the present: history is rendered by the demo, backfills or a manual range run.
         latest = context.instance.event_log_storage.get_maximum_record_id() or 0
@@ -186,6 +187,8 @@ def _build_status_sensor(status: dg.DagsterRunStatus, name: str) -> dg.SensorDef
     def sensor(
         context: dg.RunStatusSensorContext, postgres: PostgresResource
     ) -> dg.RunRequest | dg.SkipReason:
+        from reporting_assets.pipelines.registry import load_registry
+
         with postgres.connection(doing="reading the pipeline registry") as conn:
             keys = load_registry(conn).asset_keys
         partition = source_run_partition(context.instance, context.dagster_run, keys)
