@@ -61,11 +61,11 @@ REGISTRY: dict[str, str] = {
     "reporting_assets.sync.assets": "sa",
     "reporting_assets.sync.cli": "cl",
     "reporting_assets.sync.config": "sc",
+    "reporting_assets.sync.dead_runs": "sn",
     "reporting_assets.sync.engine": "se",
     "reporting_assets.sync.folders": "sf",
     "reporting_assets.sync.order_list": "so",
     "reporting_assets.sync.reports": "sr",
-    "reporting_assets.sync.sensors": "sn",
     "reporting_assets.sync.target": "st",
 }
 
