@@ -24,7 +24,6 @@ from dagster._core.definitions.events import AssetKeyPartitionKey
 
 from reporting_assets.contract import RUN_REPORT_METADATA_KEY
 from reporting_assets.execution_reports.assets import REPORT_ASSET_KEYS, render_reports_job
-from reporting_assets.execution_reports.events import planned_assets
 from reporting_assets.logging_ids import get_logger
 from reporting_assets.partition_keys import parse_partition_key
 from reporting_assets.partitions import split_valid_partition_keys
@@ -161,6 +160,8 @@ def source_run_partition(
     """The report partition of a single-partition run that set out to materialize a registered
     pipeline's asset (``source_keys``), or why the run is not one (any job of any code location
     ends up here)."""
+    from reporting_assets.execution_reports.events import planned_assets  # the lineage store, psycopg
+
     partition = run.tags.get(_PARTITION_TAG)
     if partition is None or run.job_name == render_reports_job.name:
         return dg.SkipReason(f"Run {run.run_id} is not a single-partition source run")
