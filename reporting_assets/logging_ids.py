@@ -57,7 +57,7 @@ REGISTRY: dict[str, str] = {
     "reporting_assets.delivery.sensors": "ds",
     "reporting_assets.execution_reports.materialize": "ea",
     "reporting_assets.execution_reports.sensors": "es",
-    "reporting_assets.exports.dagster_defs": "ed",
+    "reporting_assets.exports.runtime": "ed",
     "reporting_assets.sync.assets": "sa",
     "reporting_assets.sync.cli": "cl",
     "reporting_assets.sync.config": "sc",
