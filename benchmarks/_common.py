@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -91,6 +92,23 @@ def step_seconds(instance: Any, run_id: str) -> float:
     return max(ends) - min(starts) if starts and ends else float("nan")
 
 
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB (``ru_maxrss`` is in kB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_child(script: str, args: Sequence[str]) -> dict[str, Any]:
+    """``script --child ARGS`` in a fresh Python process (so its peak RSS is its own): the JSON
+    object on the last line it prints."""
+    done = subprocess.run(
+        [sys.executable, str(Path(script).resolve()), "--child", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
 @contextmanager
 def throwaway_server(prefix: str) -> Iterator[tuple[Path, str]]:
     """A temp folder and an embedded PostgreSQL in ``<folder>/pg``: yields (folder, server URL).
@@ -118,6 +136,34 @@ def throwaway_server(prefix: str) -> Iterator[tuple[Path, str]]:
             stop_embedded_server(root / "pg")
         finally:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def instance_settings(**extra: Any) -> dict[str, Any]:
+    """Settings of a benchmark's Dagster instance: the project's storage (the databases the URL
+    variables point at) and no telemetry, plus ``extra`` (e.g. a run coordinator)."""
+    return {
+        "storage": {
+            "custom": {
+                "module": "reporting_assets.db.dagster_storage",
+                "class": "ReportingPostgresStorage",
+                "config": {},
+            }
+        },
+        "telemetry": {"enabled": False},
+        **extra,
+    }
+
+
+@contextmanager
+def throwaway_instance(root: Path, **extra: Any) -> Iterator[Any]:
+    """A Dagster instance with :func:`instance_settings` and its local files in
+    ``<root>/dagster_home``, disposed of on exit."""
+    import dagster as dg
+
+    home = root / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    with dg.instance_for_test(overrides=instance_settings(**extra), temp_dir=str(home)) as instance:
+        yield instance
 
 
 def embedded_postgres_version() -> str:

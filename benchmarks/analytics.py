@@ -28,15 +28,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import resource
-import subprocess
 import sys
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
-from _common import progress, progress_to_stderr, publish, throwaway_server
+from _common import peak_rss_mb, progress, progress_to_stderr, publish, run_child, throwaway_server
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "analytics.json"
 DATABASE = "bench_analytics"
@@ -47,10 +45,6 @@ AS_OF = dt.datetime(2025, 7, 1, tzinfo=dt.UTC)
 EXPORT_TARGET_RATIO = 1.5
 SUMMARY_TARGET_SPEEDUP = 5.0
 REQUIRES = ("clickhouse_connect", "chdb")  # the clickhouse extra; run_all.py skips the script without
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
 def _query(workload: str, rows: int) -> Any:
@@ -133,16 +127,6 @@ def _clickhouse_floor(source: Any, query: Any, path: Path) -> int:
             out.write(chunk)
             lines += chunk.count(b"\n")
     return lines - 1
-
-
-def run_child(args: list[str]) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--child", *args],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def setup_data(pg_url: str, chdb_path: Path, events: int) -> dict[str, int]:
@@ -266,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
                     for kind in ("floor", "project"):
                         out = root / f"{engine}-{workload}-{kind}.out"
                         got = run_child(
-                            [engine, workload, kind, pg_url, str(chdb_path), str(args.rows), str(out)]
+                            __file__,
+                            [engine, workload, kind, pg_url, str(chdb_path), str(args.rows), str(out)],
                         )
                         out.unlink()
                         progress(

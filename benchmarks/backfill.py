@@ -43,7 +43,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from _common import load, progress, progress_to_stderr, publish, source_state, step_seconds, throwaway_server
+from _common import (
+    instance_settings,
+    load,
+    progress,
+    progress_to_stderr,
+    publish,
+    source_state,
+    step_seconds,
+    throwaway_instance,
+    throwaway_server,
+)
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "backfill.json"
 END_DATE = dt.date(2025, 6, 17)  # the demo's last day; 90 days back stays inside the partitions
@@ -186,11 +196,9 @@ LAUNCHED_SELECTION = "execution_reports,workflow_lineage,daily_customer_summarie
 def write_instance_yaml(home: Path) -> None:
     """A ``dagster.yaml`` for the launched runs: the same storage as the in-process instance."""
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text(
-        "storage:\n  custom:\n    module: reporting_assets.db.dagster_storage\n"
-        "    class: ReportingPostgresStorage\n    config: {}\ntelemetry:\n  enabled: false\n",
-        encoding="utf-8",
-    )
+    import yaml
+
+    (home / "dagster.yaml").write_text(yaml.safe_dump(instance_settings()), encoding="utf-8")
 
 
 def launch_run(home: Path, key: str) -> dict[str, float]:
@@ -648,30 +656,16 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[DAGSTER_DATABASE_URL_ENV] = with_database(server_url, DAGSTER_DB)
         migrate(url)
 
-        import dagster as dg
-
         from reporting_assets.definitions import loaded_definitions
 
         defs = loaded_definitions()
         from reporting_assets.sources.pipelines import PIPELINES
 
         pipelines = list(PIPELINES)[: args.pipelines]
-        overrides = {
-            "storage": {
-                "custom": {
-                    "module": "reporting_assets.db.dagster_storage",
-                    "class": "ReportingPostgresStorage",
-                    "config": {},
-                }
-            },
-            # d: runs the backfill daemon submits stay queued (nothing dequeues them);
-            # execute_in_process (a-c) does not go through the coordinator
-            "run_coordinator": {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator"},
-            "telemetry": {"enabled": False},
-        }
-        home = root / "dagster_home"
-        home.mkdir()
-        with dg.instance_for_test(overrides=overrides, temp_dir=str(home)) as instance:
+        # d: runs the backfill daemon submits stay queued (nothing dequeues them);
+        # execute_in_process (a-c) does not go through the coordinator
+        queued = {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator"}
+        with throwaway_instance(root, run_coordinator=queued) as instance:
             progress(f"[setup] registering {len(customers)} customers")
             register_customers(url, instance, customers)
             total = len(customers) * len(days) * len(pipelines)

@@ -29,15 +29,13 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
-import subprocess
 import sys
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
-from _common import progress, progress_to_stderr, publish, throwaway_server
+from _common import peak_rss_mb, progress, progress_to_stderr, publish, run_child, throwaway_server
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "exports.json"
 DATABASE = "bench_exports"
@@ -46,10 +44,6 @@ FIELDS = ["timestamp", "user_id", "event_type", "feature", "duration_ms"]
 CSV_TARGET_RATIO = 1.5
 RSS_TARGET_MB = 300.0
 PDF_ROWS_PER_PAGE = 40
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
 # --- children ------------------------------------------------------------------------------------
@@ -182,16 +176,6 @@ def child_imports() -> dict[str, Any]:
     import reporting_assets.exports.formats  # noqa: F401
 
     return {"peak_rss_mb": peak_rss_mb()}
-
-
-def run_child(args: list[str]) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--child", *args],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 # --- the parent ----------------------------------------------------------------------------------
@@ -333,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         ids = setup_data(url, args.rows, args.pdf_rows)
         setup_seconds = time.perf_counter() - t0
         progress(f"        {int(ids['events']):,} events in {setup_seconds:.1f}s")
-        baseline = run_child(["imports"])["peak_rss_mb"]
+        baseline = run_child(__file__, ["imports"])["peak_rss_mb"]
         measurements = []
         pairs = [
             ("csv", ids["big"], args.rows),
@@ -348,10 +332,12 @@ def main(argv: list[str] | None = None) -> int:
             projects, floors = [], []
             for attempt in range(1, tries + 1):
                 progress(f"[{fmt}] floor ({attempt}/{tries})")
-                floors.append(run_child([fmt, url, str(rows), str(storage)]))
+                floors.append(run_child(__file__, [fmt, url, str(rows), str(storage)]))
                 progress(f"        {floors[-1]['seconds']:.2f}s, peak RSS {floors[-1]['peak_rss_mb']:.0f} MB")
                 progress(f"[{fmt}] project path: execute_export, {rows:,} rows ({attempt}/{tries})")
-                projects.append(run_child(["project", url, report_id, fmt, str(storage), str(args.rows)]))
+                projects.append(
+                    run_child(__file__, ["project", url, report_id, fmt, str(storage), str(args.rows)])
+                )
                 progress(
                     f"        {projects[-1]['seconds']:.2f}s, peak RSS {projects[-1]['peak_rss_mb']:.0f} MB"
                 )

@@ -39,7 +39,16 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from _common import load, progress, progress_to_stderr, publish, rate, source_state, throwaway_server
+from _common import (
+    load,
+    progress,
+    progress_to_stderr,
+    publish,
+    rate,
+    source_state,
+    throwaway_instance,
+    throwaway_server,
+)
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "ingest.json"
 REPORTING_DB = "bench_ingest_reporting"
@@ -284,27 +293,13 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[DAGSTER_DATABASE_URL_ENV] = with_database(server_url, DAGSTER_DB)
         migrate(url)
 
-        import dagster as dg
-
         from reporting_assets.customers import add_customer
         from reporting_assets.db.connection import connect
         from reporting_assets.pipelines.registry import Pipeline, add_pipeline
 
-        overrides = {
-            "storage": {
-                "custom": {
-                    "module": "reporting_assets.db.dagster_storage",
-                    "class": "ReportingPostgresStorage",
-                    "config": {},
-                }
-            },
-            "telemetry": {"enabled": False},
-        }
-        home = root / "dagster_home"
-        home.mkdir()
         customers = [f"CUSTOMER {i:03d}" for i in range(args.customers)]
         results: dict[str, Any] = {}
-        with dg.instance_for_test(overrides=overrides, temp_dir=str(home)) as instance:
+        with throwaway_instance(root) as instance:
             with connect(url, doing="registering customers and the pipeline") as conn:
                 for name in customers:
                     add_customer(conn, instance, name)

@@ -55,6 +55,7 @@ from _common import (
     publish,
     rate,
     step_seconds,
+    throwaway_instance,
     throwaway_server,
     timed,
 )
@@ -407,7 +408,6 @@ def noop_definitions() -> Any:
 
 
 def bench_dagster(server_url: str, customers_n: int, days: list[dt.date], tmp: Path) -> dict[str, Any]:
-    import dagster as dg
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
     from reporting_assets.customers import add_customer
@@ -421,20 +421,8 @@ def bench_dagster(server_url: str, customers_n: int, days: list[dt.date], tmp: P
 
     url = with_database(server_url, REPORTING_DB_C)
     names = [*DEMO_CUSTOMERS, *(f"CUSTOMER {i:03d}" for i in range(3, customers_n))][:customers_n]
-    overrides = {
-        "storage": {
-            "custom": {
-                "module": "reporting_assets.db.dagster_storage",
-                "class": "ReportingPostgresStorage",
-                "config": {},
-            }
-        },
-        "telemetry": {"enabled": False},
-    }
     result: dict[str, Any] = {"customers": names, "days": len(days), "per_customer": []}
-    home = tmp / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    with dg.instance_for_test(overrides=overrides, temp_dir=str(home)) as instance:
+    with throwaway_instance(tmp) as instance:
         with connect(url, doing="registering customers") as conn:
             for name in names:
                 add_customer(conn, instance, name)

@@ -43,7 +43,15 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from _common import load, progress, progress_to_stderr, publish, source_state, throwaway_server
+from _common import (
+    load,
+    progress,
+    progress_to_stderr,
+    publish,
+    source_state,
+    throwaway_instance,
+    throwaway_server,
+)
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "sensor_tick.json"
 REPORTING_DB = "bench_sensor_reporting"
@@ -341,27 +349,13 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[DAGSTER_DATABASE_URL_ENV] = with_database(server_url, DAGSTER_DB)
         migrate(url)
 
-        import dagster as dg
-
         from reporting_assets.customers import add_customer
         from reporting_assets.db.connection import connect
 
-        overrides = {
-            "storage": {
-                "custom": {
-                    "module": "reporting_assets.db.dagster_storage",
-                    "class": "ReportingPostgresStorage",
-                    "config": {},
-                }
-            },
-            "telemetry": {"enabled": False},
-        }
-        home = root / "dagster_home"
-        home.mkdir()
         customers = [f"CUSTOMER {i:03d}" for i in range(HISTORY_CUSTOMERS)]
         results: dict[str, dict[str, Any]] = {}
         history_seconds: dict[str, float] = {}
-        with dg.instance_for_test(overrides=overrides, temp_dir=str(home)) as instance:
+        with throwaway_instance(root) as instance:
             with connect(url, doing="registering customers") as conn:
                 for name in customers:
                     add_customer(conn, instance, name)

@@ -51,21 +51,21 @@ REGISTRY: dict[str, str] = {
     # module -> prefix. Every module that logs is listed here, and every logging call in it
     # carries an id with its prefix (enforced by test_logging_ids.py).
     "reporting_assets.api.errors": "ap",
-    "reporting_assets.automation.assets": "aa",
     "reporting_assets.automation.batch_log": "ab",
+    "reporting_assets.automation.materialize": "aa",
     "reporting_assets.delivery.jobs": "dj",
     "reporting_assets.delivery.sensors": "ds",
-    "reporting_assets.execution_reports.assets": "ea",
+    "reporting_assets.execution_reports.materialize": "ea",
     "reporting_assets.execution_reports.sensors": "es",
-    "reporting_assets.exports.dagster_defs": "ed",
+    "reporting_assets.exports.runtime": "ed",
     "reporting_assets.sync.assets": "sa",
     "reporting_assets.sync.cli": "cl",
     "reporting_assets.sync.config": "sc",
+    "reporting_assets.sync.dead_runs": "sn",
     "reporting_assets.sync.engine": "se",
     "reporting_assets.sync.folders": "sf",
     "reporting_assets.sync.order_list": "so",
     "reporting_assets.sync.reports": "sr",
-    "reporting_assets.sync.sensors": "sn",
     "reporting_assets.sync.target": "st",
 }
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import dagster as dg
 from pydantic import Field, field_validator
 
-from reporting_assets.db.connection import Connection, connect
-from reporting_assets.db.migrations import migrate
-from reporting_assets.db.urls import check_conninfo, resolve_urls
 from reporting_assets.errors import ReportingError
 from reporting_assets.links import asset_event_link, asset_link, base_url_problem, require_base_url, run_link
 from reporting_assets.redaction import redact
+
+if TYPE_CHECKING:
+    from reporting_assets.db.connection import Connection
 
 UI_BASE_URL_SETTING = "report_settings.ui_base_url (the Dagster UI's address for run links)"
 
@@ -53,7 +53,8 @@ class SettingsError(ReportingError):
 
 class PostgresResource(dg.ConfigurableResource):
     """The reporting database. Empty URL: ``REPORTING_DATABASE_URL`` if set, else the
-    embedded server (resolved when a run starts, never at import time)."""
+    embedded server (resolved when a run starts, never at import time). The database modules
+    (and psycopg) are imported on first use: loading the code location does not pay for them."""
 
     database_url: str = Field(
         default="",
@@ -64,6 +65,8 @@ class PostgresResource(dg.ConfigurableResource):
     )
 
     def url(self) -> str:
+        from reporting_assets.db.urls import check_conninfo, resolve_urls
+
         if self.database_url:
             return check_conninfo(self.database_url, "PostgresResource.database_url")
         return resolve_urls().reporting
@@ -74,11 +77,15 @@ class PostgresResource(dg.ConfigurableResource):
             yield name, redact(value) if name == "database_url" and isinstance(value, str) else value
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        from reporting_assets.db.migrations import migrate
+
         if self.apply_migrations:
             migrate(self.url())
 
     @contextmanager
     def connection(self, doing: str = "working") -> Iterator[Connection]:
+        from reporting_assets.db.connection import connect
+
         with connect(self.url(), doing=doing) as conn:
             yield conn
 

@@ -217,13 +217,43 @@ DOCUMENT_LIBRARIES = ("reportlab", "xlsxwriter", "boto3", "pandas", "fastapi", "
 """Libraries only some runs or commands use: loading the code location (every run worker, code
 server start and CLI call) must not pay for them."""
 
+RUN_TIME_MODULES = (
+    "psycopg",
+    "jinja2",
+    "markdown_it",
+    "babel",
+    "croniter",
+    "dateutil",
+    "reporting_assets.db.connection",
+    "reporting_assets.pipelines.registry",
+    "reporting_assets.automation.materialize",
+    "reporting_assets.delivery.daily_summary",
+    "reporting_assets.delivery.email_plan",
+    "reporting_assets.execution_reports.materialize",
+    "reporting_assets.exports.runtime",
+    "reporting_assets.exports.dsl",
+    "reporting_assets.exports.execute",
+    "reporting_assets.sync.engine",
+    "reporting_assets.sync.dead_runs",
+)
+"""What assets, checks, ops, sensors and resource methods import when they run or tick: the
+database driver, template rendering and each domain's engine. Defining them needs none of it."""
 
-def test_loading_the_code_location_imports_no_document_storage_or_web_library() -> None:
+
+def _loaded_with_the_code_location(names: tuple[str, ...]) -> list[str]:
     probe = (
         "import sys, reporting_assets.definitions as d; d.defs(); "
-        f"print(','.join(m for m in {DOCUMENT_LIBRARIES!r} if m in sys.modules))"
+        f"print(','.join(m for m in {names!r} if m in sys.modules))"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120, check=True
     )
-    assert done.stdout.strip() == "", f"loaded with the code location: {done.stdout.strip()}"
+    return [name for name in done.stdout.strip().split(",") if name]
+
+
+def test_loading_the_code_location_imports_no_document_storage_or_web_library() -> None:
+    assert _loaded_with_the_code_location(DOCUMENT_LIBRARIES) == []
+
+
+def test_loading_the_code_location_imports_no_database_driver_template_or_domain_engine() -> None:
+    assert _loaded_with_the_code_location(RUN_TIME_MODULES) == []

@@ -16,6 +16,7 @@ import pytest
 
 from reporting_assets.db.connection import Connection
 from reporting_assets.delivery import definitions as delivery_definitions
+from reporting_assets.delivery.email_plan import EmailRuns, parse_cursor, plan_summary_emails
 from reporting_assets.delivery.errors import DeliveryError
 from reporting_assets.delivery.jobs import run_config_for
 from reporting_assets.delivery.ledger import (
@@ -30,12 +31,7 @@ from reporting_assets.delivery.ledger import (
 from reporting_assets.delivery.recipients import add_recipient
 from reporting_assets.delivery.render import markdown_to_html
 from reporting_assets.delivery.resources import SummaryEmailSettingsResource, smtp_resource_from_env
-from reporting_assets.delivery.sensors import (
-    EmailRuns,
-    daily_summary_email_sensor,
-    parse_cursor,
-    plan_summary_emails,
-)
+from reporting_assets.delivery.sensors import daily_summary_email_sensor
 from reporting_assets.delivery.smtp import SmtpResource, SmtpSettings, send_message
 from reporting_assets.errors import SettingsError
 from reporting_assets.resources import PostgresResource

@@ -13,10 +13,10 @@ import psycopg
 import pytest
 
 from reporting_assets.db.connection import Connection
+from reporting_assets.delivery.addresses import normalize_email
 from reporting_assets.delivery.cli import add_cli
 from reporting_assets.delivery.errors import DeliveryAttemptError
 from reporting_assets.delivery.ledger import DeliveryKey, Sent, deliver_once
-from reporting_assets.delivery.recipients import normalize_email
 from reporting_assets.errors import ReportingError
 
 

@@ -52,7 +52,7 @@ def test_every_module_that_logs_is_registered() -> None:
         module for module, (path, text) in project_sources().items() if scan_source(text, module, path)
     }
     assert logging_modules - {"reporting_assets.logging_ids"} <= set(REGISTRY)
-    assert {"reporting_assets.execution_reports.assets", "reporting_assets.exports.dagster_defs"} <= set(
+    assert {"reporting_assets.execution_reports.materialize", "reporting_assets.exports.runtime"} <= set(
         REGISTRY
     )
     assert len(set(REGISTRY.values())) == len(REGISTRY)

@@ -24,9 +24,9 @@ import jinja2
 from reporting_assets.automation.render import render_alert_markdown
 from reporting_assets.automation.window import ReportWindow, parse_report_time
 from reporting_assets.db.connection import Connection
+from reporting_assets.delivery.addresses import normalize_email
 from reporting_assets.delivery.errors import DeliveryAttemptError
 from reporting_assets.delivery.ledger import DeliveryKey, OutcomeStatus, Sent, deliver_once
-from reporting_assets.delivery.recipients import normalize_email
 from reporting_assets.delivery.render import markdown_to_html
 from reporting_assets.delivery.smtp import SmtpSettings, send_with_retries
 

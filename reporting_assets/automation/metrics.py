@@ -12,11 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from reporting_assets.automation.window import ReportWindow
-from reporting_assets.db.connection import Connection
 from reporting_assets.db.queries import query
+
+if TYPE_CHECKING:
+    from reporting_assets.db.connection import Connection
 
 DataSource = Literal["lineage", "event_log"]
 

@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 
 from reporting_assets.automation.errors import AutomationReportError
 from reporting_assets.automation.rules import DEFAULT_ALERT_THRESHOLD, RuleSettings
-from reporting_assets.delivery.recipients import normalize_email
+from reporting_assets.delivery.addresses import normalize_email
 
 THRESHOLD_ENV = "REPORTING_AUTOMATION_ALERT_THRESHOLD"
 RECIPIENTS_ENV = "REPORTING_AUTOMATION_ALERT_RECIPIENTS"

@@ -21,6 +21,7 @@ from reporting_assets.customer_settings.store import subject_prefix
 from reporting_assets.db.connection import Connection
 from reporting_assets.db.queries import query
 from reporting_assets.delivery.errors import DeliveryAttemptError, DeliveryError
+from reporting_assets.delivery.jobs import JOB_NAME
 from reporting_assets.delivery.ledger import (
     DEFAULT_STALE_AFTER,
     DeliveryKey,
@@ -44,7 +45,6 @@ from reporting_assets.delivery.summaries import (
 )
 
 SUMMARY_KINDS: tuple[Kind, ...] = ("daily_summary", "summary_correction")
-JOB_NAME = "send_daily_summary_emails"
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,17 @@
 """The ``send_daily_summary_emails`` job: one op that delivers one customer's day through the
-ledger. Run config names the customer, the day and the summary's content hash."""
+ledger (:mod:`reporting_assets.delivery.daily_summary`, imported when the op runs). Run config
+names the customer, the day and the summary's content hash."""
 
 import datetime as dt
 
 import dagster as dg
 from pydantic import Field, field_validator
 
-from reporting_assets.delivery.daily_summary import JOB_NAME, deliver_daily_summary
 from reporting_assets.delivery.smtp import SmtpResource
 from reporting_assets.logging_ids import get_logger
 from reporting_assets.resources import PostgresResource
 
+JOB_NAME = "send_daily_summary_emails"
 OP_NAME = "send_daily_summary_email"
 
 
@@ -62,6 +63,8 @@ def send_daily_summary_email(
     postgres: PostgresResource,
     smtp: SmtpResource,
 ) -> None:
+    from reporting_assets.delivery.daily_summary import deliver_daily_summary
+
     settings = smtp.settings()
     day = dt.date.fromisoformat(config.summary_date)
     get_logger(__name__, context.log).info(

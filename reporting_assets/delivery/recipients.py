@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from reporting_assets.customers import get_customer
 from reporting_assets.db.connection import Connection
 from reporting_assets.db.queries import query
+from reporting_assets.delivery.addresses import normalize_email
 from reporting_assets.delivery.errors import RecipientError
-
-_ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_EMAIL = re.compile(rf"^{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[a-z](?:[a-z0-9-]{{0,61}}[a-z0-9])?$")
-EMAIL_RULES = "an address like name@example.com: ASCII only, one '@', a dotted domain, at most 254 characters"
 
 
 @dataclass(frozen=True)
@@ -36,20 +31,6 @@ class Recipient:
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
         }
-
-
-def normalize_email(text: str) -> str:
-    """``text`` as a stored address (trimmed, lower case), or a RecipientError saying why not."""
-    email = text.strip().lower()
-    if not email.isascii():
-        raise RecipientError(
-            f"{text!r} is not a supported email address: {EMAIL_RULES} (internationalised "
-            f"addresses need SMTPUTF8, which is not supported; use the punycode domain)."
-        )
-    local = email.partition("@")[0]
-    if len(email) > 254 or len(local) > 64 or not _EMAIL.match(email):
-        raise RecipientError(f"{text!r} is not a valid email address: {EMAIL_RULES}.")
-    return email
 
 
 def _clean_name(name: str | None) -> str | None:

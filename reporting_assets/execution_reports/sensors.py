@@ -24,11 +24,9 @@ from dagster._core.definitions.events import AssetKeyPartitionKey
 
 from reporting_assets.contract import RUN_REPORT_METADATA_KEY
 from reporting_assets.execution_reports.assets import REPORT_ASSET_KEYS, render_reports_job
-from reporting_assets.execution_reports.events import planned_assets
 from reporting_assets.logging_ids import get_logger
 from reporting_assets.partition_keys import parse_partition_key
 from reporting_assets.partitions import split_valid_partition_keys
-from reporting_assets.pipelines.registry import load_registry
 from reporting_assets.resources import PostgresResource
 
 PAGE_SIZE = 1_000
@@ -116,6 +114,8 @@ def report_requests(
     description="Renders reports, lineage and daily summaries for the partitions new source runs touched.",
 )
 def source_runs_sensor(context: dg.SensorEvaluationContext, postgres: PostgresResource) -> dg.SensorResult:
+    from reporting_assets.pipelines.registry import load_registry  # psycopg: paid by a tick, not the load
+
     if context.cursor is None:
         # Start at the present: history is rendered by the demo, backfills or a manual range run.
         latest = context.instance.event_log_storage.get_maximum_record_id() or 0
@@ -160,6 +160,8 @@ def source_run_partition(
     """The report partition of a single-partition run that set out to materialize a registered
     pipeline's asset (``source_keys``), or why the run is not one (any job of any code location
     ends up here)."""
+    from reporting_assets.execution_reports.events import planned_assets  # the lineage store, psycopg
+
     partition = run.tags.get(_PARTITION_TAG)
     if partition is None or run.job_name == render_reports_job.name:
         return dg.SkipReason(f"Run {run.run_id} is not a single-partition source run")
@@ -186,6 +188,8 @@ def _build_status_sensor(status: dg.DagsterRunStatus, name: str) -> dg.SensorDef
     def sensor(
         context: dg.RunStatusSensorContext, postgres: PostgresResource
     ) -> dg.RunRequest | dg.SkipReason:
+        from reporting_assets.pipelines.registry import load_registry
+
         with postgres.connection(doing="reading the pipeline registry") as conn:
             keys = load_registry(conn).asset_keys
         partition = source_run_partition(context.instance, context.dagster_run, keys)

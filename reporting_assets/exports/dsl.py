@@ -42,14 +42,13 @@ from pydantic import (
 from reporting_assets.exports.catalog import NUMERIC_TYPES, TABLES, TENANT_FIELD, FieldType, TableSpec
 from reporting_assets.exports.dialects import POSTGRES, Dialect, ParamType
 from reporting_assets.exports.errors import QueryValidationError
+from reporting_assets.exports.limits import DEFAULT_MAX_ROW_LIMIT, DEFAULT_ROW_LIMIT
 
 Operator = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "between", "like", "last"]
 Bucket = Literal["day", "week", "month"]
 AggregateFunction = Literal["count", "count_distinct", "sum", "avg", "min", "max"]
 Direction = Literal["asc", "desc"]
 
-DEFAULT_ROW_LIMIT = 10_000
-DEFAULT_MAX_ROW_LIMIT = 100_000
 MAX_IN_VALUES = 1000
 MAX_TEXT_VALUE = 1000
 MAX_RELATIVE_AMOUNT = 1000

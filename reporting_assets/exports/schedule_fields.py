@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reporting_assets.delivery.addresses import normalize_email
 from reporting_assets.delivery.errors import RecipientError
-from reporting_assets.delivery.recipients import normalize_email
 from reporting_assets.exports.checks import check_name, jsonb_or_none
 from reporting_assets.exports.errors import ScheduleValidationError, StorageError
 from reporting_assets.exports.formats import FORMATS

@@ -17,11 +17,10 @@ from typing import Any, Literal
 import dagster as dg
 from pydantic import Field, ValidationInfo, field_validator
 
-from reporting_assets.db.urls import data_dir
 from reporting_assets.env_settings import Environment, choice, is_env_var, whole
 from reporting_assets.errors import SettingsError
 from reporting_assets.exports.clickhouse_url import check_clickhouse_url
-from reporting_assets.exports.dsl import DEFAULT_MAX_ROW_LIMIT
+from reporting_assets.exports.limits import DEFAULT_MAX_ROW_LIMIT
 from reporting_assets.resources import env_var_config
 
 ENV_PREFIX = "REPORTING_EXPORTS_"
@@ -70,6 +69,8 @@ class ExportSettings:
 
 
 def default_storage_dir() -> Path:
+    from reporting_assets.db.urls import data_dir  # psycopg: not at load, where the settings are made
+
     return data_dir() / "exports"
 
 

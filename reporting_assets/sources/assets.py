@@ -3,7 +3,6 @@
 import dagster as dg
 from pydantic import Field
 
-from reporting_assets.customers import get_customer
 from reporting_assets.partitions import customer_day_partitions, parse_partition_key, run_partition_key
 from reporting_assets.reporter import PipelineReporter, report_failures
 from reporting_assets.resources import PostgresResource
@@ -34,6 +33,8 @@ def build_source_asset(pipeline_type: str) -> dg.AssetsDefinition:
     def source_asset(
         context: dg.AssetExecutionContext, config: SourceRunConfig, postgres: PostgresResource
     ) -> dg.MaterializeResult:
+        from reporting_assets.customers import get_customer  # psycopg: paid by the run, not the load
+
         partition = parse_partition_key(run_partition_key(context))
         with postgres.connection(doing=f"looking up customer {partition.customer_key!r}") as conn:
             customer = get_customer(conn, partition.customer_key)

@@ -24,8 +24,8 @@ from reporting_assets.contract import RunReport
 from reporting_assets.partitions import customer_day_partitions
 from reporting_assets.reporter import report_metadata
 from reporting_assets.resources import PostgresResource
-from reporting_assets.sync.engine import PIPELINE_TYPE, RunHooks, SyncRequest, check_limit, run_session
 from reporting_assets.sync.folders import parse_sync_id
+from reporting_assets.sync.model import PIPELINE_TYPE, RunHooks, SyncRequest, check_limit
 from reporting_assets.sync.resources import ReportsOutputResource, SyncSettingsResource
 
 SYNC_ORDER_LIST = dg.AssetKey(PIPELINE_TYPE)
@@ -126,6 +126,8 @@ def sync_session(
     reports_output: ReportsOutputResource,
     sync_settings: SyncSettingsResource,
 ) -> Iterator[dg.MaterializeResult]:
+    from reporting_assets.sync.engine import run_session
+
     settings = sync_settings.load()
     profile = settings.profile(config.environment or None)
     sync_id = config.sync_id or context.run.tags.get(SYNC_ID_TAG)

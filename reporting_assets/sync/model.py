@@ -7,16 +7,18 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from reporting_assets.contract import RunReport
 from reporting_assets.errors import ReportingError
-from reporting_assets.reporter import PipelineReporter
-from reporting_assets.sync import store
-from reporting_assets.sync.config import SyncProfile
 from reporting_assets.sync.errors import SyncInputError
 from reporting_assets.sync.folders import random_token
-from reporting_assets.sync.order_list import OrderRecord
+
+if TYPE_CHECKING:
+    from reporting_assets.contract import RunReport
+    from reporting_assets.reporter import PipelineReporter
+    from reporting_assets.sync import store
+    from reporting_assets.sync.config import SyncProfile
+    from reporting_assets.sync.order_list import OrderRecord
 
 PIPELINE_TYPE = "sync_order_list"
 """The asset key and contract pipeline type of the sync's per-customer reports."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from pydantic import Field
 
-from reporting_assets.sync.config import SyncConfig, load_config
 from reporting_assets.sync.folders import reports_root
+
+if TYPE_CHECKING:
+    from reporting_assets.sync.config import SyncConfig
 
 
 class ReportsOutputResource(dg.ConfigurableResource):
@@ -34,4 +37,6 @@ class SyncSettingsResource(dg.ConfigurableResource):
     )
 
     def load(self) -> SyncConfig:
+        from reporting_assets.sync.config import load_config  # the TOML schema: read when a run starts
+
         return load_config(self.config_path or None)

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from reporting_assets.db.connection import Connection
 from reporting_assets.db.queries import query
+
+if TYPE_CHECKING:
+    from reporting_assets.db.connection import Connection
 
 Direction = Literal["up", "down", "flat", "new"]
 PERIODS = {"week": 7, "month": 30}
