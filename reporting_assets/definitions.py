@@ -11,8 +11,7 @@ refuses two objects under one key. Assembled when Dagster loads the code locatio
 
 from functools import cache
 
-# first: Dagster is loaded and set aside by the garbage collector before the domains load
-from reporting_assets.dagster_loaded import dg  # isort: split
+import dagster as dg
 
 from reporting_assets import shared_definitions
 from reporting_assets.automation import definitions as automation
