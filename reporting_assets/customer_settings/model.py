@@ -12,9 +12,6 @@ import zoneinfo
 from dataclasses import dataclass, field
 from functools import cache
 
-import babel
-from babel import localedata
-
 from reporting_assets.errors import ReportingError
 from reporting_assets.text_rules import refuse_control_characters
 
@@ -89,6 +86,8 @@ def check_list_length(value: int) -> int:
 
 @cache
 def _locale_names() -> dict[str, str]:
+    from babel import localedata  # when a locale is checked, not when the CLI or code location loads
+
     return {name.lower(): name for name in localedata.locale_identifiers()}
 
 
@@ -102,6 +101,8 @@ def check_locale(value: str) -> str:
         raise CustomerSettingsError(
             f"Unknown locale {value!r}.{hint} Give a locale identifier such as 'en_US', 'de_DE' or 'fr_FR'."
         )
+    import babel
+
     babel.Locale.parse(found)
     return found
 

@@ -11,7 +11,7 @@ import argparse
 import json
 from typing import Any
 
-from reporting_assets.delivery.ledger import STATUSES
+from reporting_assets.delivery.states import STATUSES
 
 
 def _database_url() -> str:

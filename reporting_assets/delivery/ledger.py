@@ -17,20 +17,15 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from psycopg.types.json import Jsonb
 
 from reporting_assets.db.connection import Connection
 from reporting_assets.db.queries import query
 from reporting_assets.delivery.errors import DeliveryAttemptError, DeliveryError
+from reporting_assets.delivery.states import CHANNELS, KINDS, STATUSES, Channel, Kind, Status
 
-Kind = Literal["daily_summary", "summary_correction", "alert", "export"]
-Channel = Literal["email", "s3"]
-Status = Literal["pending", "sending", "sent", "failed"]
-KINDS: tuple[str, ...] = get_args(Kind)
-CHANNELS: tuple[str, ...] = get_args(Channel)
-STATUSES: tuple[str, ...] = get_args(Status)
 DEFAULT_STALE_AFTER = dt.timedelta(minutes=15)
 """A row left in ``sending`` longer than this belongs to a dead process and may be claimed."""
 
