@@ -1,0 +1,43 @@
+-- The patterns of a day over the customers the caller may see (%(all)s: every customer, else
+-- those of tenant %(tenant)s), flagged first, then by occurrences: totals, customers, pipelines,
+-- the latest message and run, and the first and last day those customers had the pattern.
+-- %(flagged)s keeps only flagged patterns; %(limit)s / %(offset)s page; `total` and
+-- `flagged_total` count them all.
+WITH occurrences AS (
+    SELECT o.*
+    FROM reporting.error_pattern_occurrences o
+    LEFT JOIN reporting.customers c ON c.partition_key = o.customer_key
+    WHERE o.day = %(day)s AND (%(all)s OR c.tenant_id = %(tenant)s)
+), patterns AS (
+    SELECT o.pattern_id,
+           sum(o.occurrences)::integer AS occurrences,
+           sum(o.reports)::integer AS reports,
+           array_agg(o.customer_key ORDER BY o.customer_key) AS customers,
+           (array_agg(o.example_message ORDER BY o.latest_report_id DESC))[1] AS example_message,
+           max(o.latest_report_id) AS latest_report_id,
+           (array_agg(o.latest_run_id ORDER BY o.latest_report_id DESC))[1] AS latest_run_id
+    FROM occurrences o
+    GROUP BY o.pattern_id
+), pipelines AS (
+    SELECT o.pattern_id, array_agg(DISTINCT pl ORDER BY pl) AS pipelines
+    FROM occurrences o CROSS JOIN LATERAL unnest(o.pipelines) AS pl
+    GROUP BY o.pattern_id
+)
+SELECT p.id AS pattern_id, p.severity, p.fingerprint, d.flag, t.occurrences, t.reports,
+       round(d.seven_day_average::numeric, 2)::double precision AS seven_day_average,
+       t.customers, pl.pipelines, t.example_message, t.latest_report_id, t.latest_run_id,
+       seen.first_seen, seen.last_seen, count(*) OVER () AS total,
+       count(*) FILTER (WHERE d.flag IS NOT NULL) OVER () AS flagged_total
+FROM patterns t
+JOIN reporting.error_patterns p ON p.id = t.pattern_id
+JOIN reporting.error_pattern_days d ON d.pattern_id = t.pattern_id AND d.day = %(day)s
+JOIN pipelines pl ON pl.pattern_id = t.pattern_id
+CROSS JOIN LATERAL (
+    SELECT min(o.day) AS first_seen, max(o.day) AS last_seen
+    FROM reporting.error_pattern_occurrences o
+    LEFT JOIN reporting.customers c ON c.partition_key = o.customer_key
+    WHERE o.pattern_id = t.pattern_id AND (%(all)s OR c.tenant_id = %(tenant)s)
+) seen
+WHERE NOT %(flagged)s OR d.flag IS NOT NULL
+ORDER BY d.flag IS NULL, t.occurrences DESC, p.id
+LIMIT %(limit)s OFFSET %(offset)s
