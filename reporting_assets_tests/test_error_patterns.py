@@ -12,7 +12,7 @@ from reporting_assets.error_patterns.assets import error_patterns
 from reporting_assets.error_patterns.fingerprint import fingerprint, sql_fingerprint
 from reporting_assets.error_patterns.store import day_patterns, flagged_by_source, flagged_for_days
 from reporting_assets.resources import PostgresResource, ReportSettingsResource
-from reporting_assets_tests.helpers import QUIET, latest_materialization_metadata
+from reporting_assets_tests.helpers import QUIET, latest_materialization_metadata, render, run_sources
 from reporting_assets_tests.support.error_reports import ErrorReport, insert_error_reports
 
 DAY = dt.date(2025, 6, 17)
@@ -193,3 +193,42 @@ def test_the_first_partition_day_has_no_history_to_compare(
     _materialize(instance, day)
     (row,) = day_patterns(conn, day)
     assert (row["flag"], row["occurrences"], row["reports"], row["seven_day_average"]) == ("new", 2, 1, 0.0)
+
+
+def test_flagged_patterns_reach_the_daily_summary_of_the_affected_customer_only(
+    instance: dg.DagsterInstance, conn: Connection, customers: list[str]
+) -> None:
+    day = DAY.isoformat()
+    failing = {name: {"simulate": "failure"} for name in ("order_sync", "shipping_sync")}
+    run_sources(instance, f"ACTIVELY BLACK|{day}", ops=failing)
+    run_sources(instance, f"GREYSON|{day}", only={"order_sync", "manufacturing_sync"})
+    for key in (f"ACTIVELY BLACK|{day}", f"GREYSON|{day}"):
+        render(instance, key)
+    plain = {r["customer_key"]: r["combined_markdown"] for r in _summaries(conn)}
+    assert "Error Patterns" not in plain["ACTIVELY BLACK"]
+    assert "Warnings and Errors" not in plain["GREYSON"]  # GREYSON's runs reported no problem
+
+    _materialize(instance, DAY)
+    for key in (f"ACTIVELY BLACK|{day}", f"GREYSON|{day}"):
+        render(instance, key)
+    after = {r["customer_key"]: r for r in _summaries(conn)}
+    flagged = after["ACTIVELY BLACK"]["combined_markdown"]
+    assert "\n## 🔁 Error Patterns\n" in flagged
+    assert (
+        "- 🆕 **new** error, 1x today: Pipeline failed: SimulatedPipelineFailure: simulated failure of "
+        "order\\_sync for ACTIVELY BLACK on \\<time\\> (run config simulate='\\<value\\>')\n"
+    ) in flagged
+    assert (
+        "- 🆕 **new** warning, 1x today: \\<n\\> ready orders missed their estimated ship date\n" in flagged
+    )
+    assert after["ACTIVELY BLACK"]["version"] == 2  # the flags restate the summary
+    assert after["GREYSON"]["combined_markdown"] == plain["GREYSON"]  # no flags: unchanged
+    assert after["GREYSON"]["version"] == 1
+
+
+def _summaries(conn: Connection) -> list[dict]:
+    rows = conn.execute(
+        "SELECT customer_key, combined_markdown, version FROM reporting.daily_customer_summaries"
+    ).fetchall()
+    conn.commit()
+    return rows

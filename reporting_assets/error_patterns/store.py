@@ -33,11 +33,12 @@ class FlaggedPattern:
     flag: Flag
     severity: str
     fingerprint: str
-    occurrences: int
-    seven_day_average: float
+    occurrences: int  # a customer's own in a daily summary, else every customer's
+    total_occurrences: int  # every customer's, that day
+    seven_day_average: float  # every customer's, a day
 
     def phrase(self) -> str:
-        """``new error (12x): order <n> failed`` / ``growing warning (40x, 7-day average 3.1): ...``."""
+        """``new error (12x): Order <n> failed`` / ``growing warning (40x, 7-day average 3.1): ...``."""
         if self.flag == "new":
             return f"new {self.severity} ({self.occurrences:,}x): {self.fingerprint}"
         return (
@@ -107,7 +108,12 @@ def latest_day(conn: Connection, *, every_customer: bool = True, tenant: str | N
 
 def _flagged(row: Mapping[str, Any]) -> FlaggedPattern:
     return FlaggedPattern(
-        row["flag"], row["severity"], row["fingerprint"], row["occurrences"], float(row["seven_day_average"])
+        row["flag"],
+        row["severity"],
+        row["fingerprint"],
+        row["occurrences"],
+        row.get("total_occurrences", row["occurrences"]),
+        float(row["seven_day_average"]),
     )
 
 
