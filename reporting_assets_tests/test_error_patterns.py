@@ -7,12 +7,16 @@ import dagster as dg
 import pytest
 from psycopg import sql
 
+from reporting_assets.automation.health import AutomationHealth
+from reporting_assets.automation.report import ReportRequest, generate_reports
+from reporting_assets.automation.window import ReportWindow
 from reporting_assets.db.connection import Connection
 from reporting_assets.error_patterns.assets import error_patterns
 from reporting_assets.error_patterns.fingerprint import fingerprint, sql_fingerprint
 from reporting_assets.error_patterns.store import day_patterns, flagged_by_source, flagged_for_days
 from reporting_assets.resources import PostgresResource, ReportSettingsResource
 from reporting_assets_tests.helpers import QUIET, latest_materialization_metadata, render, run_sources
+from reporting_assets_tests.support.automation import assert_valid
 from reporting_assets_tests.support.error_reports import ErrorReport, insert_error_reports
 
 DAY = dt.date(2025, 6, 17)
@@ -232,3 +236,36 @@ def _summaries(conn: Connection) -> list[dict]:
     ).fetchall()
     conn.commit()
     return rows
+
+
+def test_flagged_patterns_become_an_automation_recommendation_of_their_source(
+    instance: dg.DagsterInstance, conn: Connection, customers: list[str]
+) -> None:
+    day = DAY.isoformat()
+    run_sources(instance, f"PELOTON|{day}", ops={"order_sync": {"simulate": "failure"}})
+    render(instance, f"PELOTON|{day}")
+    window = ReportWindow.ending_at(dt.datetime.combine(DAY + dt.timedelta(days=1), dt.time(), dt.UTC), 24)
+    sources = ["order_sync", "manufacturing_sync", "shipping_sync"]
+
+    def recommendations() -> dict[str, list[dict]]:
+        reports = generate_reports(conn, ReportRequest(window), AutomationHealth(), defined_sources=sources)
+        for report in reports:
+            assert_valid(report.document)
+        return {r.source: [x.as_json() for x in r.recommendations] for r in reports}
+
+    assert not any(
+        r["rule"] == "flagged_error_patterns" for found in recommendations().values() for r in found
+    )
+    _materialize(instance, DAY)
+    found = recommendations()
+    (order,) = [r for r in found["order_sync"] if r["rule"] == "flagged_error_patterns"]
+    assert order["priority"] == "medium" and order["category"] == "reliability"
+    assert order["recommendation"].startswith(
+        "1 error pattern(s) of order_sync are new or above 3x their 7-day average: new error (1x): "
+        "Pipeline failed: SimulatedPipelineFailure: simulated failure of order_sync for PELOTON on <time>"
+    )
+    (shipping,) = [r for r in found["shipping_sync"] if r["rule"] == "flagged_error_patterns"]
+    assert (
+        shipping["priority"] == "low" and "new warning (1x): <n> ready orders" in shipping["recommendation"]
+    )
+    assert not any(r["rule"] == "flagged_error_patterns" for r in found["manufacturing_sync"])
