@@ -55,6 +55,7 @@ REGISTRY: dict[str, str] = {
     "reporting_assets.automation.batch_log": "ab",
     "reporting_assets.delivery.jobs": "dj",
     "reporting_assets.delivery.sensors": "ds",
+    "reporting_assets.error_patterns.assets": "ep",
     "reporting_assets.execution_reports.assets": "ea",
     "reporting_assets.execution_reports.sensors": "es",
     "reporting_assets.exports.dagster_defs": "ed",

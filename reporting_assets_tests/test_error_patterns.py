@@ -5,6 +5,7 @@ import datetime as dt
 
 import dagster as dg
 import pytest
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from psycopg import sql
 
 from reporting_assets.automation.health import AutomationHealth
@@ -99,8 +100,21 @@ def test_growing_and_new_flags_over_days(
         ErrorReport("GREYSON", DAY, "run-new", errors=["Disk 'sda1' full"], pipeline_type="shipping_sync")
     )
     insert_error_reports(conn, reports)
-    for day in days:
-        _materialize(instance, day)
+    backfill = dg.materialize(  # the 8 days in one run, in order: each day compares with the ones before
+        [error_patterns],
+        instance=instance,
+        run_config=QUIET,
+        resources=RESOURCES,
+        tags={
+            ASSET_PARTITION_RANGE_START_TAG: days[0].isoformat(),
+            ASSET_PARTITION_RANGE_END_TAG: DAY.isoformat(),
+        },
+    )
+    assert backfill.success
+    counts = [
+        e.materialization.metadata["pattern_count"].value for e in backfill.get_asset_materialization_events()
+    ]
+    assert counts == [2] * 7 + [3]
     rows = {r["fingerprint"]: r for r in day_patterns(conn, DAY)}
     assert rows["Timeout after <n> s"]["flag"] == "growing"  # 4 > 3 x (7 / 7)
     assert rows["Timeout after <n> s"]["seven_day_average"] == 1.0
