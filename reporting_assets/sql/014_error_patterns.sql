@@ -29,7 +29,9 @@ CREATE TABLE reporting.error_pattern_occurrences (
     updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (pattern_id, day, customer_key)
 );
-CREATE INDEX error_pattern_occurrences_day ON reporting.error_pattern_occurrences (day, customer_key);
+CREATE INDEX error_pattern_occurrences_day ON reporting.error_pattern_occurrences (day);
+-- The daily summaries read a customer's days.
+CREATE INDEX error_pattern_occurrences_customer_day ON reporting.error_pattern_occurrences (customer_key, day);
 
 CREATE TABLE reporting.error_pattern_days (
     pattern_id bigint NOT NULL REFERENCES reporting.error_patterns (id) ON DELETE CASCADE,
@@ -42,3 +44,6 @@ CREATE TABLE reporting.error_pattern_days (
     PRIMARY KEY (pattern_id, day)
 );
 CREATE INDEX error_pattern_days_day ON reporting.error_pattern_days (day) INCLUDE (flag);
+
+-- A day's reports (the refresh reads one day of every customer).
+CREATE INDEX IF NOT EXISTS pipeline_execution_reports_day ON reporting.pipeline_execution_reports (execution_date);
