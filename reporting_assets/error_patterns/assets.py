@@ -19,6 +19,7 @@ from reporting_assets.resources import PostgresResource, ReportSettingsResource
 ERROR_PATTERNS = dg.AssetKey("error_patterns")
 EXECUTION_REPORTS = dg.AssetKey("execution_reports")
 pattern_days = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START_DATE, timezone="UTC")
+"""Complete UTC days (today's partition appears once the day is over)."""
 
 
 @dg.multi_asset(
@@ -26,14 +27,7 @@ pattern_days = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START_DATE, ti
     specs=[
         dg.AssetSpec(
             ERROR_PATTERNS,
-            deps=[
-                dg.AssetDep(
-                    EXECUTION_REPORTS,
-                    partition_mapping=dg.MultiToSingleDimensionPartitionMapping(
-                        partition_dimension_name="date"
-                    ),
-                )
-            ],
+            deps=[EXECUTION_REPORTS],
             group_name="reports",
             skippable=True,
             kinds={"postgres"},
