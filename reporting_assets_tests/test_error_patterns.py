@@ -19,6 +19,7 @@ from reporting_assets.resources import PostgresResource, ReportSettingsResource
 from reporting_assets_tests.helpers import QUIET, latest_materialization_metadata, render, run_sources
 from reporting_assets_tests.support.automation import assert_valid
 from reporting_assets_tests.support.error_reports import ErrorReport, insert_error_reports
+from reporting_assets_tests.support.sync import step_error
 
 DAY = dt.date(2025, 6, 17)
 RESOURCES = {"postgres": PostgresResource(), "report_settings": ReportSettingsResource()}
@@ -283,3 +284,18 @@ def test_flagged_patterns_become_an_automation_recommendation_of_their_source(
         shipping["priority"] == "low" and "new warning (1x): <n> ready orders" in shipping["recommendation"]
     )
     assert not any(r["rule"] == "flagged_error_patterns" for r in found["manufacturing_sync"])
+
+
+def test_a_reversed_range_of_days_is_refused_naming_the_wrong_end(
+    instance: dg.DagsterInstance, customers: list[str]
+) -> None:
+    result = dg.materialize(
+        [error_patterns],
+        instance=instance,
+        run_config=QUIET,
+        resources=RESOURCES,
+        tags={ASSET_PARTITION_RANGE_START_TAG: "2025-06-17", ASSET_PARTITION_RANGE_END_TAG: "2025-06-11"},
+        raise_on_error=False,
+    )
+    assert not result.success
+    assert "its start (2025-06-17) is after its end (2025-06-11)" in step_error(result)
