@@ -12,6 +12,7 @@ from reporting_assets.automation.health import AutomationHealth
 from reporting_assets.automation.report import ReportRequest, generate_reports
 from reporting_assets.automation.window import ReportWindow
 from reporting_assets.db.connection import Connection
+from reporting_assets.definitions import loaded_definitions
 from reporting_assets.error_patterns.assets import error_patterns
 from reporting_assets.error_patterns.fingerprint import fingerprint, sql_fingerprint
 from reporting_assets.error_patterns.store import day_patterns, flagged_by_source, flagged_for_days
@@ -299,3 +300,13 @@ def test_a_reversed_range_of_days_is_refused_naming_the_wrong_end(
     )
     assert not result.success
     assert "its start (2025-06-17) is after its end (2025-06-11)" in step_error(result)
+
+
+def test_the_schedule_asks_for_the_day_before_ahead_of_the_nightly_summaries() -> None:
+    error_patterns_schedule = loaded_definitions().get_schedule_def("error_patterns_schedule")
+    context = dg.build_schedule_context(
+        scheduled_execution_time=dt.datetime(2025, 6, 18, 0, 15, tzinfo=dt.UTC)
+    )
+    (request,) = error_patterns_schedule.evaluate_tick(context).run_requests or []
+    assert request.partition_key == "2025-06-17"
+    assert error_patterns_schedule.cron_schedule == "15 0 * * *"  # the summaries run at 00:30
