@@ -56,6 +56,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("analytics", ["--events", "200000", "--rows", "50000"], []),
     ("ingest", ["--reports", "300"], []),
     ("web", ["--customers", "20", "--days", "3", "--repeat", "5"], []),
+    ("patterns", ["--quick"], []),
 ]
 
 

@@ -16,6 +16,7 @@ import dagster as dg
 from reporting_assets import shared_definitions
 from reporting_assets.automation import definitions as automation
 from reporting_assets.delivery import definitions as delivery
+from reporting_assets.error_patterns import definitions as error_patterns
 from reporting_assets.execution_reports import definitions as execution_reports
 from reporting_assets.exports import definitions as exports
 from reporting_assets.sources import definitions as sources
@@ -29,6 +30,7 @@ DOMAINS = (
     execution_reports,
     summaries,
     trends,
+    error_patterns,
     delivery,
     automation,
     exports,

@@ -1,8 +1,10 @@
 """``reporting-assets demo``: the main job on a fresh machine, with progress output.
 
-Registers sample customers, runs the three sample pipelines for each customer and day (one
-Dagster run per customer x day, as production would), then renders execution reports and
-lineage in one batched run per customer. Re-running it skips runs that already exist.
+Registers sample customers (one of them with its own report settings: German locale, no
+manufacturing section), runs the three sample pipelines for each customer and day (one Dagster
+run per customer x day, as production would), renders execution reports and lineage in one
+batched run per customer, and groups the days' errors and warnings into error patterns in one
+run. Re-running it skips runs that already exist.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dagster._core.storage.tags import (
 )
 from psycopg import sql
 
+from reporting_assets.customer_settings.store import SettingsChange, get_settings, set_settings
 from reporting_assets.customers import add_customer
 from reporting_assets.db.connection import Connection, connect, is_outage, unavailable
 from reporting_assets.db.migrations import migrate
@@ -42,6 +45,8 @@ DEMO_DAYS = 7
 # Deliberate trouble, so the demo shows failure and partial reports too:
 # (customer, day offset from the first day, pipeline, simulation)
 DEMO_TROUBLE = (("PELOTON", 4, "shipping_sync", "failure"), ("GREYSON", 5, "order_sync", "partial"))
+# One customer whose reports read differently: set once (a reader's own changes are kept)
+DEMO_SETTINGS = ("GREYSON", SettingsChange(hide=("manufacturing",), locale="de_DE"))
 
 Progress = Callable[[str], None]
 
@@ -179,6 +184,14 @@ def _run_demo(
     progress(f"[2/4] Registering customers of tenant {DEMO_TENANT}: {', '.join(customers)}")
     with connect(database_url, doing="registering demo customers") as conn:
         register_demo_customers(conn, instance, customers)
+        customised, change = DEMO_SETTINGS
+        if customised in customers:
+            if get_settings(conn, customised).version == 0:
+                set_settings(conn, customised, change, None)
+            progress(
+                f"      {customised}'s reports read in German (de_DE), without the manufacturing section: "
+                f"reporting-assets reports show '{customised}|{end}' --pipeline manufacturing_sync"
+            )
 
     sources = defs.resolve_job_def("sample_pipelines")
     progress(
@@ -210,7 +223,10 @@ def _run_demo(
         progress(f"{prefix} {status} in {time.perf_counter() - started:.1f}s  run {outcome.run_id[:8]}")
 
     reports = defs.resolve_job_def("render_reports")
-    progress("[4/4] Rendering execution reports, lineage and daily summaries: one batched run per customer")
+    progress(
+        "[4/4] Rendering execution reports, lineage and daily summaries: one batched run per customer; "
+        "then error patterns"
+    )
     for customer in customers:
         keys = [p.partition_key for p in partitions if p.customer_key == customer]
         started = time.perf_counter()
@@ -223,6 +239,22 @@ def _run_demo(
             f"      {customer:<16} {len(keys)} partitions in {time.perf_counter() - started:.1f}s  "
             f"run {outcome.run_id[:8]}"
         )
+
+    started = time.perf_counter()
+    outcome = defs.resolve_job_def("error_patterns_job").execute_in_process(
+        instance=instance,
+        run_config=QUIET_LOGGERS,
+        tags={
+            ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
+            ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
+        },
+    )
+    last_day = outcome.get_asset_materialization_events()[-1].materialization.metadata
+    patterns, flagged = last_day["pattern_count"].value, last_day["flagged"].value
+    progress(
+        f"      {'error patterns':<16} {days} days in {time.perf_counter() - started:.1f}s  run "
+        f"{outcome.run_id[:8]}: {patterns} on {end}, {flagged} flagged"
+    )
 
     with connect(database_url, doing="counting demo rows") as conn:
         for table in (

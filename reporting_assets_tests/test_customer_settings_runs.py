@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import zoneinfo
 from pathlib import Path
 
 import dagster as dg
@@ -74,7 +75,13 @@ def test_settings_cli_validates_stores_and_resets(
     assert json.loads(out)["locale"] is None and json.loads(out)["version"] == 2
     assert cli(tmp_path, "customers", "settings", "reset", "PELOTON")[1] == "Back to the default format.\n"
     code, out, _ = cli(tmp_path, "customers", "settings", "show", "PELOTON", "--json")
-    assert json.loads(out)["version"] == 0 and json.loads(out)["sections"]["manufacturing"] is True
+    shown = json.loads(out)
+    assert shown["version"] == 3 and shown["sections"]["manufacturing"] is True and shown["locale"] is None
+    assert cli(tmp_path, "customers", "settings", "reset", "PELOTON")[1] == ("Already the default format.\n")
+    # the version keeps counting after a reset: a version never names two sets of settings
+    assert cli(tmp_path, "customers", "settings", "set", "PELOTON", "--locale", "fr_FR")[0] == 0
+    code, out, _ = cli(tmp_path, "customers", "settings", "show", "PELOTON", "--json")
+    assert json.loads(out)["version"] == 4 and json.loads(out)["locale"] == "fr_FR"
 
 
 def test_rerender_applies_settings_through_a_batched_run_and_versions_the_summary(
@@ -145,3 +152,32 @@ def test_a_customer_template_failing_in_a_run_is_left_out_with_a_warning(
     assert "Jane Roe" not in markdown and markdown.rstrip().endswith(")*")
     logged = [e.user_message for e in instance.all_logs(result.run_id) if "ea-004" in e.user_message]
     assert len(logged) == 1 and "footer.md.j2 fails when rendered: ZeroDivisionError" in logged[0]
+
+
+def test_the_daily_summary_reads_in_the_customers_locale_and_time_zone(
+    instance: dg.DagsterInstance, conn: psycopg.Connection, customers: list[str]
+) -> None:
+    set_settings(conn, "PELOTON", SettingsChange(locale="de_DE", time_zone="Europe/Berlin"), None)
+    for key in (f"PELOTON|{DAY}", f"GREYSON|{DAY}"):
+        run_sources(instance, key)
+        render(instance, key)
+    rows = {
+        r["customer_key"]: r
+        for r in conn.execute(
+            "SELECT customer_key, combined_markdown, new_orders FROM reporting.daily_customer_summaries"
+        )
+    }
+    started = conn.execute(
+        "SELECT min(run_started_at) AS t FROM reporting.pipeline_execution_reports "
+        "WHERE customer_key = 'PELOTON'"
+    ).fetchone()
+    conn.commit()
+    assert started is not None
+    berlin = started["t"].astimezone(zoneinfo.ZoneInfo("Europe/Berlin"))
+    peloton = rows["PELOTON"]["combined_markdown"]
+    assert "**Date**: 17.06.2025" in peloton
+    assert "| Time (Europe/Berlin) | Pipeline |" in peloton and f"| {berlin:%m-%d %H:%M} |" in peloton
+    new_orders = rows["PELOTON"]["new_orders"]
+    assert f"| **New Orders** | {new_orders:,} |".replace(",", ".") in peloton
+    greyson = rows["GREYSON"]["combined_markdown"]  # no settings: the default format
+    assert "**Date**: 2025-06-17" in greyson and "| Time (UTC) | Pipeline |" in greyson

@@ -21,6 +21,7 @@ from reporting_assets.automation import definitions as automation
 from reporting_assets.automation.health import LocationAutomations
 from reporting_assets.definitions import DOMAINS, loaded_definitions
 from reporting_assets.delivery import definitions as delivery
+from reporting_assets.error_patterns import definitions as error_patterns
 from reporting_assets.execution_reports import definitions as execution_reports
 from reporting_assets.exports import definitions as exports
 from reporting_assets.sources import definitions as sources
@@ -69,6 +70,12 @@ EXPECTED = {
         assets={"customer_trends"},
         jobs={"customer_trends_job"},
         schedules={"customer_trends_schedule"},
+    ),
+    "error_patterns": Domain(
+        error_patterns,
+        assets={"error_patterns"},
+        jobs={"error_patterns_job"},
+        schedules={"error_patterns_schedule"},
     ),
     "delivery": Domain(
         delivery,

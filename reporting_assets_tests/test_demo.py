@@ -31,6 +31,20 @@ def test_demo_runs_sources_reports_and_lineage_and_reruns_idempotently(
     }
     assert result.table_counts["report_lineage"] > 54 * 10
     assert any(line.startswith("[3/4]") for line in lines)
+    (patterns_line,) = [line for line in lines if line.startswith("      error patterns   6 days in ")]
+    assert patterns_line.endswith(" flagged")
+    greyson = conn.execute(
+        "SELECT markdown_content FROM reporting.pipeline_execution_reports "
+        "WHERE customer_key = 'GREYSON' AND pipeline_type = 'manufacturing_sync' "
+        "AND execution_date = '2025-06-17'"
+    ).fetchone()
+    assert greyson is not None  # the customised customer: German dates, no manufacturing section
+    assert "**Date**: 17.06.2025" in greyson["markdown_content"]
+    assert "Manufacturing Updates" not in greyson["markdown_content"]
+    patterns = conn.execute(
+        "SELECT count(*) AS n FROM reporting.error_pattern_days WHERE day = '2025-06-17'"
+    ).fetchone()
+    assert patterns is not None and patterns["n"] > 0
     assert any("FAILED on purpose (shipping_sync)" in line for line in lines)
     assert sorted(instance.get_dynamic_partitions("customers")) == ["ACTIVELY BLACK", "GREYSON", "PELOTON"]
     tenants = conn.execute("SELECT DISTINCT tenant_id FROM reporting.customers").fetchall()

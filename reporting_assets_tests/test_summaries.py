@@ -7,10 +7,12 @@ import dagster as dg
 import psycopg
 import pytest
 
+from reporting_assets.customer_settings.formatting import LocalizedFormat
+from reporting_assets.error_patterns.store import FlaggedPattern
 from reporting_assets.partition_keys import CustomerDay
 from reporting_assets.resources import ReportSettingsResource
 from reporting_assets.summaries.aggregate import DaySummary, ReportRow, summarize_day
-from reporting_assets.summaries.render import render_summary
+from reporting_assets.summaries.render import SummaryView, render_summary
 from reporting_assets.summaries.service import summarize_partitions
 from reporting_assets.trends.assets import customer_trends
 from reporting_assets_tests.helpers import QUIET, latest_materialization_metadata, render, run_sources
@@ -309,6 +311,42 @@ def test_markdown_escapes_names_and_messages_and_is_unchanged() -> None:
     ):
         first_run = first_run.replace(change, "first run")
     assert render_summary(summary, None, url) == first_run
+
+
+def test_a_customers_format_and_flagged_patterns_change_only_their_parts() -> None:
+    summary, previous = _hostile_day()
+    url = ReportSettingsResource().run_url
+    flagged = [
+        FlaggedPattern("new", "error", "Order <n> failed: *HTTP* <n>", 1234, 1234, 0.0),
+        FlaggedPattern("growing", "warning", "Row <n> | skipped", 40, 4000, 3.25),
+        FlaggedPattern("new", "warning", "third", 1, 1, 0.0),
+    ]
+    view = SummaryView(LocalizedFormat("de_DE", "Europe/Berlin"), list_length=2, flagged=flagged)
+    markdown = render_summary(summary, previous, url, view=view)
+    assert "**Date**: 17.06.2025  \n" in markdown
+    assert "1.234 total pipeline runs, 1.000 successful\n" in markdown
+    assert "| **New Orders** | 1.500 | +500 from yesterday |\n" in markdown
+    assert "| Time (Europe/Berlin) | Pipeline |" in markdown
+    assert "| 08:05 | Order Sync | ✅ SUCCESS | 457 ms |" in markdown  # CEST
+    assert "| 06-18 01:59 | X Custom | ⚠️ PARTIAL | 12,0 seconds |" in markdown  # the next day in Berlin
+    assert markdown.endswith(
+        "\n## 🔁 Error Patterns\n\n"
+        "Errors and warnings new today, or above 3x their 7-day average (numbers, ids, quoted values and\n"
+        "times masked):\n\n"
+        "- 🆕 **new** error, 1.234x today: Order \\<n\\> failed: \\*HTTP\\* \\<n\\>\n"
+        "- 📈 **growing** warning, 40x today (all customers: 4.000x, 7-day average 3,2): "
+        "Row \\<n\\> \\| skipped\n"
+        "- ... (1 more)\n"
+    )
+    # the default format with flags: the summary above plus the section, nothing else changes
+    plain = render_summary(summary, previous, url, view=SummaryView(flagged=flagged[:1]))
+    assert plain == EXPECTED_MARKDOWN + (
+        "\n## 🔁 Error Patterns\n\n"
+        "Errors and warnings new today, or above 3x their 7-day average (numbers, ids, quoted values and\n"
+        "times masked):\n\n"
+        "- 🆕 **new** error, 1,234x today: Order \\<n\\> failed: \\*HTTP\\* \\<n\\>\n"
+    )
+    assert render_summary(summary, previous, url, view=SummaryView()) == EXPECTED_MARKDOWN
 
 
 def test_status_text_is_the_sorted_json_of_status_json() -> None:

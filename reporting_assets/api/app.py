@@ -16,6 +16,7 @@ from reporting_assets.api.pages import install_pages
 from reporting_assets.api.ratelimit import RateLimiter
 from reporting_assets.api.routers import (
     customer_settings,
+    error_patterns,
     health,
     lineage,
     pipeline_reports,
@@ -29,7 +30,7 @@ from reporting_assets.exports.settings import ExportSettings
 
 DESCRIPTION = """Reports of the reporting_assets project over HTTP: the report builder (saved
 reports, previews, schedules, exports) and the pipeline reports (customers, execution reports,
-daily summaries, lineage).
+daily summaries, lineage, error patterns).
 
 Every `/api` route needs `Authorization: Bearer <JWT>` with claims `sub`, `tenant`, `role`
 (`admin` or `user`) and `exp`. Errors are `{"error": {"code", "message", "field"?}}`.
@@ -81,6 +82,7 @@ def create_app(
     app.include_router(report_builder.router)
     app.include_router(pipeline_reports.router)
     app.include_router(lineage.router)
+    app.include_router(error_patterns.router)
     app.include_router(pipeline_runs.router)
     app.include_router(customer_settings.router)
     install_pages(app)

@@ -11,6 +11,7 @@ source with exactly four sections: ``metadata``, ``performance_metrics``,
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -38,6 +39,7 @@ from reporting_assets.automation.rules import (
 from reporting_assets.automation.sources import known_sources, resolve_sources
 from reporting_assets.automation.window import ReportWindow, iso
 from reporting_assets.db.connection import Connection
+from reporting_assets.error_patterns.store import FlaggedPattern, flagged_by_source
 
 SCHEMA_VERSION = 1
 EventLogReader = Callable[[Sequence[str], ReportWindow], Mapping[str, Sequence[ObservedAction]]]
@@ -191,6 +193,10 @@ def generate_reports(
         silent = [s for s in selected if metrics.get(s, empty_metrics(s)).total == 0]
         for source, seen in last_reported_actions(conn, window, silent).items():
             metrics[source] = with_last_action(metrics.get(source, empty_metrics(source)), seen)
+    flagged: dict[str, list[FlaggedPattern]] = {}
+    if conn is not None:
+        last_day = (window.end - dt.timedelta(microseconds=1)).date()
+        flagged = flagged_by_source(conn, window.start.date(), last_day, selected)
     details: dict[str, dict[str, Any]] = {}
     if request.detailed and conn is not None:
         from_lineage = [s for s in selected if metrics.get(s, empty_metrics(s)).data_source == "lineage"]
@@ -202,7 +208,9 @@ def generate_reports(
             found = replace(found, data_source="event_log")
             reasons.setdefault(source, outage)
         reason = reasons.get(source)
-        recommendations = recommend(RuleInput(found, health, window, settings, reason))
+        recommendations = recommend(
+            RuleInput(found, health, window, settings, reason, tuple(flagged.get(source, ())))
+        )
         document = build_document(
             found,
             health,

@@ -7,13 +7,14 @@ Rules are plain functions over plain data so each can be tested from the metrics
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from reporting_assets.automation.health import AutomationHealth, describe_failure
 from reporting_assets.automation.metrics import SourceMetrics
 from reporting_assets.automation.window import ReportWindow, iso
+from reporting_assets.error_patterns.store import FlaggedPattern
 
 Priority = Literal["high", "medium", "low"]
 Category = Literal["reliability", "performance", "freshness", "automation", "data_quality"]
@@ -61,6 +62,7 @@ class RuleInput:
     window: ReportWindow
     settings: RuleSettings
     fallback_reason: str | None = None
+    flagged_patterns: Sequence[FlaggedPattern] = ()  # the source's, on the window's days
 
 
 Rule = Callable[[RuleInput], list[Recommendation]]
@@ -222,12 +224,37 @@ def stopped_automations(data: RuleInput) -> list[Recommendation]:
     ]
 
 
+FLAGGED_PATTERNS_NAMED = 3
+"""Flagged error patterns a recommendation names; the rest are counted."""
+
+
+def flagged_error_patterns(data: RuleInput) -> list[Recommendation]:
+    found = data.flagged_patterns
+    if not found:
+        return []
+    named = "; ".join(p.phrase() for p in found[:FLAGGED_PATTERNS_NAMED])
+    more = f" (+{len(found) - FLAGGED_PATTERNS_NAMED} more)" if len(found) > FLAGGED_PATTERNS_NAMED else ""
+    errors = any(p.severity == "error" for p in found)
+    return [
+        Recommendation(
+            "medium" if errors else "low",
+            f"{len(found)} error pattern(s) of {data.metrics.source} are new or above 3x their 7-day "
+            f"average: {named}{more}. Read them in the error_patterns asset or "
+            f"`GET /api/error-patterns?flagged=true` (customers, pipelines, latest run) and fix the cause "
+            f"before they spread.",
+            "reliability" if errors else "data_quality",
+            "flagged_error_patterns",
+        )
+    ]
+
+
 RULES: list[Rule] = [
     all_actions_failed,
     low_success_rate,
     partial_runs,
     rising_duration,
     stale_source,
+    flagged_error_patterns,
     event_log_fallback,
     failing_automation,
     stopped_automations,

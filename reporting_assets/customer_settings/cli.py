@@ -67,7 +67,7 @@ def _cmd_settings(args: argparse.Namespace) -> int:
             )
         elif args.settings_command == "reset":
             removed = reset_settings(conn, args.customer)
-            print("Back to the default format." if removed else "No settings were stored; nothing changed.")
+            print("Back to the default format." if removed else "Already the default format.")
             return 0
         else:
             settings = get_settings(conn, args.customer)

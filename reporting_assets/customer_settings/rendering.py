@@ -26,6 +26,13 @@ class CustomerRendering:
 DEFAULT_RENDERING = CustomerRendering(PLAIN, dict.fromkeys(SECTIONS, True))
 
 
+def report_format(settings: ReportSettings | None) -> PlainFormat:
+    """The customer's number, date and time format (the default when it set neither)."""
+    if settings is None or not (settings.locale or settings.time_zone):
+        return PLAIN
+    return LocalizedFormat(settings.locale, settings.time_zone)
+
+
 def customer_rendering(
     settings: ReportSettings | None, report: RunReport, pipeline_title: str
 ) -> tuple[CustomerRendering, tuple[str, ...]]:
@@ -33,11 +40,7 @@ def customer_rendering(
     failed (those blocks are left out)."""
     if settings is None:
         return DEFAULT_RENDERING, ()
-    fmt = (
-        LocalizedFormat(settings.locale, settings.time_zone)
-        if settings.locale or settings.time_zone
-        else PLAIN
-    )
+    fmt = report_format(settings)
     blocks = render_blocks(
         settings.templates,
         block_context(

@@ -156,10 +156,17 @@ def set_settings(
 
 
 def reset_settings(conn: Connection, customer_key: str) -> bool:
-    """Back to the default format; False when the customer had no settings."""
+    """Back to the default format; False when nothing was set. The row stays, its version grows:
+    a version is never reused, so a summary's recorded version always names one set of settings."""
     customer = get_customer(conn, customer_key)
-    deleted = conn.execute(
-        "DELETE FROM reporting.customer_report_settings WHERE customer_key = %s", (customer.partition_key,)
+    changed = conn.execute(
+        """UPDATE reporting.customer_report_settings
+           SET hidden_sections = '{}', list_length = NULL, locale = NULL, time_zone = NULL,
+               subject_prefix = NULL, version = version + 1, updated_at = now()
+           WHERE customer_key = %s
+             AND (hidden_sections <> '{}' OR list_length IS NOT NULL OR locale IS NOT NULL
+                  OR time_zone IS NOT NULL OR subject_prefix IS NOT NULL)""",
+        (customer.partition_key,),
     ).rowcount
     conn.commit()
-    return bool(deleted)
+    return bool(changed)

@@ -9,12 +9,16 @@ gives. The template is called as a macro of its module: no new render context pe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import cache, lru_cache
+import zoneinfo
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache, partial
 from typing import Any
 
 import jinja2
 
+from reporting_assets.customer_settings.formatting import PLAIN, LocalizedFormat, PlainFormat
+from reporting_assets.error_patterns.store import FlaggedPattern
 from reporting_assets.execution_reports.render import (
     STATUS_BADGES,
     PipelineLabels,
@@ -43,6 +47,21 @@ _INCOMPLETE = MarkdownSafe("⚠️ INCOMPLETE")
 _NO_TIME = MarkdownSafe("—")
 _CLOCK = tuple(MarkdownSafe(f"{h:02d}:{m:02d}") for h in range(24) for m in range(60))  # by minute of day
 _ONE_DAY = dt.timedelta(days=1)
+_UTC = MarkdownSafe("UTC")
+DEFAULT_FLAGGED_SHOWN = 5
+"""Flagged error patterns listed in a summary before "... (N more)" (a customer's list length
+setting overrides it)."""
+_FLAG_ICONS = {"new": MarkdownSafe("🆕 **new**"), "growing": MarkdownSafe("📈 **growing**")}
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    """How one customer's day reads: its number, date and time format, its list length, and the
+    day's flagged error patterns."""
+
+    fmt: PlainFormat = PLAIN
+    list_length: int | None = None
+    flagged: Sequence[FlaggedPattern] = ()
 
 
 @cache
@@ -103,13 +122,28 @@ def _escaped(value: object) -> MarkdownSafe:
     return _escaped_text(value) if type(value) is str else MarkdownSafe(md_escape(value))
 
 
-def _clock(started: dt.datetime | None, day: dt.date) -> MarkdownSafe:
-    """The run's UTC start time; with its date when that is not the summary's day (a run for
-    the 16th that started at 00:01 on the 17th must not read as the start of the 16th)."""
+def _clock(started: dt.datetime | None, day: dt.date, zone: zoneinfo.ZoneInfo | None = None) -> MarkdownSafe:
+    """The run's start time (UTC, or in ``zone``); with its date when that is not the summary's
+    day (a run for the 16th that started at 00:01 on the 17th must not read as the start of the
+    16th)."""
     if started is None:
         return _NO_TIME
+    if zone is not None:
+        started = started.astimezone(zone)
     clock = _CLOCK[started.hour * 60 + started.minute]
     return clock if started.date() == day else MarkdownSafe(f"{started:%m-%d} {clock}")
+
+
+def _flagged_line(pattern: FlaggedPattern, fmt: PlainFormat) -> MarkdownSafe:
+    """``🆕 **new** error, 12x today: Order \\<n\\> failed`` (growing: with every customer's
+    count and the 7-day average)."""
+    head = f"{_FLAG_ICONS[pattern.flag]} {pattern.severity}, {fmt.integer(pattern.occurrences)}x today"
+    if pattern.flag == "growing":
+        head += (
+            f" (all customers: {fmt.integer(pattern.total_occurrences)}x, "
+            f"7-day average {fmt.decimal(pattern.seven_day_average, 1)})"
+        )
+    return MarkdownSafe(f"{head}: {md_escape(pattern.fingerprint)}")
 
 
 def _render(
@@ -119,16 +153,30 @@ def _render(
     macro: Callable[..., str],
     title: Callable[[str], MarkdownSafe],
     total_labels: Callable[[str], tuple[MarkdownSafe, MarkdownSafe]],
+    view: SummaryView | None = None,
 ) -> str:
     had_runs = previous is not None and previous.total_pipelines > 0
     before = previous.totals if previous is not None and had_runs else None
     current = summary.totals
+    day = summary.partition.day
+    fmt = view.fmt if view is not None else PLAIN
+    flagged: list[MarkdownSafe] = []
+    more_flagged = 0
+    if view is not None and view.flagged:
+        shown = view.list_length or DEFAULT_FLAGGED_SHOWN
+        flagged = [_flagged_line(p, fmt) for p in view.flagged[:shown]]
+        more_flagged = max(0, len(view.flagged) - shown)
+    count: Callable[[int], MarkdownSafe] = _count
+    change: Callable[[int, int | None], MarkdownSafe] = _change
+    zone, zone_name, day_text = None, _UTC, MarkdownSafe(day.isoformat())
+    if isinstance(fmt, LocalizedFormat):  # else the default format, with its cached forms
+        count = fmt.integer
+        change = partial(count_change, fmt=fmt)
+        zone = zoneinfo.ZoneInfo(fmt.time_zone or "UTC")
+        zone_name = MarkdownSafe(md_escape(zone.key))
+        day_text = fmt.date(day)
     totals: list[tuple[Any, ...]] = [
-        (
-            label,
-            _count(current[name]),
-            _change(current[name], before[name] if before is not None else None),
-        )
+        (label, count(current[name]), change(current[name], before[name] if before is not None else None))
         for name, label in _TOTAL_LABELS
     ]
     others_before = previous.pipeline_totals if previous is not None and had_runs else None
@@ -137,14 +185,13 @@ def _render(
             now = summary.pipeline_totals.get(pipeline, (0, 0))
             then = others_before.get(pipeline, (0, 0)) if others_before is not None else None
             for label, value, was in zip(total_labels(pipeline), now, then or (None, None), strict=True):
-                totals.append((label, _count(value), _change(value, was)))
-    day = summary.partition.day
+                totals.append((label, count(value), change(value, was)))
     timeline = [
         (
-            _clock(run.run_started_at, day),
+            _clock(run.run_started_at, day, zone),
             title(run.pipeline_type),
             _BADGES[run.status],
-            duration(run.seconds or 0.0),
+            duration(run.seconds or 0.0, fmt),
             link(run.execution_id),
         )
         for run in summary.timeline
@@ -155,15 +202,18 @@ def _render(
     # positional, in the macro's order: Jinja2 matches keyword arguments in Python (2 us a call)
     return macro(
         _escaped(summary.customer_name),  # name
-        MarkdownSafe(day.isoformat()),  # day
+        day_text,  # day
         _COMPLETE if summary.is_complete else _INCOMPLETE,  # status
         [title(p) for p in summary.missing],  # missing
         [title(p) for p in summary.failed],  # failed
-        summary.total_pipelines,  # runs
-        summary.successful_pipelines,  # successful
+        count(summary.total_pipelines),  # runs
+        count(summary.successful_pipelines),  # successful
         totals,
         timeline,
         problems,
+        zone_name,  # zone
+        flagged,
+        more_flagged,
     )
 
 
@@ -195,9 +245,11 @@ def render_summaries(
     summaries: Mapping[CustomerDay, DaySummary],
     run_url: Callable[[str], str],
     labels: Mapping[str, PipelineLabels] | None = None,
+    views: Callable[[CustomerDay], SummaryView | None] | None = None,
 ) -> Iterator[str]:
     """The markdown of each partition's summary (in order), with the change against the day
-    before; ``labels`` are the registry's names of the pipelines."""
+    before; ``labels`` are the registry's names of the pipelines, ``views`` gives a partition's
+    format and flagged patterns (None: the default)."""
     link = _links(run_url)
     macro = summary_macro()
     title = _titles(labels or {})
@@ -205,7 +257,7 @@ def render_summaries(
     by_day = {(p.customer_key, p.day): s for p, s in summaries.items()}
     for p in partitions:
         previous = by_day.get((p.customer_key, p.day - _ONE_DAY))
-        yield _render(summaries[p], previous, link, macro, title, total_labels)
+        yield _render(summaries[p], previous, link, macro, title, total_labels, views(p) if views else None)
 
 
 def render_summary(
@@ -213,8 +265,11 @@ def render_summary(
     previous: DaySummary | None,
     run_url: Callable[[str], str],
     labels: Mapping[str, PipelineLabels] | None = None,
+    view: SummaryView | None = None,
 ) -> str:
     """The daily summary (docs/report-format.md): totals with change vs the previous day, timeline,
-    problems."""
+    problems, flagged error patterns."""
     named = labels or {}
-    return _render(summary, previous, _links(run_url), summary_macro(), _titles(named), _total_labels(named))
+    return _render(
+        summary, previous, _links(run_url), summary_macro(), _titles(named), _total_labels(named), view
+    )

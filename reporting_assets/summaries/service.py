@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -25,15 +25,17 @@ from psycopg.adapt import Buffer, Dumper
 from psycopg.pq import Format
 from psycopg.types.json import set_json_loads
 
+from reporting_assets.customer_settings.rendering import report_format
 from reporting_assets.customer_settings.store import settings_for
 from reporting_assets.customers import display_names
 from reporting_assets.db.connection import Connection
 from reporting_assets.db.queries import query
+from reporting_assets.error_patterns.store import flagged_for_days
 from reporting_assets.parallel import gc_paused
 from reporting_assets.partition_keys import CustomerDay, parse_partition_key
 from reporting_assets.pipelines.registry import load_registry
 from reporting_assets.summaries.aggregate import DaySummary, ReportRow, summarize
-from reporting_assets.summaries.render import render_summaries
+from reporting_assets.summaries.render import SummaryView, render_summaries
 
 _SUMMARIES_TABLE = ("reporting", "daily_customer_summaries")  # names for sql.Identifier
 _STAGE_TABLE = ("summaries_stage",)
@@ -220,7 +222,22 @@ def summarize_partitions(
         for r in conn.execute(query("summaries_expected"), {"customer_keys": customers})
     }
     names = display_names(conn, customers)
-    settings_versions = {key: s.version for key, s in settings_for(conn, customers, None).items()}
+    settings = settings_for(conn, customers, None)
+    settings_versions = {key: s.version for key, s in settings.items()}
+    flagged = flagged_for_days(conn, day_ranges(sorted(partitions, key=_DAY_ORDER)))
+    views = {
+        key: SummaryView(report_format(s), s.list_length)
+        for key, s in settings.items()
+        if s.locale or s.time_zone or s.list_length
+    }
+
+    def view(partition: CustomerDay) -> SummaryView | None:
+        found = flagged.get((partition.customer_key, partition.day))
+        own = views.get(partition.customer_key)
+        if found is None:
+            return own
+        return replace(own or SummaryView(), flagged=found)
+
     conn.execute(query("summaries_lock"), {"customer_keys": customers})
     stored = stored_versions(conn, sorted(partitions, key=_DAY_ORDER))
     versions = {key: version for key, (version, _) in stored.items()}
@@ -228,7 +245,7 @@ def summarize_partitions(
     restated: list[_Built] = []
     with gc_paused(), conn.transaction():
         summaries = summarize(wanted, fetch_reports(conn, wanted), names, expected, default_expected)
-        markdowns = render_summaries(partitions, summaries, run_url, registry.labels)
+        markdowns = render_summaries(partitions, summaries, run_url, registry.labels, view)
         with ExitStack() as copying:
             new_days = None
             if any((p.customer_key, p.day) not in stored for p in partitions):

@@ -48,4 +48,6 @@ def test_admins_read_change_and_reset_a_customers_settings(
 
         assert client.delete(path, headers=USER).status_code == 403
         reset = client.delete(path, headers=ADMIN)
-        assert reset.status_code == 200 and reset.json()["version"] == 0
+        # the version keeps counting (set, cleared, reset): a version is never reused
+        assert reset.status_code == 200 and reset.json()["version"] == 3
+        assert reset.json()["subject_prefix"] is None and reset.json()["sections"]["manufacturing"] is True

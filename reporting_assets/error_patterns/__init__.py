@@ -1,0 +1,1 @@
+"""Error patterns: the errors and warnings of every execution report, grouped by fingerprint."""

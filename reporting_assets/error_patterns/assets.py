@@ -1,0 +1,80 @@
+"""``error_patterns``: one daily partition = the patterns of that day's execution reports.
+
+A run may cover a range of days (a backfill is one run): the days are refreshed in order, so
+each day's flags compare with the days before it, and each day gets its own materialization.
+"""
+
+import datetime as dt
+from collections.abc import Iterator
+
+import dagster as dg
+
+from reporting_assets.error_patterns.render import SHOWN_PATTERNS, patterns_markdown
+from reporting_assets.error_patterns.store import day_patterns, refresh_day
+from reporting_assets.logging_ids import get_logger
+from reporting_assets.partitions import PARTITIONS_START_DATE, run_partition_keys
+from reporting_assets.pipelines.registry import load_registry
+from reporting_assets.resources import PostgresResource, ReportSettingsResource
+
+ERROR_PATTERNS = dg.AssetKey("error_patterns")
+EXECUTION_REPORTS = dg.AssetKey("execution_reports")
+pattern_days = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START_DATE, timezone="UTC")
+"""Complete UTC days (today's partition appears once the day is over)."""
+
+
+@dg.multi_asset(
+    name="error_patterns",
+    specs=[
+        dg.AssetSpec(
+            ERROR_PATTERNS,
+            deps=[EXECUTION_REPORTS],
+            group_name="reports",
+            skippable=True,
+            kinds={"postgres"},
+            description=(
+                "The errors and warnings of every execution report of the day, grouped by "
+                "fingerprint (the message with numbers, ids, quoted values and timestamps masked): "
+                "occurrences, customers and pipelines affected, first and last day seen, the latest "
+                "run. Patterns first seen that day are flagged new, those above 3x their 7-day "
+                "average growing; the daily summaries of the affected customers and the automation "
+                "reports list them. Stored in reporting.error_patterns (docs/error-patterns.md); "
+                "re-running a day recomputes it and adds nothing. The asset view shows the day's "
+                "patterns as a table."
+            ),
+        )
+    ],
+    partitions_def=pattern_days,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def error_patterns(
+    context: dg.AssetExecutionContext, postgres: PostgresResource, report_settings: ReportSettingsResource
+) -> Iterator[dg.AssetMaterialization]:
+    days = sorted(dt.date.fromisoformat(k) for k in run_partition_keys(context))
+    log = get_logger(__name__, context.log)
+    with postgres.connection(doing=f"grouping the error patterns of {len(days)} day(s)") as conn:
+        run_url = load_registry(conn).run_links(report_settings.run_url, report_settings.asset_url)
+        for day in days:
+            refresh_day(conn, day)
+            rows = day_patterns(conn, day, limit=SHOWN_PATTERNS)
+            total = rows[0]["total"] if rows else 0
+            flagged = rows[0]["flagged_total"] if rows else 0
+            log.info("ep-001", "%s: %d pattern(s), %d flagged", day, total, flagged)
+            yield dg.AssetMaterialization(
+                asset_key=ERROR_PATTERNS,
+                partition=day.isoformat(),
+                metadata={
+                    "patterns": dg.MetadataValue.md(patterns_markdown(day.isoformat(), rows, run_url)),
+                    "pattern_count": dg.MetadataValue.int(total),
+                    "flagged": dg.MetadataValue.int(flagged),
+                },
+            )
+
+
+error_patterns_job = dg.define_asset_job("error_patterns_job", selection=[ERROR_PATTERNS])
+error_patterns_schedule = dg.build_schedule_from_partitioned_job(
+    error_patterns_job,
+    name="error_patterns_schedule",
+    hour_of_day=0,
+    minute_of_hour=15,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
