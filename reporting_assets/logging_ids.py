@@ -55,7 +55,7 @@ REGISTRY: dict[str, str] = {
     "reporting_assets.automation.materialize": "aa",
     "reporting_assets.delivery.jobs": "dj",
     "reporting_assets.delivery.sensors": "ds",
-    "reporting_assets.error_patterns.assets": "ep",
+    "reporting_assets.error_patterns.materialize": "ep",
     "reporting_assets.execution_reports.materialize": "ea",
     "reporting_assets.execution_reports.sensors": "es",
     "reporting_assets.exports.runtime": "ed",

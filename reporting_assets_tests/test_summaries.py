@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from reporting_assets.customer_settings.formatting import LocalizedFormat
-from reporting_assets.error_patterns.store import FlaggedPattern
+from reporting_assets.error_patterns.flagged import FlaggedPattern
 from reporting_assets.partition_keys import CustomerDay
 from reporting_assets.resources import ReportSettingsResource
 from reporting_assets.summaries.aggregate import DaySummary, ReportRow, summarize_day

@@ -39,7 +39,8 @@ from reporting_assets.automation.rules import (
 from reporting_assets.automation.sources import known_sources, resolve_sources
 from reporting_assets.automation.window import ReportWindow, iso
 from reporting_assets.db.connection import Connection
-from reporting_assets.error_patterns.store import FlaggedPattern, flagged_by_source
+from reporting_assets.error_patterns.flagged import FlaggedPattern
+from reporting_assets.error_patterns.store import flagged_by_source
 
 SCHEMA_VERSION = 1
 EventLogReader = Callable[[Sequence[str], ReportWindow], Mapping[str, Sequence[ObservedAction]]]

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from reporting_assets.automation.health import AutomationHealth, describe_failure
 from reporting_assets.automation.metrics import SourceMetrics
 from reporting_assets.automation.window import ReportWindow, iso
-from reporting_assets.error_patterns.store import FlaggedPattern
+from reporting_assets.error_patterns.flagged import FlaggedPattern
 
 Priority = Literal["high", "medium", "low"]
 Category = Literal["reliability", "performance", "freshness", "automation", "data_quality"]

@@ -2,6 +2,7 @@
 
 A run may cover a range of days (a backfill is one run): the days are refreshed in order, so
 each day's flags compare with the days before it, and each day gets its own materialization.
+The asset is wiring; what it does when it runs is in :mod:`reporting_assets.error_patterns.materialize`.
 """
 
 import datetime as dt
@@ -9,11 +10,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from reporting_assets.error_patterns.render import SHOWN_PATTERNS, patterns_markdown
-from reporting_assets.error_patterns.store import day_patterns, refresh_day
-from reporting_assets.logging_ids import get_logger
 from reporting_assets.partitions import PARTITIONS_START_DATE, run_partition_keys
-from reporting_assets.pipelines.registry import load_registry
 from reporting_assets.resources import PostgresResource, ReportSettingsResource
 
 ERROR_PATTERNS = dg.AssetKey("error_patterns")
@@ -49,25 +46,10 @@ pattern_days = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START_DATE, ti
 def error_patterns(
     context: dg.AssetExecutionContext, postgres: PostgresResource, report_settings: ReportSettingsResource
 ) -> Iterator[dg.AssetMaterialization]:
+    from reporting_assets.error_patterns.materialize import materialize_days
+
     days = sorted(dt.date.fromisoformat(k) for k in run_partition_keys(context))
-    log = get_logger(__name__, context.log)
-    with postgres.connection(doing=f"grouping the error patterns of {len(days)} day(s)") as conn:
-        run_url = load_registry(conn).run_links(report_settings.run_url, report_settings.asset_url)
-        for day in days:
-            refresh_day(conn, day)
-            rows = day_patterns(conn, day, limit=SHOWN_PATTERNS)
-            total = rows[0]["total"] if rows else 0
-            flagged = rows[0]["flagged_total"] if rows else 0
-            log.info("ep-001", "%s: %d pattern(s), %d flagged", day, total, flagged)
-            yield dg.AssetMaterialization(
-                asset_key=ERROR_PATTERNS,
-                partition=day.isoformat(),
-                metadata={
-                    "patterns": dg.MetadataValue.md(patterns_markdown(day.isoformat(), rows, run_url)),
-                    "pattern_count": dg.MetadataValue.int(total),
-                    "flagged": dg.MetadataValue.int(flagged),
-                },
-            )
+    yield from materialize_days(context, days, postgres, report_settings)
 
 
 error_patterns_job = dg.define_asset_job("error_patterns_job", selection=[ERROR_PATTERNS])

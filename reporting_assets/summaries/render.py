@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 
 from reporting_assets.customer_settings.formatting import PLAIN, LocalizedFormat, PlainFormat
-from reporting_assets.error_patterns.store import FlaggedPattern
+from reporting_assets.error_patterns.flagged import FlaggedPattern
 from reporting_assets.execution_reports.render import (
     STATUS_BADGES,
     PipelineLabels,
