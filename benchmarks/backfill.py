@@ -226,7 +226,7 @@ def launch_run(home: Path, key: str) -> dict[str, float]:
 
 
 def run_job(job: Any, instance: Any, **kwargs: Any) -> dict[str, float]:
-    from reporting_assets.demo import QUIET_LOGGERS
+    from reporting_assets.batched_runs import QUIET_LOGGERS
 
     run_config: dict[str, Any] = dict(QUIET_LOGGERS)
     if job.name == "render_reports" and not RUN_MIGRATIONS["apply"]:

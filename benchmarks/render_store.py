@@ -408,7 +408,6 @@ def noop_definitions() -> Any:
 
 
 def bench_dagster(server_url: str, customers_n: int, days: list[dt.date], tmp: Path) -> dict[str, Any]:
-    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
     from reporting_assets.customers import add_customer
     from reporting_assets.db.connection import connect
@@ -416,7 +415,8 @@ def bench_dagster(server_url: str, customers_n: int, days: list[dt.date], tmp: P
     from reporting_assets.definitions import loaded_definitions
 
     defs = loaded_definitions()
-    from reporting_assets.demo import DEMO_CUSTOMERS, QUIET_LOGGERS
+    from reporting_assets.batched_runs import QUIET_LOGGERS, range_tags
+    from reporting_assets.demo import DEMO_CUSTOMERS
     from reporting_assets.sources.pipelines import PIPELINES
 
     url = with_database(server_url, REPORTING_DB_C)
@@ -457,12 +457,12 @@ def bench_dagster(server_url: str, customers_n: int, days: list[dt.date], tmp: P
         noop_job.execute_in_process(  # warm-up: first run of a new job pays one-off costs
             instance=instance,
             run_config=QUIET_LOGGERS,
-            tags={ASSET_PARTITION_RANGE_START_TAG: first_key, ASSET_PARTITION_RANGE_END_TAG: first_key},
+            tags=range_tags(first_key, first_key),
         )
         progress("      timing one batched range run per customer: render_reports, then the no-op")
         for name in names:
             start_key, end_key = f"{name}|{days[0].isoformat()}", f"{name}|{days[-1].isoformat()}"
-            tags = {ASSET_PARTITION_RANGE_START_TAG: start_key, ASSET_PARTITION_RANGE_END_TAG: end_key}
+            tags = range_tags(start_key, end_key)
             entry: dict[str, Any] = {"customer": name, "partitions": len(days)}
             for label, job in (("render", reports_job), ("noop", noop_job)):
                 t0 = time.perf_counter()

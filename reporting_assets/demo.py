@@ -22,12 +22,9 @@ from typing import TextIO
 import dagster as dg
 import psycopg
 import sqlalchemy.exc
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 from psycopg import sql
 
+from reporting_assets.batched_runs import QUIET_LOGGERS, range_tags
 from reporting_assets.customer_settings.store import SettingsChange, get_settings, set_settings
 from reporting_assets.customers import add_customer
 from reporting_assets.db.connection import Connection, connect, is_outage, unavailable
@@ -63,9 +60,6 @@ class DemoResult:
 def demo_partitions(customers: tuple[str, ...], end: dt.date, days: int) -> list[CustomerDay]:
     first = end - dt.timedelta(days=days - 1)
     return [CustomerDay(c, first + dt.timedelta(days=i)) for c in customers for i in range(days)]
-
-
-QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def _run_config(partition: CustomerDay, first: dt.date, sequence: int) -> dict:
@@ -233,7 +227,7 @@ def _run_demo(
         outcome = reports.execute_in_process(
             instance=instance,
             run_config=QUIET_LOGGERS,
-            tags={ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]},
+            tags=range_tags(keys[0], keys[-1]),
         )
         progress(
             f"      {customer:<16} {len(keys)} partitions in {time.perf_counter() - started:.1f}s  "
@@ -244,10 +238,7 @@ def _run_demo(
     outcome = defs.resolve_job_def("error_patterns_job").execute_in_process(
         instance=instance,
         run_config=QUIET_LOGGERS,
-        tags={
-            ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
-            ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
-        },
+        tags=range_tags(first.isoformat(), end.isoformat()),
     )
     last_day = outcome.get_asset_materialization_events()[-1].materialization.metadata
     patterns, flagged = last_day["pattern_count"].value, last_day["flagged"].value

@@ -11,8 +11,8 @@ from typing import Any
 
 import dagster as dg
 import psycopg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from reporting_assets.batched_runs import range_tags
 from reporting_assets.definitions import loaded_definitions
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -87,7 +87,7 @@ def render(
     return job.execute_in_process(
         instance=instance,
         run_config=QUIET,
-        tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
+        tags=range_tags(first, last),
         raise_on_error=raise_on_error,
     )
 

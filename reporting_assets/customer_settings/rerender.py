@@ -7,12 +7,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 import dagster as dg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from reporting_assets.batched_runs import QUIET_LOGGERS, range_tags
 from reporting_assets.customer_settings.model import CustomerSettingsError
 from reporting_assets.customers import get_customer
 from reporting_assets.db.connection import Connection
-from reporting_assets.demo import QUIET_LOGGERS
 from reporting_assets.partition_keys import CustomerDay
 
 RERENDER_TAG = "reporting/rerender"
@@ -52,11 +51,7 @@ def rerender(
     outcome = job.execute_in_process(
         instance=instance,
         run_config=QUIET_LOGGERS,
-        tags={
-            ASSET_PARTITION_RANGE_START_TAG: first.partition_key,
-            ASSET_PARTITION_RANGE_END_TAG: last.partition_key,
-            RERENDER_TAG: "customer_settings",
-        },
+        tags={**range_tags(first.partition_key, last.partition_key), RERENDER_TAG: "customer_settings"},
         raise_on_error=False,
     )
     return Rerendered(
