@@ -205,3 +205,29 @@ def test_a_template_failing_at_render_time_falls_back_with_a_warning(tmp_path: P
     assert "Orders per record" not in markdown and "Thanks, PELOTON" in markdown
     default, _ = rendered(None)
     assert markdown.replace("---\n\nThanks, PELOTON\n\n", "") == default
+
+
+NUMBERS = (0, 7, -7, 999, 1_000, -1_234, 12_345, 1_247_000, -98_765_432, 10**15)
+DECIMALS = (0.0, -0.0, 0.04, -0.04, 0.05, 0.15, 0.25, 2.675, 1.005, -12.3456, 1234.5, 999.95, -1234567.891)
+
+
+def test_numbers_read_as_babel_writes_them_in_every_locale() -> None:
+    from babel import localedata, numbers
+
+    from reporting_assets.customer_settings.formatting import LocalizedFormat
+
+    for name in localedata.locale_identifiers():
+        fmt = LocalizedFormat(name, None)
+        # Babel drops pairs of the Swiss ' separator (de_CH: 1'000 but 1247000): compared without it
+        same = (lambda text: text.replace("'", "")) if numbers.get_group_symbol(name) == "'" else str
+        for value in NUMBERS:
+            babel_text = numbers.format_decimal(value, format="#,##0", locale=name)
+            assert same(fmt.integer(value)) == same(babel_text), (name, value)
+        for digits in (1, 2):
+            for number in DECIMALS:
+                grouped = numbers.format_decimal(number, format="#,##0." + "0" * digits, locale=name)
+                plain = numbers.format_decimal(number, format="0." + "0" * digits, locale=name)
+                assert same(fmt.decimal(number, digits)) == same(grouped), (name, number)
+                assert fmt.fixed(number, digits) == plain, (name, number)
+    assert LocalizedFormat("de_CH", None).integer(-1_247_000) == "-1'247'000"
+    assert LocalizedFormat("de_DE", None).decimal(1234.5, 1) == "1.234,5"
