@@ -6,9 +6,10 @@ turned into table rows by the script's own ``summary(result)``; a script whose o
 dependency (``REQUIRES``) is missing is skipped with a note. The children import this
 checkout's ``reporting_assets`` whatever the venv's editable install points at.
 
-The 1-minute load average is read at the start and sampled in a thread while each benchmark
-runs. Above 0.5 at the start, or above 1.5 during a benchmark, the figures are not worth quoting
-and the output says so loudly. The table, the machine (cores, load, Python, the embedded
+Before each benchmark the 1-minute load average is left to fall below 0.5 (up to five minutes:
+the load the previous one left decays slowly); it is read at the start and sampled in a thread
+while each benchmark runs. Above 0.5 at the start, or above 1.5 during a benchmark, the figures
+are not worth quoting and the output says so loudly. The table, the machine (cores, load, Python, the embedded
 PostgreSQL, commit) and every script's full result go to ``benchmarks/results/run_all.json``.
 
 Usage (from the repo root)::
@@ -41,6 +42,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS_PATH = HERE / "results" / "run_all.json"
 QUIET_START_LOAD = 0.5  # above this at the start, no figure is worth quoting
 QUIET_RUN_LOAD = 1.5  # above this during a benchmark, its figures are not worth quoting
+SETTLE_SECONDS = 300  # the longest wait for the load a benchmark left to fall before the next one
 
 # (script, --quick arguments, default arguments): one line per benchmark, in the order they run
 BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
@@ -96,6 +98,17 @@ def json_output(stdout: str) -> dict[str, Any]:
     return result
 
 
+def settle(name: str) -> None:
+    """Wait (up to ``SETTLE_SECONDS``) for the 1-minute load average to fall below
+    ``QUIET_START_LOAD``: a benchmark that loads both cores (50 HTTP clients) leaves a load
+    average that decays for minutes, and the next benchmark would start on a busy machine."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    if load()[0] > QUIET_START_LOAD:
+        progress(f"[{name}] waiting for the load average {load()} to fall below {QUIET_START_LOAD}")
+    while load()[0] > QUIET_START_LOAD and time.monotonic() < deadline:
+        time.sleep(5)
+
+
 def run_one(name: str, arguments: list[str]) -> dict[str, Any]:
     """One benchmark script in its own process; its result, rows and the load around it."""
     module = importlib.import_module(name)
@@ -106,6 +119,7 @@ def run_one(name: str, arguments: list[str]) -> dict[str, Any]:
         progress(f"[{name}] skipped: {entry['skipped']}")
         return entry
     command = [sys.executable, str(HERE / f"{name}.py"), "--json-only", *arguments]
+    settle(name)
     progress(f"[{name}] {' '.join(['benchmarks/' + name + '.py', *arguments])} (load {load()})")
     started = time.perf_counter()
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
