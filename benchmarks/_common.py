@@ -138,6 +138,18 @@ def throwaway_server(prefix: str) -> Iterator[tuple[Path, str]]:
             shutil.rmtree(root, ignore_errors=True)
 
 
+def migrated_database(server_url: str, database: str, *others: str) -> str:
+    """``database`` (and ``others``) created on the throw-away server, ``database`` migrated to
+    the project's schema: its URL."""
+    from reporting_assets.db.migrations import migrate
+    from reporting_assets.db.urls import ensure_databases, with_database
+
+    ensure_databases(server_url, [database, *others])
+    url = with_database(server_url, database)
+    migrate(url)
+    return url
+
+
 def instance_settings(**extra: Any) -> dict[str, Any]:
     """Settings of a benchmark's Dagster instance: the project's storage (the databases the URL
     variables point at) and no telemetry, plus ``extra`` (e.g. a run coordinator)."""

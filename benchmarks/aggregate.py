@@ -55,6 +55,7 @@ from _common import (
     bare_environment,
     copy_plain,
     load,
+    migrated_database,
     plain_table,
     progress,
     progress_to_stderr,
@@ -940,14 +941,9 @@ def main(argv: list[str] | None = None) -> int:
         progress_to_stderr()
     warnings.simplefilter("ignore")
 
-    from reporting_assets.db.migrations import migrate
-    from reporting_assets.db.urls import ensure_databases, with_database
-
     load_before = load()
     with throwaway_server("aggregate_bench_") as (_root, server_url):
-        ensure_databases(server_url, [REPORTING_DB])
-        url = with_database(server_url, REPORTING_DB)
-        migrate(url)
+        url = migrated_database(server_url, REPORTING_DB)
         import psycopg
 
         with psycopg.connect(url) as conn:

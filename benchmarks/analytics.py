@@ -34,7 +34,15 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from _common import peak_rss_mb, progress, progress_to_stderr, publish, run_child, throwaway_server
+from _common import (
+    migrated_database,
+    peak_rss_mb,
+    progress,
+    progress_to_stderr,
+    publish,
+    run_child,
+    throwaway_server,
+)
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "analytics.json"
 DATABASE = "bench_analytics"
@@ -227,13 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json_only:
         progress_to_stderr()
 
-    from reporting_assets.db.migrations import migrate
-    from reporting_assets.db.urls import ensure_databases, with_database
-
     with throwaway_server("analytics_bench_") as (root, server_url):
-        ensure_databases(server_url, [DATABASE])
-        pg_url = with_database(server_url, DATABASE)
-        migrate(pg_url)
+        pg_url = migrated_database(server_url, DATABASE)
         chdb_path = root / "clickhouse"
         progress(
             f"[setup] generating >= {args.events:,} usage events in PostgreSQL, "

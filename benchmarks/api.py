@@ -37,7 +37,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import load, progress, progress_to_stderr, publish, source_state, throwaway_server
+from _common import (
+    load,
+    migrated_database,
+    progress,
+    progress_to_stderr,
+    publish,
+    source_state,
+    throwaway_server,
+)
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "api.json"
 DATABASE = "bench_api"
@@ -253,8 +261,6 @@ def main(argv: list[str] | None = None) -> int:
     from reporting_assets.api.auth import issue_token
     from reporting_assets.api.context import Database
     from reporting_assets.api.settings import ApiSettings
-    from reporting_assets.db.migrations import migrate
-    from reporting_assets.db.urls import ensure_databases, with_database
     from reporting_assets.exports import engine
     from reporting_assets.exports.models import Actor
     from reporting_assets.exports.settings import ExportSettings
@@ -262,9 +268,7 @@ def main(argv: list[str] | None = None) -> int:
 
     load_start = load()
     with throwaway_server("api_bench_") as (root, server_url):
-        ensure_databases(server_url, [DATABASE, "dagster"])
-        url = with_database(server_url, DATABASE)
-        migrate(url)
+        url = migrated_database(server_url, DATABASE, "dagster")
         progress(f"[setup] {args.days} days x {args.events_per_day} events of tenant {TENANT}")
         report_id = setup_report(url, args.days, args.events_per_day)
         secret = secrets.token_urlsafe(48)

@@ -49,7 +49,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import progress, progress_to_stderr, publish, throwaway_server
+from _common import migrated_database, progress, progress_to_stderr, publish, throwaway_server
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "automation.json"
 REPORT_TIME = dt.datetime(2025, 7, 10, 21, 0, tzinfo=dt.UTC)
@@ -360,13 +360,8 @@ def main(argv: list[str] | None = None) -> int:
         progress_to_stderr()
     warnings.simplefilter("ignore")
 
-    from reporting_assets.db.migrations import migrate
-    from reporting_assets.db.urls import ensure_databases, with_database
-
     with throwaway_server("automation_bench_") as (_root, server_url):
-        ensure_databases(server_url, [DATABASE])
-        url = with_database(server_url, DATABASE)
-        migrate(url)
+        url = migrated_database(server_url, DATABASE)
         progress(f"[setup] {args.runs:,} runs' executions, partitions and reports in the 24 h window")
         setup_seconds = populate(url, args.runs)
         progress(f"        {setup_seconds:.1f}s (not timed)")

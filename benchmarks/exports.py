@@ -35,7 +35,15 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from _common import peak_rss_mb, progress, progress_to_stderr, publish, run_child, throwaway_server
+from _common import (
+    migrated_database,
+    peak_rss_mb,
+    progress,
+    progress_to_stderr,
+    publish,
+    run_child,
+    throwaway_server,
+)
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "exports.json"
 DATABASE = "bench_exports"
@@ -303,15 +311,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json_only:
         progress_to_stderr()
 
-    from reporting_assets.db.migrations import migrate
-    from reporting_assets.db.urls import ensure_databases, with_database
-
     with throwaway_server("exports_bench_") as (root, server_url):
         storage = root / "files"
         storage.mkdir()
-        ensure_databases(server_url, [DATABASE])
-        url = with_database(server_url, DATABASE)
-        migrate(url)
+        url = migrated_database(server_url, DATABASE)
         t0 = time.perf_counter()
         progress(f"[setup] generating >= {args.rows:,} usage events (not timed)")
         ids = setup_data(url, args.rows, args.pdf_rows)

@@ -46,7 +46,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import copy_plain, plain_table, progress, progress_to_stderr, publish, throwaway_server
+from _common import (
+    copy_plain,
+    migrated_database,
+    plain_table,
+    progress,
+    progress_to_stderr,
+    publish,
+    throwaway_server,
+)
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "patterns.json"
 DAY = dt.date(2025, 6, 17)
@@ -408,13 +416,8 @@ def main(argv: list[str] | None = None) -> int:
         progress_to_stderr()
     warnings.simplefilter("ignore")
 
-    from reporting_assets.db.migrations import migrate
-    from reporting_assets.db.urls import ensure_databases, with_database
-
     with throwaway_server("patterns_bench_") as (_root, server_url):
-        ensure_databases(server_url, [DATABASE])
-        url = with_database(server_url, DATABASE)
-        migrate(url)
+        url = migrated_database(server_url, DATABASE)
         progress(f"[setup] {args.reports:,} reports of {DAY}, {args.error_share:.0%} with an error")
         setup_seconds = populate(url, args.reports, args.error_share)
         lines, pre_seconds = prefingerprint(url)

@@ -48,7 +48,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import progress, progress_to_stderr, publish, throwaway_server
+from _common import migrated_database, progress, progress_to_stderr, publish, throwaway_server
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "sync_session.json"
 SAMPLE_DAY = dt.date(2025, 6, 17)
@@ -243,8 +243,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from reporting_assets import logging_ids
     from reporting_assets.customers import add_customer
-    from reporting_assets.db.migrations import migrate
-    from reporting_assets.db.urls import ensure_databases, with_database
     from reporting_assets.sync import contracts, engine
     from reporting_assets.sync.config import load_config
     from reporting_assets.sync.engine import SyncRequest
@@ -252,9 +250,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with throwaway_server("sync_session_bench_") as (root, server_url):
         progress(f"[setup] embedded PostgreSQL in {root}")
-        ensure_databases(server_url, [DATABASE])
-        url = with_database(server_url, DATABASE)
-        migrate(url)
+        url = migrated_database(server_url, DATABASE)
         if not args.durable_commits:
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(f"ALTER DATABASE {DATABASE} SET synchronous_commit = off")
