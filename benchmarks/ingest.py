@@ -41,6 +41,7 @@ from typing import Any
 
 from _common import (
     load,
+    migrated_database,
     progress,
     progress_to_stderr,
     publish,
@@ -277,21 +278,13 @@ def main(argv: list[str] | None = None) -> int:
         progress_to_stderr()
     warnings.simplefilter("ignore")
 
-    from reporting_assets.db.migrations import migrate
-    from reporting_assets.db.urls import (
-        DAGSTER_DATABASE_URL_ENV,
-        DATABASE_URL_ENV,
-        ensure_databases,
-        with_database,
-    )
+    from reporting_assets.db.urls import DAGSTER_DATABASE_URL_ENV, DATABASE_URL_ENV, with_database
 
     load_before = load()
     with throwaway_server("ingest_bench_") as (root, server_url):
-        ensure_databases(server_url, [REPORTING_DB, DAGSTER_DB])
-        url = with_database(server_url, REPORTING_DB)
+        url = migrated_database(server_url, REPORTING_DB, DAGSTER_DB)
         os.environ[DATABASE_URL_ENV] = url
         os.environ[DAGSTER_DATABASE_URL_ENV] = with_database(server_url, DAGSTER_DB)
-        migrate(url)
 
         from reporting_assets.customers import add_customer
         from reporting_assets.db.connection import connect
