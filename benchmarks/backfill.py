@@ -46,6 +46,7 @@ from typing import Any
 from _common import (
     instance_settings,
     load,
+    migrated_database,
     progress,
     progress_to_stderr,
     publish,
@@ -638,23 +639,15 @@ def main(argv: list[str] | None = None) -> int:
     RUN_MIGRATIONS["apply"] = not args.skip_run_migrations
     warnings.simplefilter("ignore")  # Dagster beta/preview notes, platformdirs' runtime-dir fallback
 
-    from reporting_assets.db.migrations import migrate
-    from reporting_assets.db.urls import (
-        DAGSTER_DATABASE_URL_ENV,
-        DATABASE_URL_ENV,
-        ensure_databases,
-        with_database,
-    )
+    from reporting_assets.db.urls import DAGSTER_DATABASE_URL_ENV, DATABASE_URL_ENV, with_database
 
     load_before = load()
     days = days_ending(END_DATE, args.days)
     customers = [f"CUSTOMER {i:03d}" for i in range(args.customers)]
     with throwaway_server("backfill_bench_") as (root, server_url):
-        ensure_databases(server_url, [REPORTING_DB, DAGSTER_DB])
-        url = with_database(server_url, REPORTING_DB)
+        url = migrated_database(server_url, REPORTING_DB, DAGSTER_DB)
         os.environ[DATABASE_URL_ENV] = url
         os.environ[DAGSTER_DATABASE_URL_ENV] = with_database(server_url, DAGSTER_DB)
-        migrate(url)
 
         from reporting_assets.definitions import loaded_definitions
 
