@@ -62,6 +62,35 @@ def every_customer_requests(
     ]
 
 
+def latest_day_schedule(
+    job: dg.UnresolvedAssetJobDefinition,
+    days: dg.DailyPartitionsDefinition,
+    *,
+    name: str,
+    hour_of_day: int,
+    minute_of_hour: int,
+) -> dg.ScheduleDefinition:
+    """A daily schedule requesting ``job``'s last partition of ``days`` as of the tick, keyed by
+    that partition. It builds what ``build_schedule_from_partitioned_job`` builds for a daily
+    job, whose evaluation goes through Dagster's deprecated ``run_request_for_partition``."""
+
+    @dg.schedule(
+        name=name,
+        cron_schedule=days.get_cron_schedule(minute_of_hour=minute_of_hour, hour_of_day=hour_of_day),
+        execution_timezone=days.timezone,
+        job=job,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+    )
+    def latest_day(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        with dg.partition_loading_context(effective_dt=context.scheduled_execution_time):
+            key = days.get_last_partition_key()
+        if key is None:
+            return dg.SkipReason("The job's PartitionsDefinition has no partitions")
+        return dg.RunRequest(partition_key=key, run_key=key)
+
+    return latest_day
+
+
 def empty_range_problem(start: str, end: str, customer_order: Sequence[str] = ()) -> str:
     """Why the partition range ``start...end`` selects no partition, naming the wrong end.
 
@@ -129,6 +158,7 @@ __all__ = [
     "customer_day_partitions",
     "empty_range_problem",
     "every_customer_requests",
+    "latest_day_schedule",
     "parse_partition_key",
     "run_partition_key",
     "run_partition_keys",

@@ -305,7 +305,8 @@ def test_a_reversed_range_of_days_is_refused_naming_the_wrong_end(
 def test_the_schedule_asks_for_the_day_before_ahead_of_the_nightly_summaries() -> None:
     error_patterns_schedule = loaded_definitions().resolve_schedule_def("error_patterns_schedule")
     context = dg.build_schedule_context(
-        scheduled_execution_time=dt.datetime(2025, 6, 18, 0, 15, tzinfo=dt.UTC)
+        scheduled_execution_time=dt.datetime(2025, 6, 18, 0, 15, tzinfo=dt.UTC),
+        repository_def=loaded_definitions().get_repository_def(),
     )
     (request,) = error_patterns_schedule.evaluate_tick(context).run_requests or []
     assert request.partition_key == "2025-06-17"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import warnings
 
 import dagster as dg
 import psycopg
@@ -250,6 +251,39 @@ def test_schedule_requests_yesterday_for_every_customer(
     assert summary["missing_pipelines"] == ["manufacturing_sync", "order_sync", "shipping_sync"]
     assert "No pipeline runs reported for this day." in summary["combined_markdown"]
     assert "**Missing runs**: Manufacturing Sync, Order Sync, Shipping Sync" in summary["combined_markdown"]
+
+
+@pytest.mark.parametrize(
+    ("name", "job", "cron"),
+    [
+        ("customer_trends_schedule", "customer_trends_job", "45 0 * * *"),
+        ("error_patterns_schedule", "error_patterns_job", "15 0 * * *"),
+    ],
+)
+def test_the_daily_partitioned_schedules_request_the_day_before_keyed_by_it(
+    instance: dg.DagsterInstance, name: str, job: str, cron: str
+) -> None:
+    schedule = loaded_definitions().resolve_schedule_def(name)
+    assert (schedule.cron_schedule, schedule.execution_timezone, schedule.job_name) == (cron, "UTC", job)
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+
+    def tick(when: dt.datetime) -> dg.ScheduleExecutionData:
+        context = dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=when,
+            repository_def=loaded_definitions().get_repository_def(),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)  # no deprecated Dagster call on the way
+            return schedule.evaluate_tick(context)
+
+    (request,) = tick(dt.datetime(2025, 6, 18, 0, 15, tzinfo=dt.UTC)).run_requests or []
+    assert (request.partition_key, request.run_key) == ("2025-06-17", "2025-06-17")
+    assert request.tags["dagster/partition"] == "2025-06-17"
+    assert request.tags["dagster/schedule_name"] == name
+    first = tick(dt.datetime(2025, 1, 1, 0, 15, tzinfo=dt.UTC))  # the first day is not over yet
+    assert not first.run_requests
+    assert first.skip_message == "The job's PartitionsDefinition has no partitions"
 
 
 def test_sample_pipelines_schedule_runs_today_for_every_customer(

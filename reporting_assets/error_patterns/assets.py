@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from reporting_assets.partitions import PARTITIONS_START_DATE, run_partition_keys
+from reporting_assets.partitions import PARTITIONS_START_DATE, latest_day_schedule, run_partition_keys
 from reporting_assets.resources import PostgresResource, ReportSettingsResource
 
 ERROR_PATTERNS = dg.AssetKey("error_patterns")
@@ -53,10 +53,6 @@ def error_patterns(
 
 
 error_patterns_job = dg.define_asset_job("error_patterns_job", selection=[ERROR_PATTERNS])
-error_patterns_schedule = dg.build_schedule_from_partitioned_job(
-    error_patterns_job,
-    name="error_patterns_schedule",
-    hour_of_day=0,
-    minute_of_hour=15,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+error_patterns_schedule = latest_day_schedule(
+    error_patterns_job, pattern_days, name="error_patterns_schedule", hour_of_day=0, minute_of_hour=15
 )

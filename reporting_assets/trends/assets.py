@@ -7,7 +7,7 @@ from typing import Any
 import dagster as dg
 
 from reporting_assets.db.queries import query
-from reporting_assets.partitions import PARTITIONS_START_DATE, run_partition_key
+from reporting_assets.partitions import PARTITIONS_START_DATE, latest_day_schedule, run_partition_key
 from reporting_assets.resources import PostgresResource
 from reporting_assets.trends.periods import Comparison, period_comparisons
 
@@ -107,10 +107,6 @@ def comparison_table(comparisons: list[Comparison]) -> dg.TableMetadataValue:
 
 
 customer_trends_job = dg.define_asset_job("customer_trends_job", selection=[customer_trends])
-customer_trends_schedule = dg.build_schedule_from_partitioned_job(
-    customer_trends_job,
-    name="customer_trends_schedule",
-    hour_of_day=0,
-    minute_of_hour=45,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+customer_trends_schedule = latest_day_schedule(
+    customer_trends_job, trend_days, name="customer_trends_schedule", hour_of_day=0, minute_of_hour=45
 )
