@@ -639,12 +639,9 @@ def capture_summaries(
 
 def summary_macro() -> Any:
     """The ``daily_summary`` macro of a bare Jinja2 environment (checked against the project's)."""
-    from reporting_assets.execution_reports.render import duration, thousands
     from reporting_assets.summaries import render
 
-    env = bare_environment(
-        "reporting_assets.summaries", {"thousands": thousands, "duration": duration}, render.environment()
-    )
+    env = bare_environment("reporting_assets.summaries", {}, render.environment())
     return env.get_template("daily_summary.md.j2").module.daily_summary
 
 

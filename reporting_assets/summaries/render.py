@@ -66,7 +66,7 @@ class SummaryView:
 
 @cache
 def environment() -> jinja2.Environment:
-    return markdown_environment("reporting_assets.summaries", {"thousands": thousands, "duration": duration})
+    return markdown_environment("reporting_assets.summaries", {})
 
 
 @cache
