@@ -1,6 +1,6 @@
-"""The report step reads the events of every registered pipeline at once: the same queries for a
-registry of three pipelines or of thirty, each event found for its own pipeline, and nothing
-from before an asset was wiped."""
+"""The report step and the automation reports' event-log fallback read the events of every
+registered pipeline at once: the same queries for a registry of three pipelines or of thirty,
+each event found for its own pipeline, and nothing from before an asset was wiped."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import dagster as dg
 import psycopg
 import pytest
 
+from reporting_assets.automation.fallback import event_log_actions
+from reporting_assets.automation.window import ReportWindow
 from reporting_assets.execution_reports.events import fetch_source_events
 from reporting_assets.pipelines.registry import Pipeline, add_pipeline, load_registry
 from reporting_assets.reporter import PipelineReporter
@@ -66,3 +68,41 @@ def test_the_events_of_a_render_cost_the_same_queries_however_many_pipelines_are
         "shipping_sync",
         "order_sync",
     ]
+
+
+def test_the_automation_fallback_costs_the_same_queries_however_many_pipelines_are_registered(
+    instance: dg.DagsterInstance,
+    conn: psycopg.Connection,
+    customers: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    window = ReportWindow.ending_at(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1), 24)
+    send(instance, "order_sync", "PELOTON", "o-1")
+    send(instance, "shipping_sync", "GREYSON", "s-1")
+
+    def actions(window: ReportWindow) -> dict[str, list[tuple[str, str | None, str]]]:
+        registered = load_registry(conn).sources()
+        found = event_log_actions(instance, sorted(registered), window, registered)
+        return {s: [(a.run_id, a.partition_key, a.status) for a in found[s]] for s in found if found[s]}
+
+    few = len(load_registry(conn).pipelines)
+    with counted_statements(monkeypatch) as seen:
+        with_few = actions(window)
+    few_queries = sum(seen.dagster.values())
+    assert few_queries == 2  # the assets' wipe times, then their events
+    assert with_few == {
+        "order_sync": [("o-1", f"PELOTON|{DAY}", "success")],
+        "shipping_sync": [("s-1", f"GREYSON|{DAY}", "success")],
+    }
+
+    for pipeline in EXTRA:
+        add_pipeline(conn, pipeline)
+    send(instance, "extra_26", "ACTIVELY BLACK", "x-1")
+    assert len(load_registry(conn).pipelines) == few + 27
+    with counted_statements(monkeypatch) as seen:
+        with_many = actions(window)
+    assert sum(seen.dagster.values()) == few_queries
+    assert with_many == {**with_few, "extra": [("x-1", f"ACTIVELY BLACK|{DAY}", "success")]}
+
+    before = ReportWindow.ending_at(window.previous_start, 24)  # the two days before: nothing stored then
+    assert actions(before) == {}

@@ -17,9 +17,11 @@ import dagster as dg
 from reporting_assets.automation.metrics import ObservedAction
 from reporting_assets.automation.window import ReportWindow
 from reporting_assets.contract import RUN_REPORT_METADATA_KEY
-from reporting_assets.execution_reports.events import EXTERNAL_ID_METADATA_KEY, all_records, metadata_value
-
-_EPSILON = 1e-6  # after_timestamp is exclusive; the window's start is inclusive
+from reporting_assets.execution_reports.events import (
+    EXTERNAL_ID_METADATA_KEY,
+    asset_event_records,
+    metadata_value,
+)
 
 
 def event_log_actions(
@@ -31,31 +33,40 @@ def event_log_actions(
     """Source -> its actions in the report window and the one before (for trends).
 
     ``asset_keys`` maps a source system to its pipelines' asset keys (the registry's
-    ``sources()``; default: the asset named like the source). A run that observed a failure and
-    still materialized the partition counts once, as the materialization.
+    ``sources()``; default: the asset named like the source). The events of all of them are
+    read with one query, as the report step reads them, so the fallback costs the same however
+    many pipelines are registered. A run that observed a failure and still materialized the
+    partition counts once, as the materialization.
     """
-    found: dict[str, list[ObservedAction]] = {}
+    sources_of: dict[dg.AssetKey, list[str]] = {}
     for source in sources:
-        by_identity: dict[tuple[str, str, str | None], ObservedAction] = {}
         for key in (asset_keys or {}).get(source, [dg.AssetKey(source)]):
-            filter_ = dg.AssetRecordsFilter(
-                asset_key=key,
-                after_timestamp=window.previous_start.timestamp() - _EPSILON,
-                before_timestamp=window.end.timestamp(),
-            )
-            for kind, fetch in (
-                ("observation", instance.fetch_observations),
-                ("materialization", instance.fetch_materializations),
-            ):
-                for record in all_records(fetch, filter_):
-                    action = _action(source, kind, record)
-                    if action is not None:
-                        by_identity[(key.to_user_string(), action.run_id, action.partition_key)] = action
-        found[source] = sorted(by_identity.values(), key=lambda a: (a.timestamp, a.run_id))
-    return found
+            sources_of.setdefault(key, []).append(source)
+    stored = (window.previous_start, window.end)
+    found: dict[str, dict[tuple[str, str, str | None], ObservedAction]] = {s: {} for s in sources}
+    materialized: set[tuple[str, str, str, str | None]] = set()
+    for record in asset_event_records(instance, list(sources_of), None, stored):
+        entry = record.event_log_entry
+        asset_event = entry.asset_materialization or entry.asset_observation
+        if asset_event is None:
+            continue
+        for source in sources_of.get(asset_event.asset_key, []):
+            action = _action(source, record)
+            if action is None:
+                continue
+            identity = (asset_event.asset_key.to_user_string(), action.run_id, action.partition_key)
+            if entry.asset_materialization is not None:
+                materialized.add((source, *identity))
+            elif (source, *identity) in materialized:
+                continue  # the run's materialization wins over its observation, whichever came first
+            found[source][identity] = action
+    return {
+        source: sorted(actions.values(), key=lambda a: (a.timestamp, a.run_id))
+        for source, actions in found.items()
+    }
 
 
-def _action(source: str, kind: str, record: Any) -> ObservedAction | None:
+def _action(source: str, record: dg.EventLogRecord) -> ObservedAction | None:
     """The action an event stands for, or None (an observation without the contract). A runless
     event (a run reported from outside Dagster) is known by its external execution id."""
     event = record.event_log_entry
@@ -63,9 +74,10 @@ def _action(source: str, kind: str, record: Any) -> ObservedAction | None:
     if asset_event is None:
         return None
     metadata = dict(asset_event.metadata)
-    if kind == "observation" and RUN_REPORT_METADATA_KEY not in metadata:
+    observed = event.asset_materialization is None
+    if observed and RUN_REPORT_METADATA_KEY not in metadata:
         return None
-    status = "failed" if kind == "observation" else str(metadata_value(metadata, "status") or "success")
+    status = "failed" if observed else str(metadata_value(metadata, "status") or "success")
     seconds = metadata_value(metadata, "seconds")
     run_id = event.run_id or str(metadata_value(metadata, EXTERNAL_ID_METADATA_KEY) or record.storage_id)
     return ObservedAction(

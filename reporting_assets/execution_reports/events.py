@@ -26,22 +26,9 @@ from reporting_assets.errors import ReportingError
 from reporting_assets.execution_reports.source_event import EventKind, SourceEvent, external_run_id
 from reporting_assets.lineage.store import RunInfo
 
-_PAGE = 1_000
 EXTERNAL_ID_METADATA_KEY = "external_execution_id"
 """The metadata entry of a runless materialization that names the external run."""
 _PARTITION_TAG = "dagster/partition"
-
-
-def all_records(fetch: Any, filter_: dg.AssetRecordsFilter) -> Iterable[Any]:
-    """Every record ``fetch`` (``instance.fetch_materializations``/``_observations``) returns
-    for ``filter_``, oldest first, page by page."""
-    cursor = None
-    while True:
-        result = fetch(filter_, limit=_PAGE, cursor=cursor, ascending=True)
-        yield from result.records
-        if not result.has_more:
-            return
-        cursor = result.cursor
 
 
 def metadata_value(metadata: Mapping[str, Any], key: str) -> Any:
@@ -54,28 +41,36 @@ _ASSET_EVENT_TYPES = [DagsterEventType.ASSET_OBSERVATION.value, DagsterEventType
 
 
 def asset_event_records(
-    instance: dg.DagsterInstance, asset_keys: Sequence[dg.AssetKey], partition_keys: Sequence[str]
+    instance: dg.DagsterInstance,
+    asset_keys: Sequence[dg.AssetKey],
+    partition_keys: Sequence[str] | None,
+    stored: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> list[dg.EventLogRecord]:
-    """The materializations and observations of ``asset_keys`` for ``partition_keys``, oldest
-    first, in one query over the event log's asset-partition index (Dagster's own readers take
-    one asset key per query). Events from before an asset was wiped are left out, as Dagster's
+    """The materializations and observations of ``asset_keys`` for ``partition_keys`` (None: any
+    partition or none) stored in ``stored`` (start inclusive, end exclusive; None: any time),
+    oldest first, in one query over the event log's asset index (Dagster's own readers take one
+    asset key per query). Events from before an asset was wiped are left out, as Dagster's
     readers do."""
     storage = instance.event_log_storage
     if not isinstance(storage, SqlEventLogStorage):
         raise ReportingError(
-            f"The instance's event log storage ({type(storage).__name__}) is not SQL-based; the report "
-            "step reads asset events with SQL. Use PostgreSQL storage (dagster.yaml in the project)."
+            f"The instance's event log storage ({type(storage).__name__}) is not SQL-based; the reports "
+            "read asset events with SQL. Use PostgreSQL storage (dagster.yaml in the project)."
         )
-    if not asset_keys or not partition_keys:
+    if not asset_keys or (partition_keys is not None and not partition_keys):
         return []
     table = SqlEventLogStorageTable
     query = (
         db_select([table.c.id, table.c.event])
         .where(table.c.asset_key.in_([key.to_string() for key in asset_keys]))
         .where(table.c.dagster_event_type.in_(_ASSET_EVENT_TYPES))
-        .where(table.c.partition.in_(list(partition_keys)))
         .order_by(table.c.id.asc())
     )
+    if partition_keys is not None:
+        query = query.where(table.c.partition.in_(list(partition_keys)))
+    if stored is not None:  # the column holds naive UTC times
+        start, end = (t.astimezone(dt.UTC).replace(tzinfo=None) for t in stored)
+        query = query.where(table.c.timestamp >= start).where(table.c.timestamp < end)
     query = storage._add_assets_wipe_filter_to_query(
         query, storage._get_assets_details(asset_keys), asset_keys
     )
