@@ -867,6 +867,12 @@ def test_cli_defaults_preview_run_history_download_retry(
     assert cli("exports", "list", "--tenant", "../etc", "--user", "x") == 2
     assert "Tenant id '../etc' is not valid" in capsys.readouterr().err
 
+    queued = run_json("run", schedule_id, *admin, "--queue")  # left for the sensor: nothing sent
+    assert (queued["status"], queued["trigger"]) == ("pending", "manual")
+    assert cli("exports", "run", schedule_id, *admin, "--queue") == 0
+    assert f"of schedule {schedule_id} (pending; scheduled_exports_sensor runs it)" in capsys.readouterr().out
+    assert len(smtp_server.handler.to("ops@acme.example")) == 1
+
 
 def test_the_cli_parser_is_light_and_its_choices_match_the_engine() -> None:
     from reporting_assets.exports import cli as exports_cli

@@ -160,6 +160,19 @@ def _run_export(conn: Any, export_id: str, args: argparse.Namespace, settings: A
     return 1 if outcome.failed else 0
 
 
+def _queue_or_run(conn: Any, export: Any, args: argparse.Namespace, settings: Any, queued: str) -> int:
+    """With ``--queue``: the pending export committed and ``queued`` said (the sensor runs it);
+    otherwise the export made and delivered now."""
+    if not args.queue:
+        return _run_export(conn, export.id, args, settings)
+    conn.commit()
+    if args.json:
+        _print_json(export.as_json())
+    else:
+        print(queued)
+    return 0
+
+
 # --- actions -----------------------------------------------------------------------------------
 
 
@@ -275,14 +288,8 @@ def _cmd_create(args: argparse.Namespace) -> int:
                     print(f"warning: {warning}", file=sys.stderr)
             return 0
         export = engine.create_export(conn, actor, args.report, args.format)
-        if args.queue:
-            conn.commit()
-            if args.json:
-                _print_json(export.as_json())
-            else:
-                print(f"Queued export {export.id} (pending; scheduled_exports_sensor runs it)")
-            return 0
-        return _run_export(conn, export.id, args, settings)
+        queued = f"Queued export {export.id} (pending; scheduled_exports_sensor runs it)"
+        return _queue_or_run(conn, export, args, settings, queued)
 
 
 def _cmd_preview(args: argparse.Namespace) -> int:
@@ -328,17 +335,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
     with _conn("running a schedule") as conn:
         export = engine.run_schedule(conn, actor, args.schedule)
-        if args.queue:
-            conn.commit()
-            if args.json:
-                _print_json(export.as_json())
-            else:
-                print(
-                    f"Queued export {export.id} of schedule {args.schedule} "
-                    "(pending; scheduled_exports_sensor runs it)"
-                )
-            return 0
-        return _run_export(conn, export.id, args, settings)
+        queued = (
+            f"Queued export {export.id} of schedule {args.schedule} "
+            "(pending; scheduled_exports_sensor runs it)"
+        )
+        return _queue_or_run(conn, export, args, settings, queued)
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
@@ -387,14 +388,8 @@ def _cmd_retry(args: argparse.Namespace) -> int:
     settings = _settings()
     with _conn("retrying an export") as conn:
         export = engine.retry_export(conn, actor, args.export)
-        if args.queue:
-            conn.commit()
-            if args.json:
-                _print_json(export.as_json())
-            else:
-                print(f"Export {export.id} is pending again (scheduled_exports_sensor runs it)")
-            return 0
-        return _run_export(conn, export.id, args, settings)
+        queued = f"Export {export.id} is pending again (scheduled_exports_sensor runs it)"
+        return _queue_or_run(conn, export, args, settings, queued)
 
 
 def _cmd_download(args: argparse.Namespace) -> int:
