@@ -166,7 +166,8 @@ def test_the_latest_line_gives_the_message_report_and_run(conn: Connection, cust
         ],
     )
     conn.execute(
-        "UPDATE reporting.pipeline_execution_reports SET run_started_at = NULL WHERE execution_id = 'run-unstarted'"
+        "UPDATE reporting.pipeline_execution_reports SET run_started_at = NULL WHERE execution_id = %s",
+        ["run-unstarted"],
     )
     conn.commit()
     refresh_day(conn, DAY)
@@ -205,10 +206,13 @@ def test_rerunning_days_writes_nothing(conn: Connection, customers: list[str]) -
     )
     for day in days:
         refresh_day(conn, day)
-    versions = """SELECT xmin::text AS version, 'pattern' AS kind, id AS key FROM reporting.error_patterns
-                  UNION ALL SELECT xmin::text, 'occurrence', pattern_id FROM reporting.error_pattern_occurrences
-                  UNION ALL SELECT xmin::text, 'day', pattern_id FROM reporting.error_pattern_days
-                  ORDER BY 2, 3, 1"""
+    versions = """SELECT concat_ws('/', id) AS row, xmin::text AS version FROM reporting.error_patterns
+                  UNION ALL
+                  SELECT concat_ws('/', pattern_id, day, customer_key), xmin::text
+                  FROM reporting.error_pattern_occurrences
+                  UNION ALL
+                  SELECT concat_ws('/', pattern_id, day), xmin::text FROM reporting.error_pattern_days
+                  ORDER BY 1"""
     before = conn.execute(versions).fetchall()
     conn.commit()
     assert len(before) == 2 + 4 * 2 + 2 * 2
