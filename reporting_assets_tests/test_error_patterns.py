@@ -151,7 +151,14 @@ def test_the_latest_line_gives_the_message_report_and_run(conn: Connection, cust
     insert_error_reports(
         conn,
         [
-            ErrorReport("PELOTON", DAY, "run-early", errors=["Job 1 failed"], started_at=at),
+            ErrorReport(
+                "PELOTON",
+                DAY,
+                "run-early",
+                errors=["Job 1 failed"],
+                warnings=["", " \t\u00a0"],
+                started_at=at,
+            ),
             ErrorReport(
                 "PELOTON", DAY, "run-tie-1", errors=["Job 2 failed"], started_at=at + dt.timedelta(hours=1)
             ),
@@ -171,7 +178,7 @@ def test_the_latest_line_gives_the_message_report_and_run(conn: Connection, cust
     )
     conn.commit()
     refresh_day(conn, DAY)
-    (row,) = day_patterns(conn, DAY)
+    (row,) = day_patterns(conn, DAY)  # blank warnings make no pattern
     tie_2 = conn.execute(
         "SELECT id FROM reporting.pipeline_execution_reports WHERE execution_id = 'run-tie-2'"
     ).fetchone()

@@ -1,2 +1,3 @@
--- Lines that are nothing but spaces and control characters have a blank fingerprint: no pattern.
+-- Empty lines, and lines of nothing but spaces and control characters, have a blank
+-- fingerprint: no pattern.
 DELETE FROM error_patterns_stage WHERE fingerprint = ''
