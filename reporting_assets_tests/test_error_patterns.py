@@ -15,7 +15,12 @@ from reporting_assets.db.connection import Connection
 from reporting_assets.definitions import loaded_definitions
 from reporting_assets.error_patterns.assets import error_patterns
 from reporting_assets.error_patterns.fingerprint import fingerprint, sql_fingerprint
-from reporting_assets.error_patterns.store import day_patterns, flagged_by_source, flagged_for_days
+from reporting_assets.error_patterns.store import (
+    day_patterns,
+    flagged_by_source,
+    flagged_for_days,
+    refresh_day,
+)
 from reporting_assets.resources import PostgresResource, ReportSettingsResource
 from reporting_assets_tests.helpers import QUIET, latest_materialization_metadata, render, run_sources
 from reporting_assets_tests.support.automation import assert_valid
@@ -139,6 +144,88 @@ def test_growing_and_new_flags_over_days(
         "order_sync": ["Timeout after <n> s"],
         "shipping_sync": ["Disk '<value>' full"],
     }
+
+
+def test_the_latest_line_gives_the_message_report_and_run(conn: Connection, customers: list[str]) -> None:
+    at = dt.datetime.combine(DAY, dt.time(10), tzinfo=dt.UTC)
+    insert_error_reports(
+        conn,
+        [
+            ErrorReport(
+                "PELOTON",
+                DAY,
+                "run-early",
+                errors=["Job 1 failed"],
+                warnings=["", " \t\u00a0"],
+                started_at=at,
+            ),
+            ErrorReport(
+                "PELOTON", DAY, "run-tie-1", errors=["Job 2 failed"], started_at=at + dt.timedelta(hours=1)
+            ),
+            ErrorReport(
+                "PELOTON",
+                DAY,
+                "run-tie-2",
+                errors=["Job 9 failed", "Job 3 failed"],
+                started_at=at + dt.timedelta(hours=1),
+            ),
+            ErrorReport("PELOTON", DAY, "run-unstarted", errors=["Job 7 failed"]),
+        ],
+    )
+    conn.execute(
+        "UPDATE reporting.pipeline_execution_reports SET run_started_at = NULL WHERE execution_id = %s",
+        ["run-unstarted"],
+    )
+    conn.commit()
+    refresh_day(conn, DAY)
+    (row,) = day_patterns(conn, DAY)  # blank warnings make no pattern
+    tie_2 = conn.execute(
+        "SELECT id FROM reporting.pipeline_execution_reports WHERE execution_id = 'run-tie-2'"
+    ).fetchone()
+    assert tie_2 is not None
+    # a run without a start comes last; among runs started together the newest report wins; in
+    # one report, its first message
+    assert (row["example_message"], row["latest_run_id"], row["latest_report_id"]) == (
+        "Job 3 failed",
+        "run-tie-2",
+        tie_2["id"],
+    )
+    assert (row["occurrences"], row["reports"]) == (5, 4)
+
+
+def test_rerunning_days_writes_nothing(conn: Connection, customers: list[str]) -> None:
+    days = [DAY - dt.timedelta(days=1), DAY]
+    insert_error_reports(
+        conn,
+        [
+            ErrorReport(
+                customer,
+                day,
+                f"run-{customer}-{day}-{i}",
+                errors=[f"Order {i} failed", f"Order {i + 1} failed"],
+                warnings=[f"Row {i} skipped"],
+                pipeline_type="order_sync" if i % 2 else "shipping_sync",
+            )
+            for day in days
+            for customer in ("PELOTON", "GREYSON")
+            for i in range(3)
+        ],
+    )
+    for day in days:
+        refresh_day(conn, day)
+    versions = """SELECT concat_ws('/', id) AS row, xmin::text AS version FROM reporting.error_patterns
+                  UNION ALL
+                  SELECT concat_ws('/', pattern_id, day, customer_key), xmin::text
+                  FROM reporting.error_pattern_occurrences
+                  UNION ALL
+                  SELECT concat_ws('/', pattern_id, day), xmin::text FROM reporting.error_pattern_days
+                  ORDER BY 1"""
+    before = conn.execute(versions).fetchall()
+    conn.commit()
+    assert len(before) == 2 + 4 * 2 + 2 * 2
+    for day in days:
+        refresh_day(conn, day)
+    assert conn.execute(versions).fetchall() == before  # no row rewritten, none added or removed
 
 
 def test_a_day_that_lost_its_errors_keeps_nothing_of_them(

@@ -33,9 +33,9 @@ def refresh_day(conn: Connection, day: dt.date) -> None:
     params: dict[str, Any] = {"day": day, "growth": GROWTH_FACTOR}
     with conn.transaction():
         conn.execute(query("error_patterns_lock"), params)
-        conn.execute(query("error_patterns_stage_create"))
         conn.execute(statement, {**params, **mask_params}, prepare=False)
         for name in (
+            "error_patterns_stage_blank",
             "error_patterns_upsert",
             "error_patterns_occurrences_upsert",
             "error_patterns_occurrences_stale",

@@ -1,8 +1,13 @@
 -- Every error and warning of the day's reports (each run's report counts), fingerprinted in
--- SQL and grouped by (severity, fingerprint, customer): occurrences, reports, pipelines, and the
--- latest run's message and ids. The fingerprint placeholder is the masking expression over
+-- SQL and grouped by (severity, fingerprint, customer) into a temp table dropped at commit:
+-- occurrences, reports, pipelines, and the latest line's message, report and run (latest run
+-- start first, a run without a start last, then the newest report, then the first message, so a
+-- re-run picks the same line). The fingerprint placeholder is the masking expression over
 -- `message` (error_patterns/fingerprint.py), its patterns bound as parameters.
-INSERT INTO error_patterns_stage
+-- CREATE TABLE AS, unlike INSERT ... SELECT, may run its query in parallel workers: the
+-- masking, the bulk of the work, is spread over the cores. Blank fingerprints are dropped
+-- afterwards (error_patterns_stage_blank.sql): a filter here would mask each line twice.
+CREATE TEMP TABLE error_patterns_stage ON COMMIT DROP AS
 WITH lines AS (
     SELECT l.severity, l.message, r.customer_key, r.pipeline_type, r.id AS report_id, r.execution_id,
            r.run_started_at
@@ -25,12 +30,14 @@ WITH lines AS (
     FROM lines
 )
 SELECT severity, fingerprint, customer_key,
-       count(*)::integer,
-       count(DISTINCT report_id)::integer,
-       array_agg(DISTINCT pipeline_type ORDER BY pipeline_type),
-       (array_agg(message ORDER BY run_started_at DESC NULLS LAST, report_id DESC))[1],
-       max(report_id),
-       (array_agg(execution_id ORDER BY run_started_at DESC NULLS LAST, report_id DESC))[1]
+       count(*)::integer AS occurrences,
+       count(DISTINCT report_id)::integer AS reports,
+       array_agg(DISTINCT pipeline_type ORDER BY pipeline_type)::text[] AS pipelines,
+       (array_agg(message ORDER BY run_started_at DESC NULLS LAST, report_id DESC, message))[1]
+           AS example_message,
+       (array_agg(report_id ORDER BY run_started_at DESC NULLS LAST, report_id DESC, message))[1]
+           AS latest_report_id,
+       (array_agg(execution_id ORDER BY run_started_at DESC NULLS LAST, report_id DESC, message))[1]
+           AS latest_run_id
 FROM fingerprinted
-WHERE fingerprint <> ''
 GROUP BY severity, fingerprint, customer_key
