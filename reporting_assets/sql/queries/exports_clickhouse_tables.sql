@@ -1,7 +1,10 @@
 -- The analytics tables on ClickHouse (`reporting-assets analytics init`), column for column the
 -- PostgreSQL tables of the report catalog (nullable where PostgreSQL's are; timestamps in UTC with
 -- microseconds, as timestamptz). MergeTree sorted by (tenant_id, time): every report query filters
--- on the tenant and almost all on a time range. {database} is the target database, quoted by the
+-- on the tenant and almost all on a time range. Text of few distinct values (tenant, event type,
+-- feature, country, platform, OS, app version) is LowCardinality: smaller, and faster to filter and
+-- group; users, devices and sessions are unbounded and stay String. An older init's plain String
+-- columns read the same. {database} is the target database, quoted by the
 -- caller; statements are separated by semicolons and each is idempotent.
 CREATE DATABASE IF NOT EXISTS {database};
 
