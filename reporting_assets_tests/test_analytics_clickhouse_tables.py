@@ -20,6 +20,8 @@ from reporting_assets.exports.dsl import USAGE_SUMMARY_QUERY, compile_query
 
 pytest.importorskip("chdb", reason="the clickhouse extra (chdb) is not installed")
 
+pytestmark = pytest.mark.integration  # starts the embedded engine, as test_analytics_clickhouse.py
+
 AS_OF = dt.datetime(2025, 3, 10, 13, 0, tzinfo=dt.UTC)
 COLUMNS = ["event_id", "tenant_id", "timestamp", "user_id", "device_id", "event_type", "feature", "country"]
 ROWS: list[tuple[Any, ...]] = [
