@@ -13,9 +13,11 @@ timed), two workloads per engine:
 The floor of each is the engine's own native CSV output of the same compiled query (PostgreSQL
 ``COPY (...) TO STDOUT (FORMAT csv, HEADER)``, ClickHouse ``CSVWithNames`` through
 ``raw_stream``) written to a file. Each measurement runs in its own child process (its peak RSS
-is its own), floor and project alternating, best of two. Results: a table and JSON (also
-``benchmarks/results/analytics.json``). Targets: each engine's export within 1.5x of its floor;
-the Usage Summary at least 5x faster on ClickHouse than on PostgreSQL.
+is its own), floor and project alternating, best of two; a Usage Summary child makes one untimed
+call and times the median of the next seven, as a long-running server answers previews.
+Results: a table and JSON (also ``benchmarks/results/analytics.json``). Targets: each engine's
+export within 1.5x of its floor; the Usage Summary at least 5x faster on ClickHouse than on
+PostgreSQL.
 
 Usage (from the repo root; needs the clickhouse extra)::
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import statistics
 import sys
 import time
 import warnings
@@ -52,6 +55,7 @@ END = dt.date(2025, 6, 30)
 AS_OF = dt.datetime(2025, 7, 1, tzinfo=dt.UTC)
 EXPORT_TARGET_RATIO = 1.5
 SUMMARY_TARGET_SPEEDUP = 5.0
+SUMMARY_REPEATS = 7
 REQUIRES = ("clickhouse_connect", "chdb")  # the clickhouse extra; run_all.py skips the script without
 
 
@@ -85,18 +89,34 @@ def child(
         query = query.in_dialect(source.dialect)
         source.count(query)  # connect and check the table before timing, as the floor's client is open
     baseline = peak_rss_mb()
-    started = time.perf_counter()
-    if kind == "project" and workload == "summary":
-        count = sum(len(batch) for batch in source.stream(query))
-        path.write_text(str(count))
-    elif kind == "project":
-        with path.open("wb") as fh:
-            count = source.copy_csv(query, fh)
-    elif engine == "postgres":
-        count = _postgres_floor(pg_url, query, path)
+
+    def once() -> int:
+        if kind == "project" and workload == "summary":
+            count = sum(len(batch) for batch in source.stream(query))
+            path.write_text(str(count))
+            return count
+        if kind == "project":
+            with path.open("wb") as fh:
+                return int(source.copy_csv(query, fh))
+        if engine == "postgres":
+            return _postgres_floor(pg_url, query, path)
+        return _clickhouse_floor(source, query, path)
+
+    if workload == "summary":
+        # a report preview is served by a long-running process: one untimed call, then the median
+        # of SUMMARY_REPEATS calls, the same on both engines (a fresh process's first call also
+        # pays one-off costs of the interpreter and libraries, not the engine's)
+        once()
+        times = []
+        for _ in range(SUMMARY_REPEATS):
+            started = time.perf_counter()
+            count = once()
+            times.append(time.perf_counter() - started)
+        seconds = statistics.median(times)
     else:
-        count = _clickhouse_floor(source, query, path)
-    seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        count = once()
+        seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
         "rows": count,
