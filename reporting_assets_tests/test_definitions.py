@@ -232,6 +232,11 @@ RUN_TIME_MODULES = (
     "croniter",
     "dateutil",
     "reporting_assets.db.connection",
+    "reporting_assets.contract",
+    "reporting_assets.reporter",
+    "reporting_assets.sources.pipelines",
+    "reporting_assets.sources.synthetic",
+    "reporting_assets.sources.materialize",
     "reporting_assets.pipelines.registry",
     "reporting_assets.automation.materialize",
     "reporting_assets.delivery.daily_summary",
@@ -244,7 +249,8 @@ RUN_TIME_MODULES = (
     "reporting_assets.sync.dead_runs",
 )
 """What assets, checks, ops, sensors and resource methods import when they run or tick: the
-database driver, template rendering and each domain's engine. Defining them needs none of it."""
+database driver, template rendering, the run-report contract's models and builder, the sample
+pipelines and each domain's engine. Defining them needs none of it."""
 
 
 def _loaded_with_the_code_location(names: tuple[str, ...]) -> list[str]:

@@ -20,9 +20,7 @@ from collections.abc import Iterator
 import dagster as dg
 from pydantic import Field, field_validator
 
-from reporting_assets.contract import RunReport
 from reporting_assets.partitions import customer_day_partitions
-from reporting_assets.reporter import report_metadata
 from reporting_assets.resources import PostgresResource
 from reporting_assets.sync.folders import parse_sync_id
 from reporting_assets.sync.model import PIPELINE_TYPE, RunHooks, SyncRequest, check_limit
@@ -126,6 +124,8 @@ def sync_session(
     reports_output: ReportsOutputResource,
     sync_settings: SyncSettingsResource,
 ) -> Iterator[dg.MaterializeResult]:
+    from reporting_assets.contract import RunReport
+    from reporting_assets.reporter import report_metadata
     from reporting_assets.sync.engine import run_session
 
     settings = sync_settings.load()
