@@ -239,6 +239,8 @@ RUN_TIME_MODULES = (
     "reporting_assets.sources.materialize",
     "reporting_assets.pipelines.registry",
     "reporting_assets.automation.materialize",
+    "reporting_assets.automation.rules",
+    "reporting_assets.automation.metrics",
     "reporting_assets.delivery.daily_summary",
     "reporting_assets.delivery.email_plan",
     "reporting_assets.execution_reports.materialize",
