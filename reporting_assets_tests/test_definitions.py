@@ -27,6 +27,8 @@ from reporting_assets.exports import definitions as exports
 from reporting_assets.sources import definitions as sources
 from reporting_assets.summaries import definitions as summaries
 from reporting_assets.sync import definitions as sync
+from reporting_assets.sync.assets import SYNC_ORDER_LIST
+from reporting_assets.sync.model import PIPELINE_TYPE
 from reporting_assets.trends import definitions as trends
 from reporting_assets_tests.helpers import REPO_ROOT
 
@@ -248,6 +250,7 @@ RUN_TIME_MODULES = (
     "reporting_assets.exports.dsl",
     "reporting_assets.exports.execute",
     "reporting_assets.sync.engine",
+    "reporting_assets.sync.model",
     "reporting_assets.sync.dead_runs",
 )
 """What assets, checks, ops, sensors and resource methods import when they run or tick: the
@@ -272,3 +275,8 @@ def test_loading_the_code_location_imports_no_document_storage_or_web_library() 
 
 def test_loading_the_code_location_imports_no_database_driver_template_or_domain_engine() -> None:
     assert _loaded_with_the_code_location(RUN_TIME_MODULES) == []
+
+
+def test_the_sync_asset_is_named_after_the_pipeline_type_of_its_contracts() -> None:
+    # spelled out in sync/assets.py so the load does not import sync.model
+    assert SYNC_ORDER_LIST.path == [PIPELINE_TYPE]
