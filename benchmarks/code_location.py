@@ -10,6 +10,11 @@ and each figure is the median over ``--runs``:
 - ``reporting-assets --help`` (the installed entry point next to this Python, or the same call
   of ``reporting_assets.cli.main`` when there is none).
 
+The checkout's modules are byte-compiled first, as pip does when it installs the wheel (the
+image) and as Dagster's own installed files are: an uncompiled checkout under
+``PYTHONDONTWRITEBYTECODE=1`` would recompile every project module in every process, a cost no
+installed code location pays.
+
 Targets: the definitions within 1.25x of ``import dagster``; ``--help`` under 0.3 s.
 
 Usage (from the repo root)::
@@ -21,6 +26,7 @@ Usage (from the repo root)::
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -125,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         progress_to_stderr()
     load_before = load()
     todo = commands()
-    for command in todo.values():  # warm-up: the OS file cache, .pyc files
+    compileall.compile_dir(ROOT / "reporting_assets", quiet=1)
+    for command in todo.values():  # warm-up: the OS file cache
         seconds_of(command)
     seconds: dict[str, list[float]] = {name: [] for name in todo}
     for run in range(1, args.runs + 1):

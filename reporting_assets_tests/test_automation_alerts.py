@@ -14,6 +14,7 @@ import pytest
 
 from reporting_assets.automation.errors import AutomationReportError
 from reporting_assets.automation.resources import AutomationSettingsResource, automation_settings_from_env
+from reporting_assets.automation.rules import RuleSettings
 from reporting_assets.customers import add_customer
 from reporting_assets.db.connection import connect
 from reporting_assets.delivery.errors import RecipientError
@@ -186,3 +187,7 @@ def test_settings_from_the_environment() -> None:
         automation_settings_from_env({"REPORTING_AUTOMATION_ALERT_THRESHOLD": "1.5"})
     with pytest.raises(RecipientError, match="not a valid email address"):
         automation_settings_from_env({"REPORTING_AUTOMATION_ALERT_RECIPIENTS": "ops at example"})
+
+
+def test_the_resource_defaults_are_the_rules_defaults() -> None:
+    assert AutomationSettingsResource().rule_settings() == RuleSettings()

@@ -27,6 +27,8 @@ from reporting_assets.exports import definitions as exports
 from reporting_assets.sources import definitions as sources
 from reporting_assets.summaries import definitions as summaries
 from reporting_assets.sync import definitions as sync
+from reporting_assets.sync.assets import SYNC_ORDER_LIST
+from reporting_assets.sync.model import PIPELINE_TYPE
 from reporting_assets.trends import definitions as trends
 from reporting_assets_tests.helpers import REPO_ROOT
 
@@ -232,8 +234,15 @@ RUN_TIME_MODULES = (
     "croniter",
     "dateutil",
     "reporting_assets.db.connection",
+    "reporting_assets.contract",
+    "reporting_assets.reporter",
+    "reporting_assets.sources.pipelines",
+    "reporting_assets.sources.synthetic",
+    "reporting_assets.sources.materialize",
     "reporting_assets.pipelines.registry",
     "reporting_assets.automation.materialize",
+    "reporting_assets.automation.rules",
+    "reporting_assets.automation.metrics",
     "reporting_assets.delivery.daily_summary",
     "reporting_assets.delivery.email_plan",
     "reporting_assets.execution_reports.materialize",
@@ -241,10 +250,12 @@ RUN_TIME_MODULES = (
     "reporting_assets.exports.dsl",
     "reporting_assets.exports.execute",
     "reporting_assets.sync.engine",
+    "reporting_assets.sync.model",
     "reporting_assets.sync.dead_runs",
 )
 """What assets, checks, ops, sensors and resource methods import when they run or tick: the
-database driver, template rendering and each domain's engine. Defining them needs none of it."""
+database driver, template rendering, the run-report contract's models and builder, the sample
+pipelines and each domain's engine. Defining them needs none of it."""
 
 
 def _loaded_with_the_code_location(names: tuple[str, ...]) -> list[str]:
@@ -264,3 +275,8 @@ def test_loading_the_code_location_imports_no_document_storage_or_web_library() 
 
 def test_loading_the_code_location_imports_no_database_driver_template_or_domain_engine() -> None:
     assert _loaded_with_the_code_location(RUN_TIME_MODULES) == []
+
+
+def test_the_sync_asset_is_named_after_the_pipeline_type_of_its_contracts() -> None:
+    # spelled out in sync/assets.py so the load does not import sync.model
+    assert SYNC_ORDER_LIST.path == [PIPELINE_TYPE]

@@ -13,6 +13,7 @@ import pytest
 
 from reporting_assets.reporter import PipelineReporter
 from reporting_assets.sources import synthetic
+from reporting_assets.sources.catalog import PIPELINE_DESCRIPTIONS
 from reporting_assets.sources.pipelines import PIPELINES, SimulatedPipelineFailure, run_pipeline
 
 CUSTOMERS = ("ACTIVELY BLACK", "PELOTON", "GREYSON")
@@ -291,6 +292,8 @@ def test_shipping_sync_matches_the_diff(customer: str) -> None:
 
 def test_every_pipeline_is_registered() -> None:
     assert set(PIPELINES) == {"order_sync", "manufacturing_sync", "shipping_sync"}
+    # the assets are built from the catalog, the runs from PIPELINES: one name list
+    assert list(PIPELINE_DESCRIPTIONS) == list(PIPELINES)
 
 
 def test_pipeline_markdown_lists_the_new_orders() -> None:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from pydantic import Field, field_validator
 
 from reporting_assets.automation.errors import AutomationReportError
-from reporting_assets.automation.rules import DEFAULT_ALERT_THRESHOLD, RuleSettings
 from reporting_assets.delivery.addresses import normalize_email
+
+if TYPE_CHECKING:
+    from reporting_assets.automation.rules import RuleSettings
 
 THRESHOLD_ENV = "REPORTING_AUTOMATION_ALERT_THRESHOLD"
 RECIPIENTS_ENV = "REPORTING_AUTOMATION_ALERT_RECIPIENTS"
@@ -24,10 +27,11 @@ RESOURCE_KEY = "automation"
 
 
 class AutomationSettingsResource(dg.ConfigurableResource):
-    """When an automation report alerts and who hears about it; the rules' thresholds."""
+    """When an automation report alerts and who hears about it; the rules' thresholds (the
+    defaults are ``RuleSettings``'s)."""
 
     alert_threshold: float = Field(
-        default=DEFAULT_ALERT_THRESHOLD,
+        default=0.95,
         gt=0,
         le=1,
         description="A source whose success rate in the window is below this (0-1) alerts: a WARN "
@@ -64,6 +68,8 @@ class AutomationSettingsResource(dg.ConfigurableResource):
         return [normalize_email(v) for v in value if v.strip()]
 
     def rule_settings(self) -> RuleSettings:
+        from reporting_assets.automation.rules import RuleSettings  # the report's rules: paid by the run
+
         return RuleSettings(
             alert_threshold=self.alert_threshold,
             high_priority_below=self.high_priority_below,

@@ -22,7 +22,6 @@ from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraph
 from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 from dagster._core.definitions.events import AssetKeyPartitionKey
 
-from reporting_assets.contract import RUN_REPORT_METADATA_KEY
 from reporting_assets.execution_reports.assets import REPORT_ASSET_KEYS, render_reports_job
 from reporting_assets.logging_ids import get_logger
 from reporting_assets.partition_keys import parse_partition_key
@@ -48,6 +47,8 @@ def touched_partitions(
     cursor stops at the last id read, so nothing is skipped. Events that carry the run-report
     contract for an asset no registered pipeline has are added to ``unregistered``.
     """
+    from reporting_assets.contract import RUN_REPORT_METADATA_KEY  # pydantic models: paid by the tick
+
     wanted = set(source_keys)
     touched: dict[str, int] = {}
     newest = after_storage_id

@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
-from typing import Literal
 
 from reporting_assets.contract import ManufacturingSummary, ShippingSummary
 from reporting_assets.reporter import PipelineReporter
 from reporting_assets.sources import synthetic
+from reporting_assets.sources.catalog import Simulation
 
-Simulation = Literal["none", "partial", "failure"]
 DELAY_WINDOW_DAYS = 7
 PAGE_SIZE = 100
 

@@ -16,19 +16,20 @@ A dry run materializes ``sync_sessions`` only: it changes nothing, so it claims 
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from pydantic import Field, field_validator
 
-from reporting_assets.contract import RunReport
 from reporting_assets.partitions import customer_day_partitions
-from reporting_assets.reporter import report_metadata
 from reporting_assets.resources import PostgresResource
 from reporting_assets.sync.folders import parse_sync_id
-from reporting_assets.sync.model import PIPELINE_TYPE, RunHooks, SyncRequest, check_limit
 from reporting_assets.sync.resources import ReportsOutputResource, SyncSettingsResource
 
-SYNC_ORDER_LIST = dg.AssetKey(PIPELINE_TYPE)
+if TYPE_CHECKING:
+    from reporting_assets.sync.model import SyncRequest
+
+SYNC_ORDER_LIST = dg.AssetKey("sync_order_list")  # the pipeline type of its contracts (sync.model)
 SYNC_SESSIONS = dg.AssetKey("sync_sessions")
 SYNC_JOB_NAME = "sync_order_list"
 SYNC_OP_NAME = "sync_session"
@@ -62,6 +63,8 @@ class SyncRunConfig(dg.Config):
     @field_validator("limit")
     @classmethod
     def _check_limit(cls, value: int | None) -> int | None:
+        from reporting_assets.sync.model import check_limit
+
         try:
             return check_limit(value)
         except Exception as exc:
@@ -84,7 +87,9 @@ class SyncRunConfig(dg.Config):
                 raise ValueError(str(exc)) from None
         return value
 
-    def request(self, environment: str) -> SyncRequest:
+    def request(self, environment: str) -> "SyncRequest":
+        from reporting_assets.sync.model import SyncRequest
+
         return SyncRequest(
             environment=environment,
             customers=tuple(self.customers),
@@ -126,7 +131,10 @@ def sync_session(
     reports_output: ReportsOutputResource,
     sync_settings: SyncSettingsResource,
 ) -> Iterator[dg.MaterializeResult]:
+    from reporting_assets.contract import RunReport
+    from reporting_assets.reporter import report_metadata
     from reporting_assets.sync.engine import run_session
+    from reporting_assets.sync.model import RunHooks
 
     settings = sync_settings.load()
     profile = settings.profile(config.environment or None)
