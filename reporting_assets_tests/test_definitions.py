@@ -243,6 +243,7 @@ RUN_TIME_MODULES = (
     "reporting_assets.automation.materialize",
     "reporting_assets.automation.rules",
     "reporting_assets.automation.metrics",
+    "reporting_assets.error_patterns.flagged",
     "reporting_assets.delivery.daily_summary",
     "reporting_assets.delivery.email_plan",
     "reporting_assets.execution_reports.materialize",
