@@ -93,7 +93,14 @@ def step_seconds(instance: Any, run_id: str) -> float:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (``ru_maxrss`` is in kB on Linux)."""
+    """Peak resident memory of this process so far, in MB: Linux's ``VmHWM``, which starts afresh
+    at exec (``ru_maxrss`` carries the parent's peak over into a child process started by a big
+    parent); ``ru_maxrss`` (kB on Linux) where there is no ``/proc``."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
