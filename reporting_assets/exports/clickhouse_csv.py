@@ -66,7 +66,7 @@ def _float(value: sql.Composable) -> sql.Composable:
     scientific = sql.SQL(
         "concat(if({x} < 0, '-', ''), substring({d}, 1, 1), "
         "if(length({d}) > 1, concat('.', substring({d}, 2)), ''), "
-        "if({lead} < 0, 'e-', 'e+'), leftPad(toString(abs({lead})), 2, '0'))"
+        "if({lead} < 0, 'e-', 'e+'), if(abs({lead}) < 10, '0', ''), toString(abs({lead})))"
     ).format(x=x, d=digits, lead=leading)
     return sql.SQL(
         "multiIf(isNaN({x}), 'NaN', isInfinite({x}), if({x} > 0, 'Infinity', '-Infinity'), "
