@@ -6,7 +6,8 @@ table is first read its columns are checked against the catalog (``clickhouse_sc
 missing table or a wrong column type fails before any export file is started. Exports read in
 blocks (``query_row_block_stream``): memory stays flat however many rows there are. Values come
 back as PostgreSQL's source gives them (timestamps aware, in UTC), so previews and XLSX/PDF
-files are the same; CSV is written the way PostgreSQL's COPY writes it (``csv_writer``).
+files are the same. CSV lines are made by ClickHouse itself, byte for byte as PostgreSQL's COPY
+writes them (``clickhouse_csv``), and only copied through.
 """
 
 from __future__ import annotations
