@@ -161,10 +161,7 @@ class ClickHouseDialect:
     name: ClassVar[str] = "clickhouse"
     _bucket: ClassVar[dict[str, str]] = {"day": "toDate", "week": "toMonday", "month": "toStartOfMonth"}
     _subtract: ClassVar[dict[str, sql.SQL]] = {
-        "hours": sql.SQL("subtractHours"),
-        "days": sql.SQL("subtractDays"),
-        "weeks": sql.SQL("subtractWeeks"),
-        "months": sql.SQL("subtractMonths"),
+        unit: sql.SQL(f"subtract{unit.capitalize()}") for unit in _INTERVAL_UNIT
     }
     _direction: ClassVar[dict[str, sql.SQL]] = {
         "asc": sql.SQL("ASC NULLS LAST"),
@@ -184,15 +181,20 @@ class ClickHouseDialect:
     def count_distinct(self, column: sql.Composable) -> sql.Composable:
         return sql.SQL("uniqExact({})").format(column)
 
+    @staticmethod
+    def _or_null(function: str, argument: sql.Composable) -> sql.Composable:
+        """``function`` as its ``-OrNull`` aggregate: NULL over no rows, as in PostgreSQL."""
+        return sql.SQL("{}OrNull({})").format(sql.SQL(function), argument)
+
     def average(self, column: sql.Composable) -> sql.Composable:
-        return sql.SQL("avgOrNull({})").format(column)
+        return self._or_null("avg", column)
 
     def total(self, column: sql.Composable, type_: str) -> sql.Composable:
-        cast = sql.SQL("toInt64") if type_ == "integer" else sql.SQL("toFloat64")
-        return sql.SQL("sumOrNull({}({}))").format(cast, column)
+        cast = "toInt64" if type_ == "integer" else "toFloat64"
+        return self._or_null("sum", sql.SQL("{}({})").format(sql.SQL(cast), column))
 
     def extreme(self, function: Literal["min", "max"], column: sql.Composable) -> sql.Composable:
-        return sql.SQL("{}OrNull({})").format(sql.SQL(function), column)
+        return self._or_null(function, column)
 
     def any_of(self, column: sql.Composable, values: sql.Composable, type_: str) -> sql.Composable:
         return sql.SQL("{} IN {}").format(column, values)
@@ -213,7 +215,7 @@ class ClickHouseDialect:
         return self._direction[direction]
 
     def float_sum(self, column: sql.Composable) -> sql.Composable:
-        return sql.SQL("toFloat64(sumOrNull({}))").format(column)
+        return sql.SQL("toFloat64({})").format(self._or_null("sum", column))
 
 
 POSTGRES = PostgresDialect()
