@@ -7,8 +7,8 @@ timed), two workloads per engine:
 * the default "Usage Summary" report (last 7 days by day, event type and tenant, exact distinct
   users and devices): the project reads every row through the engine's ``AnalyticsSource``;
 * a CSV export of M rows (default 1,000,000) of five event columns: the project's
-  ``copy_csv`` (PostgreSQL: COPY through the formula-neutralizing SELECT; ClickHouse: blocks
-  written as COPY would write them).
+  ``copy_csv`` (PostgreSQL: COPY through the formula-neutralizing SELECT; ClickHouse: lines
+  ClickHouse formats as COPY would write them, read in blocks).
 
 The floor of each is the engine's own native CSV output of the same compiled query (PostgreSQL
 ``COPY (...) TO STDOUT (FORMAT csv, HEADER)``, ClickHouse ``CSVWithNames`` through
