@@ -4,10 +4,10 @@ HEADER true)`` writes them, so ClickHouse formats every cell itself and Python o
 :func:`csv_lines_sql` wraps a report query in a SELECT of one String per row: the CSV line
 without its ``\\n``. The rules are COPY's: NULL is an empty unquoted field; a field is quoted
 only when it is the empty string or holds a comma, a quote, CR or LF, quotes doubled; text is
-neutralized against formula injection first (a ``'`` before a leading ``= + - @`` TAB or CR,
-the rule of ``formats.cells.neutralize``); booleans ``t``/``f``; dates ISO; timestamps in UTC
-as ``2025-06-17 09:30:00.5+00`` (microseconds without trailing zeros); a one-column line that
-is ``\\.`` alone is quoted (COPY would otherwise write its end-of-data marker).
+neutralized against formula injection first (``source.neutralize_sql``, the SQL PostgreSQL's
+export uses too); booleans ``t``/``f``; dates ISO; timestamps in UTC as
+``2025-06-17 09:30:00.5+00`` (microseconds without trailing zeros); a one-column line that is
+``\\.`` alone is quoted (COPY would otherwise write its end-of-data marker).
 
 Floats: PostgreSQL prints a double's shortest round-trip digits, in fixed notation for decimal
 exponents -4..14 and as ``d.ddde+XX`` otherwise (``NaN``, ``Infinity``, ``-Infinity``).
@@ -23,10 +23,9 @@ from collections.abc import Callable, Sequence
 from psycopg import sql
 
 from reporting_assets.exports.dsl import OutputColumn
+from reporting_assets.exports.source import neutralize_sql
 
 _NEEDS_QUOTES = frozenset(',"\n\r')
-_FORMULA_FIRST = "61, 43, 45, 64, 9, 13"
-"""``= + - @`` TAB CR as ``ascii()`` codes: the first characters ``neutralize`` guards."""
 
 
 def csv_field(text: str) -> str:
@@ -42,13 +41,10 @@ def header_line(columns: Sequence[OutputColumn]) -> bytes:
 
 
 def _text(value: sql.Composable) -> sql.Composable:
-    neutral = sql.SQL("if(ascii({t}) IN ({codes}), concat('''', {t}), {t})").format(
-        t=sql.SQL("toString({})").format(value), codes=sql.SQL(_FORMULA_FIRST)
-    )
     return sql.SQL(
         "if({t} = '' OR multiSearchAny({t}, [',', '\"', '\\r', '\\n']), "
         "concat('\"', replaceAll({t}, '\"', '\"\"'), '\"'), {t})"
-    ).format(t=neutral)
+    ).format(t=neutralize_sql(sql.SQL("toString({})").format(value)))
 
 
 def _float(value: sql.Composable) -> sql.Composable:

@@ -111,7 +111,6 @@ class ClickHouseAnalyticsSource(CompilingSource):
         bytes, and are written as they come."""
         with self._read(query, "exporting a report as CSV") as (client, own):
             statement, params = own.rows_sql()
-            out.write(header_line(own.columns))
             rows = 0
             with client.query_column_block_stream(
                 csv_lines_sql(statement, own.columns).as_string(None),
@@ -119,6 +118,7 @@ class ClickHouseAnalyticsSource(CompilingSource):
                 settings=self.settings,
                 column_formats={"line": "bytes"},
             ) as blocks:
+                out.write(header_line(own.columns))
                 for (lines,) in blocks:
                     out.write(b"\n".join(lines) + b"\n")
                     rows += len(lines)
