@@ -606,6 +606,12 @@ ODD_STAMPS = [
     dt.datetime(2025, 6, 18, 0, 0, 0, 120000, tzinfo=dt.UTC),
     dt.datetime(2000, 2, 29, 12, 0, 0, 10, tzinfo=dt.UTC),
     dt.datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=dt.UTC),
+    # in New York: Sunday 1969-11-30 (day, week and month before the UTC ones); 00:30 EDT and
+    # 23:30 EST of 1969-10-26, the day the clocks went back; 1899-12-31
+    dt.datetime(1969, 12, 1, 3, 0, tzinfo=dt.UTC),
+    dt.datetime(1969, 10, 26, 4, 30, tzinfo=dt.UTC),
+    dt.datetime(1969, 10, 27, 4, 30, tzinfo=dt.UTC),
+    dt.datetime(1900, 1, 1, 3, 0, tzinfo=dt.UTC),
 ]
 ODD_FLOATS = [
     100.0,
@@ -697,6 +703,18 @@ def odd_sources(
     source.close()
 
 
+ODD_BUCKETS: dict[str, Any] = {
+    "table": "usage_events",
+    "fields": [
+        {"field": "timestamp", "bucket": "day", "as": "day"},
+        {"field": "timestamp", "bucket": "week", "as": "week"},
+        {"field": "timestamp", "bucket": "month", "as": "month"},
+        {"aggregate": "count"},
+    ],
+    "group_by": ["day", "week", "month"],
+    "order_by": [{"field": "day"}],
+    "timezone": "America/New_York",
+}
 ODD_QUERIES: dict[str, tuple[dict[str, Any], list[str]]] = {
     # the query, and lines PostgreSQL's COPY writes for it (so the comparison covers them)
     "text, times and integers": (
@@ -732,16 +750,16 @@ ODD_QUERIES: dict[str, tuple[dict[str, Any], list[str]]] = {
             "2025-06-01 00:00:15+00,d-15,-0,0,-0",
         ],
     ),
-    "day buckets": (
-        {
-            "table": "usage_events",
-            "fields": [{"field": "timestamp", "bucket": "day", "as": "day"}, {"aggregate": "count"}],
-            # ClickHouse's Date (toDate) starts in 1970: the bucket of an earlier time is not compared
-            "filters": [{"field": "timestamp", "op": "gte", "value": "1970-01-01"}],
-            "group_by": ["day"],
-            "order_by": [{"field": "day"}],
-        },
-        ["day,count", "2000-02-29,1"],
+    "day, week and month buckets in new york": (
+        ODD_BUCKETS,
+        [
+            "day,week,month,count",
+            "1899-12-31,1899-12-25,1899-12-01,1",
+            "1969-10-26,1969-10-20,1969-10-01,2",
+            "1969-11-30,1969-11-24,1969-11-01,1",
+            "1969-12-31,1969-12-29,1969-12-01,1",
+            "2000-02-29,2000-02-28,2000-02-01,1",
+        ],
     ),
     "a lone backslash-dot in one column": (
         {
@@ -776,6 +794,18 @@ def test_odd_values_make_the_same_csv_as_copy(
     assert files["clickhouse"] == files["postgresql"]
     made = files["postgresql"][1].decode("utf-8")
     assert [line for line in expected_lines if line not in made.split("\n")] == []
+
+
+def test_buckets_before_1970_give_the_same_dates_on_both_engines(
+    odd_sources: tuple[PostgresAnalyticsSource, ClickHouseAnalyticsSource],
+) -> None:
+    rows = _compare(ODD_BUCKETS, ODD_TENANT, *odd_sources)
+    query = odd_sources[1].prepare(ODD_BUCKETS, tenant_id=ODD_TENANT, row_limit=1000, max_row_limit=1000)
+    assert [column.type for column in query.columns] == ["date", "date", "date", "integer"]
+    assert rows[:2] == [
+        (dt.date(1899, 12, 31), dt.date(1899, 12, 25), dt.date(1899, 12, 1), 1),
+        (dt.date(1969, 10, 26), dt.date(1969, 10, 20), dt.date(1969, 10, 1), 2),
+    ]
 
 
 def test_booleans_make_the_same_csv_as_copy(pg_url: str, ch: ClickHouseAnalyticsSource) -> None:

@@ -105,7 +105,7 @@ def test_the_usage_summary_compiles_to_clickhouse_with_typed_parameters() -> Non
     )
     statement, params = query.rows_sql()
     text = statement.as_string(None)
-    assert 'toDate("t"."timestamp", {p0:String}) AS "date"' in text
+    assert 'toDate32("t"."timestamp", {p0:String}) AS "date"' in text
     assert 'uniqExact("t"."user_id") AS "unique_users"' in text
     assert 'FROM "events"."usage_events" AS t WHERE "t"."tenant_id" = {p1:String}' in text
     assert "subtractDays({p2:DateTime64(6, 'UTC')}, {p3:Int64})" in text
@@ -140,8 +140,10 @@ def test_every_construct_has_a_clickhouse_spelling() -> None:
     ).in_dialect(ClickHouseDialect())
     text = query.base.as_string(None)
     for spelled in (
-        'toMonday("t"."timestamp", {p0:String})',
-        'toStartOfMonth("t"."timestamp", {p1:String})',
+        'subtractDays(toDate32("t"."timestamp", {p0:String}), '
+        'toDayOfWeek(toDate32("t"."timestamp", {p0:String})) - 1)',
+        'subtractDays(toDate32("t"."timestamp", {p1:String}), '
+        'toDayOfMonth(toDate32("t"."timestamp", {p1:String})) - 1)',
         'sumOrNull(toFloat64("t"."cpu_percent"))',
         'avgOrNull("t"."memory_mb")',
         'maxOrNull("t"."os")',

@@ -153,13 +153,13 @@ CLICKHOUSE_TYPES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class ClickHouseDialect:
-    """ClickHouse: typed server-side parameters, ``toDate``/``toMonday``/``toStartOfMonth`` in the
-    report's zone, ``uniqExact``, ``-OrNull`` aggregates (NULL over no rows, as in PostgreSQL);
-    tables in ``database`` (the server URL's database)."""
+    """ClickHouse: typed server-side parameters, ``Date32`` buckets in the report's zone,
+    ``uniqExact``, ``-OrNull`` aggregates (NULL over no rows, as in PostgreSQL); tables in
+    ``database`` (the server URL's database)."""
 
     database: str = "analytics"
     name: ClassVar[str] = "clickhouse"
-    _bucket: ClassVar[dict[str, str]] = {"day": "toDate", "week": "toMonday", "month": "toStartOfMonth"}
+    _day_of: ClassVar[dict[str, sql.SQL]] = {"week": sql.SQL("toDayOfWeek"), "month": sql.SQL("toDayOfMonth")}
     _subtract: ClassVar[dict[str, sql.SQL]] = {
         unit: sql.SQL(f"subtract{unit.capitalize()}") for unit in _INTERVAL_UNIT
     }
@@ -176,7 +176,16 @@ class ClickHouseDialect:
         return sql.SQL("{{p{}:{}}}".format(index, f"Array({name})" if array else name))
 
     def bucket(self, column: sql.Composable, bucket: str, zone: sql.Composable) -> sql.Composable:
-        return sql.SQL("{}({}, {})").format(sql.SQL(self._bucket[bucket]), column, zone)
+        """The day as ``Date32`` (1900 to 2299, the range of the timestamps; ``Date`` starts in
+        1970); a week or month bucket is that day less its day of the week or month, as
+        ``toMonday``/``toStartOfMonth`` return ``Date`` (the 1970 floor again) unless a setting
+        says otherwise."""
+        day = sql.SQL("toDate32({}, {})").format(column, zone)
+        if bucket == "day":
+            return day
+        return sql.SQL("subtractDays({day}, {day_of}({day}) - 1)").format(
+            day=day, day_of=self._day_of[bucket]
+        )
 
     def count_distinct(self, column: sql.Composable) -> sql.Composable:
         return sql.SQL("uniqExact({})").format(column)
