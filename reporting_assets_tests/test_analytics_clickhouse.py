@@ -7,23 +7,28 @@ that cannot be reached."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from psycopg import sql
 
 from reporting_assets.db.connection import connect
+from reporting_assets.db.migrations import migrate
+from reporting_assets.db.urls import ensure_databases, with_database
 from reporting_assets.exports.analytics import clickhouse_target, init_analytics
 from reporting_assets.exports.clickhouse_client import open_client
+from reporting_assets.exports.clickhouse_csv import csv_lines_sql
 from reporting_assets.exports.clickhouse_schema import init_tables
 from reporting_assets.exports.clickhouse_source import ClickHouseAnalyticsSource
 from reporting_assets.exports.clickhouse_url import ClickHouseTarget, parse_clickhouse_url
-from reporting_assets.exports.dsl import USAGE_SUMMARY_QUERY, CompiledQuery, compile_query
+from reporting_assets.exports.dsl import USAGE_SUMMARY_QUERY, CompiledQuery, OutputColumn, compile_query
 from reporting_assets.exports.errors import AnalyticsSchemaError, AnalyticsUnavailableError
 from reporting_assets.exports.formats import render_export
 from reporting_assets.exports.formats.info import DocumentInfo
@@ -50,22 +55,29 @@ EDGE_COLUMNS = (
     "feature",
     "duration_ms",
 )
+
+
+def _event(
+    n: int,
+    when: dt.datetime,
+    user: str,
+    device: str | None,
+    event_type: str,
+    feature: str | None,
+    ms: int | None,
+) -> tuple[Any, ...]:
+    """One usage event row in EDGE_COLUMNS order."""
+    return (uuid.UUID(int=n), EDGE_TENANT, when, user, device, event_type, feature, ms)
+
+
 EDGE_ROWS: list[tuple[Any, ...]] = [
     # NULLs, unicode, formula-like text, CSV quoting, like metacharacters, times near midnight in
     # New York and around a Sunday/Monday and month boundary
-    (
-        uuid.UUID(int=1),
-        EDGE_TENANT,
-        dt.datetime(2025, 3, 2, 23, 59, 59, 999999, tzinfo=dt.UTC),
-        "u-1",
-        None,
-        "page_view",
-        None,
-        None,
+    _event(
+        1, dt.datetime(2025, 3, 2, 23, 59, 59, 999999, tzinfo=dt.UTC), "u-1", None, "page_view", None, None
     ),
-    (
-        uuid.UUID(int=2),
-        EDGE_TENANT,
+    _event(
+        2,
         dt.datetime(2025, 3, 3, 0, 0, tzinfo=dt.UTC),
         "u-2",
         "d-1",
@@ -73,9 +85,8 @@ EDGE_ROWS: list[tuple[Any, ...]] = [
         "日本語 ✓ Ünïcödé",
         0,
     ),
-    (
-        uuid.UUID(int=3),
-        EDGE_TENANT,
+    _event(
+        3,
         dt.datetime(2025, 3, 3, 4, 30, 0, 500000, tzinfo=dt.UTC),
         "u-2",
         "d-1",
@@ -83,9 +94,8 @@ EDGE_ROWS: list[tuple[Any, ...]] = [
         'comma, "quote"\nnewline',
         17,
     ),
-    (
-        uuid.UUID(int=4),
-        EDGE_TENANT,
+    _event(
+        4,
         dt.datetime(2025, 3, 31, 23, 0, tzinfo=dt.UTC),
         "u-3",
         "d-2",
@@ -93,27 +103,30 @@ EDGE_ROWS: list[tuple[Any, ...]] = [
         "100% off_now",
         2_000_000_000,
     ),
-    (
-        uuid.UUID(int=5),
-        EDGE_TENANT,
-        dt.datetime(2025, 4, 1, 3, 0, tzinfo=dt.UTC),
-        "u-3",
-        "d-2",
-        "search",
-        "back\\slash",
-        5,
-    ),
-    (
-        uuid.UUID(int=6),
-        EDGE_TENANT,
-        dt.datetime(2025, 2, 28, 12, 0, tzinfo=dt.UTC),
-        "u-4",
-        None,
-        "-1",
-        "",
-        1,
-    ),
+    _event(5, dt.datetime(2025, 4, 1, 3, 0, tzinfo=dt.UTC), "u-3", "d-2", "search", "back\\slash", 5),
+    _event(6, dt.datetime(2025, 2, 28, 12, 0, tzinfo=dt.UTC), "u-4", None, "-1", "", 1),
 ]
+
+
+def _insert_postgres(url: str, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """``rows`` into PostgreSQL's analytics ``table`` (rows already there are left alone)."""
+    statement = sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING").format(
+        sql.Identifier("analytics", table),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+    )
+    with connect(url) as conn, conn.cursor() as cur:
+        cur.executemany(statement, rows)
+
+
+def _insert_clickhouse(
+    target: ClickHouseTarget, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """``rows`` into ``table`` of the target's database, made first when missing."""
+    client = open_client(target)
+    init_tables(client, target.database)
+    client.insert(table, rows, column_names=list(columns), database=target.database)
+    client.close()
 
 
 @pytest.fixture(scope="module")
@@ -121,13 +134,7 @@ def pg_url(database_url: str) -> str:
     """PostgreSQL's analytics tables with the sample (idempotent) and the edge rows."""
     with connect(database_url) as conn:
         generate_sample_data(conn, SPEC)
-        for row in EDGE_ROWS:
-            conn.execute(
-                'INSERT INTO analytics.usage_events (event_id, tenant_id, "timestamp", user_id, device_id, '
-                "event_type, feature, duration_ms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (event_id) DO NOTHING",
-                row,
-            )
+    _insert_postgres(database_url, "usage_events", EDGE_COLUMNS, EDGE_ROWS)
     return database_url
 
 
@@ -145,9 +152,7 @@ def ch_target(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     assert target == ClickHouseTarget(path=data / "clickhouse")
     assert first.inserted is not None and first.inserted["usage_events"] > 10_000
     assert again.inserted == {"usage_events": 0, "user_sessions": 0, "device_metrics": 0}  # idempotent
-    client = open_client(target)
-    client.insert("usage_events", EDGE_ROWS, column_names=list(EDGE_COLUMNS), database="analytics")
-    client.close()
+    _insert_clickhouse(target, "usage_events", EDGE_COLUMNS, EDGE_ROWS)
     yield target
 
 
@@ -567,27 +572,252 @@ def test_the_cli_inits_and_previews_on_the_embedded_engine(pg_url: str, tmp_path
     assert (tmp_path / "data" / "clickhouse").is_dir()
 
 
-def test_the_csv_float_and_time_forms_are_postgresql_own(pg_url: str) -> None:
-    from reporting_assets.exports.formats.csv_writer import pg_float, pg_timestamp
+# --- CSV against COPY, value by value ------------------------------------------------------------
 
-    floats = [
-        100.0,
-        1.5,
-        -0.0,
-        0.1 + 0.2,
-        0.0001,
-        0.00001,
-        123456789012345.0,
-        1e15,
-        1.25e16,
-        -2.5e-7,
-        1e100,
-        5e-324,
+ODD_TENANT = "odd"
+ODD_TEXTS = [
+    "plain",
+    "comma, inside",
+    'say "hi"',
+    '"',
+    "line\nbreak",
+    "carriage\rreturn",
+    "crlf\r\n",
+    "",
+    " ",
+    "=cmd|' /C calc'!A0",
+    "+1",
+    "-1",
+    "@SUM(A1)",
+    "\tlead tab",
+    "\rlead cr",
+    "'already quoted",
+    "emoji 🎉 👩‍💻 and ÿ",
+    "\\.",
+    "\\",
+    "a\\.b",
+    "semi;colon|pipe",
+]
+ODD_STAMPS = [
+    dt.datetime(2025, 6, 17, 9, 30, tzinfo=dt.UTC),
+    dt.datetime(2025, 6, 17, 9, 30, 0, 500000, tzinfo=dt.UTC),
+    dt.datetime(2025, 6, 17, 9, 30, 1, 1, tzinfo=dt.UTC),
+    dt.datetime(2025, 6, 17, 23, 59, 59, 999999, tzinfo=dt.UTC),
+    dt.datetime(2025, 6, 18, 0, 0, 0, 120000, tzinfo=dt.UTC),
+    dt.datetime(2000, 2, 29, 12, 0, 0, 10, tzinfo=dt.UTC),
+    dt.datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=dt.UTC),
+    # in New York: Sunday 1969-11-30 (day, week and month before the UTC ones); 00:30 EDT and
+    # 23:30 EST of 1969-10-26, the day the clocks went back; 1899-12-31
+    dt.datetime(1969, 12, 1, 3, 0, tzinfo=dt.UTC),
+    dt.datetime(1969, 10, 26, 4, 30, tzinfo=dt.UTC),
+    dt.datetime(1969, 10, 27, 4, 30, tzinfo=dt.UTC),
+    dt.datetime(1900, 1, 1, 3, 0, tzinfo=dt.UTC),
+]
+ODD_FLOATS = [
+    100.0,
+    0.1,
+    1.5,
+    0.1 + 0.2,
+    1 / 3,
+    12345678.9,
+    1e15,
+    1e-5,
+    123456789012345680000.0,
+    5e-324,
+    2.2250738585072014e-308,
+    1.7976931348623157e308,
+    math.nan,
+    math.inf,
+    0.0,
+    -0.0,
+    0.0001,
+    math.nextafter(0.0001, 0),
+    math.nextafter(0.0001, 1),
+    0.00012345,
+    0.000099999,
+    1e14,
+    123456789012345.6,
+    999999999999999.9,
+    math.nextafter(1e15, 0),
+    math.nextafter(1e15, math.inf),
+    1234567890123456.8,
+    1.25e16,
+    2.5e-7,
+    1e-7,
+    1e21,
+    1e22,
+    1e100,
+    1e-100,
+]
+"""Every float also goes in negated (``-nan`` is NaN again)."""
+METRIC_COLUMNS = ("tenant_id", "device_id", "timestamp", "os", "memory_mb", "cpu_percent", "battery_percent")
+
+
+def _odd_events() -> list[tuple[Any, ...]]:
+    start = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
+    rows = [
+        (uuid.UUID(int=1000 + i), ODD_TENANT, start + dt.timedelta(hours=i), f"u-{i}", None, text, text, i)
+        for i, text in enumerate(ODD_TEXTS)
     ]
-    stamp = dt.datetime(2025, 6, 17, 9, 30, 0, 120000, tzinfo=dt.UTC)
-    with connect(pg_url) as conn:
-        for value in floats:
-            shown = conn.execute("SELECT %s::float8::text AS v", (value,)).fetchone()["v"]  # type: ignore[index]
-            assert pg_float(value) == shown, value
-        shown = conn.execute("SELECT %s::timestamptz::text AS v", (stamp,)).fetchone()["v"]  # type: ignore[index]
-    assert pg_timestamp(stamp) == shown
+    rows += [
+        (uuid.UUID(int=2000 + i), ODD_TENANT, stamp, "u-stamp", "d-1", "stamp", None, None)
+        for i, stamp in enumerate(ODD_STAMPS)
+    ]
+    return rows
+
+
+def _odd_metrics() -> list[tuple[Any, ...]]:
+    start = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
+    return [
+        (ODD_TENANT, f"d-{i}", start + dt.timedelta(seconds=i), None, value, -value, None if i % 3 else value)
+        for i, value in enumerate(ODD_FLOATS)
+    ]
+
+
+@pytest.fixture(scope="module")
+def odd_sources(
+    pg_server_url: str, ch_target: ClickHouseTarget
+) -> Iterator[tuple[PostgresAnalyticsSource, ClickHouseAnalyticsSource]]:
+    """Both engines holding the same odd values: a PostgreSQL database of its own whose
+    device_metrics takes any double (its range checks dropped: negatives, NaN), and a
+    ClickHouse database of its own."""
+    ensure_databases(pg_server_url, ["csv_odd_values"])
+    url = with_database(pg_server_url, "csv_odd_values")
+    migrate(url)
+    with connect(url) as conn:
+        for column in ("cpu_percent", "memory_mb", "battery_percent"):
+            conn.execute(
+                sql.SQL("ALTER TABLE analytics.device_metrics DROP CONSTRAINT IF EXISTS {}").format(
+                    sql.Identifier(f"device_metrics_{column}_check")
+                )
+            )
+    target = ClickHouseTarget(path=ch_target.path, database="csv_odd_values")
+    for table, columns, rows in (
+        ("usage_events", EDGE_COLUMNS, _odd_events()),
+        ("device_metrics", METRIC_COLUMNS, _odd_metrics()),
+    ):
+        _insert_postgres(url, table, columns, rows)
+        _insert_clickhouse(target, table, columns, rows)
+    source = ClickHouseAnalyticsSource(target)
+    yield PostgresAnalyticsSource(url), source
+    source.close()
+
+
+ODD_BUCKETS: dict[str, Any] = {
+    "table": "usage_events",
+    "fields": [
+        {"field": "timestamp", "bucket": "day", "as": "day"},
+        {"field": "timestamp", "bucket": "week", "as": "week"},
+        {"field": "timestamp", "bucket": "month", "as": "month"},
+        {"aggregate": "count"},
+    ],
+    "group_by": ["day", "week", "month"],
+    "order_by": [{"field": "day"}],
+    "timezone": "America/New_York",
+}
+ODD_QUERIES: dict[str, tuple[dict[str, Any], list[str]]] = {
+    # the query, and lines PostgreSQL's COPY writes for it (so the comparison covers them)
+    "text, times and integers": (
+        {
+            "table": "usage_events",
+            "fields": ["timestamp", "event_type", "feature", "device_id", "duration_ms"],
+            "order_by": [{"field": "timestamp"}],
+        },
+        [
+            '2025-06-01 02:00:00+00,"say ""hi""","say ""hi""",,2',
+            '2025-06-01 07:00:00+00,"","",,7',
+            "2025-06-01 11:00:00+00,'-1,'-1,,11",
+            "2025-06-17 09:30:00.5+00,stamp,,d-1,",
+            "2025-06-17 09:30:01.000001+00,stamp,,d-1,",
+            "2000-02-29 12:00:00.00001+00,stamp,,d-1,",
+            "1969-12-31 23:59:59.5+00,stamp,,d-1,",
+        ],
+    ),
+    "floats": (
+        {
+            "table": "device_metrics",
+            "fields": ["timestamp", "device_id", "memory_mb", "cpu_percent", "battery_percent"],
+            "order_by": [{"field": "timestamp"}],
+        },
+        [
+            "2025-06-01 00:00:00+00,d-0,100,-100,100",
+            "2025-06-01 00:00:06+00,d-6,1e+15,-1e+15,1e+15",
+            "2025-06-01 00:00:07+00,d-7,1e-05,-1e-05,",
+            "2025-06-01 00:00:08+00,d-8,1.2345678901234568e+20,-1.2345678901234568e+20,",
+            "2025-06-01 00:00:09+00,d-9,5e-324,-5e-324,5e-324",
+            "2025-06-01 00:00:12+00,d-12,NaN,NaN,NaN",
+            "2025-06-01 00:00:13+00,d-13,Infinity,-Infinity,",
+            "2025-06-01 00:00:15+00,d-15,-0,0,-0",
+        ],
+    ),
+    "day, week and month buckets in new york": (
+        ODD_BUCKETS,
+        [
+            "day,week,month,count",
+            "1899-12-31,1899-12-25,1899-12-01,1",
+            "1969-10-26,1969-10-20,1969-10-01,2",
+            "1969-11-30,1969-11-24,1969-11-01,1",
+            "1969-12-31,1969-12-29,1969-12-01,1",
+            "2000-02-29,2000-02-28,2000-02-01,1",
+        ],
+    ),
+    "a lone backslash-dot in one column": (
+        {
+            "table": "usage_events",
+            "fields": ["feature"],
+            "filters": [{"field": "feature", "op": "eq", "value": "\\."}],
+        },
+        ["feature", '"\\."'],
+    ),
+    "no rows": (
+        {
+            "table": "usage_events",
+            "fields": ["feature"],
+            "filters": [{"field": "feature", "op": "eq", "value": "none"}],
+        },
+        ["feature", ""],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ODD_QUERIES))
+def test_odd_values_make_the_same_csv_as_copy(
+    name: str, odd_sources: tuple[PostgresAnalyticsSource, ClickHouseAnalyticsSource]
+) -> None:
+    config, expected_lines = ODD_QUERIES[name]
+    files = {}
+    for source in odd_sources:
+        query = source.prepare(config, tenant_id=ODD_TENANT, row_limit=1000, max_row_limit=1000)
+        out = io.BytesIO()
+        rows = source.copy_csv(query, out)
+        files[source.name] = (rows, out.getvalue())
+    assert files["clickhouse"] == files["postgresql"]
+    made = files["postgresql"][1].decode("utf-8")
+    assert [line for line in expected_lines if line not in made.split("\n")] == []
+
+
+def test_buckets_before_1970_give_the_same_dates_on_both_engines(
+    odd_sources: tuple[PostgresAnalyticsSource, ClickHouseAnalyticsSource],
+) -> None:
+    rows = _compare(ODD_BUCKETS, ODD_TENANT, *odd_sources)
+    query = odd_sources[1].prepare(ODD_BUCKETS, tenant_id=ODD_TENANT, row_limit=1000, max_row_limit=1000)
+    assert [column.type for column in query.columns] == ["date", "date", "date", "integer"]
+    assert rows[:2] == [
+        (dt.date(1899, 12, 31), dt.date(1899, 12, 25), dt.date(1899, 12, 1), 1),
+        (dt.date(1969, 10, 26), dt.date(1969, 10, 20), dt.date(1969, 10, 1), 2),
+    ]
+
+
+def test_booleans_make_the_same_csv_as_copy(pg_url: str, ch: ClickHouseAnalyticsSource) -> None:
+    """No catalog field is boolean yet; the spelling of one is checked on literals."""
+    column = OutputColumn("flag", "boolean", "flag")
+    statement = csv_lines_sql(sql.SQL("SELECT arrayJoin([true, false, NULL]) AS flag"), [column])
+    client = open_client(ch.target)
+    made = [row[0] for row in client.query(statement.as_string(None)).result_rows]
+    client.close()
+    copy = sql.SQL(
+        "COPY (SELECT * FROM (VALUES (true), (false), (NULL::boolean)) AS v(flag)) TO STDOUT (FORMAT csv)"
+    )
+    with connect(pg_url) as conn, conn.cursor() as cur, cur.copy(copy) as rows:
+        expected = b"".join(rows).decode()
+    assert "\n".join(made) + "\n" == expected == "t\nf\n\n"

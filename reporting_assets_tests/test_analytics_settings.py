@@ -1,22 +1,21 @@
 """Choosing the analytics engine and spelling report queries for ClickHouse, without an engine:
 settings and URLs (never showing a password), the ClickHouse SQL the DSL compiles to, and the
-CSV text forms PostgreSQL's COPY uses."""
+SQL that spells its CSV lines."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from pathlib import Path
 
 import pytest
 
 from reporting_assets.errors import SettingsError
 from reporting_assets.exports.analytics import analytics_source, clickhouse_target
+from reporting_assets.exports.clickhouse_csv import csv_field, csv_lines_sql, header_line
 from reporting_assets.exports.clickhouse_schema import base_type, table_statements
 from reporting_assets.exports.clickhouse_url import parse_clickhouse_url
 from reporting_assets.exports.dialects import ClickHouseDialect
-from reporting_assets.exports.dsl import USAGE_SUMMARY_QUERY, OutputColumn, compile_query
-from reporting_assets.exports.formats.csv_writer import pg_float, pg_timestamp, write_csv
+from reporting_assets.exports.dsl import USAGE_SUMMARY_QUERY, compile_query
 from reporting_assets.exports.settings import ExportSettings, export_settings_from_env
 from reporting_assets.exports.source import PostgresAnalyticsSource
 
@@ -106,7 +105,7 @@ def test_the_usage_summary_compiles_to_clickhouse_with_typed_parameters() -> Non
     )
     statement, params = query.rows_sql()
     text = statement.as_string(None)
-    assert 'toDate("t"."timestamp", {p0:String}) AS "date"' in text
+    assert 'toDate32("t"."timestamp", {p0:String}) AS "date"' in text
     assert 'uniqExact("t"."user_id") AS "unique_users"' in text
     assert 'FROM "events"."usage_events" AS t WHERE "t"."tenant_id" = {p1:String}' in text
     assert "subtractDays({p2:DateTime64(6, 'UTC')}, {p3:Int64})" in text
@@ -141,8 +140,10 @@ def test_every_construct_has_a_clickhouse_spelling() -> None:
     ).in_dialect(ClickHouseDialect())
     text = query.base.as_string(None)
     for spelled in (
-        'toMonday("t"."timestamp", {p0:String})',
-        'toStartOfMonth("t"."timestamp", {p1:String})',
+        'subtractDays(toDate32("t"."timestamp", {p0:String}), '
+        'toDayOfWeek(toDate32("t"."timestamp", {p0:String})) - 1)',
+        'subtractDays(toDate32("t"."timestamp", {p1:String}), '
+        'toDayOfMonth(toDate32("t"."timestamp", {p1:String})) - 1)',
         'sumOrNull(toFloat64("t"."cpu_percent"))',
         'avgOrNull("t"."memory_mb")',
         'maxOrNull("t"."os")',
@@ -164,46 +165,26 @@ def test_the_tables_are_mergetree_by_tenant_and_time() -> None:
     assert base_type("DateTime64(6, 'UTC')") == "DateTime64"
 
 
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        (100.0, "100"),
-        (1.5, "1.5"),
-        (-0.0, "-0"),
-        (0.1 + 0.2, "0.30000000000000004"),
-        (0.0001, "0.0001"),
-        (0.00001, "1e-05"),
-        (123456789012345.0, "123456789012345"),
-        (1e15, "1e+15"),
-        (1.25e16, "1.25e+16"),
-        (-2.5e-7, "-2.5e-07"),
-        (1e100, "1e+100"),
-        (float("inf"), "Infinity"),
-        (float("nan"), "NaN"),
-    ],
-)
-def test_floats_are_written_as_postgresql_prints_them(value: float, text: str) -> None:
-    assert pg_float(value) == text
-
-
-def test_times_and_fields_are_written_as_copy_writes_them() -> None:
-    assert (
-        pg_timestamp(dt.datetime(2025, 6, 17, 9, 30, 0, 500000, tzinfo=dt.UTC)) == "2025-06-17 09:30:00.5+00"
+def test_csv_lines_are_spelled_in_sql_around_the_query_with_its_values_bound() -> None:
+    query = compile_query(
+        {"table": "device_metrics", "fields": ["timestamp", "os", "cpu_percent"]},
+        tenant_id="acme",
+        dialect=ClickHouseDialect(),
     )
-    assert pg_timestamp(dt.datetime(2025, 6, 17, 11, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))) == (
-        "2025-06-17 09:30:00+00"
+    statement, params = query.rows_sql()
+    text = csv_lines_sql(statement, query.columns).as_string(None)
+    assert text.startswith("SELECT concat(") and text.endswith(
+        f" AS line FROM ({statement.as_string(None)}) AS q"
     )
-    columns = [
-        OutputColumn("note", "text", "note"),
-        OutputColumn("ok", "boolean", "ok"),
-        OutputColumn("day", "date", "d"),
+    assert "acme" in params and "acme" not in text
+    assert header_line(query.columns) == b"timestamp,os,cpu_percent\n"
+    assert [csv_field(t) for t in ("plain", "", "a,b", 'say "hi"', "two\nlines")] == [
+        "plain",
+        '""',
+        '"a,b"',
+        '"say ""hi"""',
+        '"two\nlines"',
     ]
-    out = io.BytesIO()
-    write_csv(columns, [[("", True, dt.date(2025, 1, 2)), (None, None, None), ("-x", False, None)]], out)
-    assert out.getvalue() == b'note,ok,day\n"",t,2025-01-02\n,,\n\'-x,f,\n'
-    single = io.BytesIO()
-    write_csv([columns[0]], [[("\\.",)]], single)
-    assert single.getvalue() == b'note\n"\\."\n'
 
 
 def test_a_refused_login_says_to_check_the_user_and_password_without_showing_it() -> None:

@@ -351,16 +351,3 @@ def test_invalid_cron_expressions(cron: str, expected: str) -> None:
 def test_unknown_time_zones(name: str) -> None:
     with pytest.raises(ScheduleValidationError, match="timezone: unknown time zone"):
         check_timezone(name)
-
-
-def test_the_csv_writer_matches_the_copy_rules() -> None:
-    import io
-
-    from reporting_assets.exports.dsl import OutputColumn
-    from reporting_assets.exports.formats.csv_writer import write_csv
-
-    columns = [OutputColumn("name", "text", "name"), OutputColumn("n", "integer", "n")]
-    out = io.BytesIO()
-    rows = write_csv(columns, [[("=1+1", -5), ('Ünï, "quoted"\nline', None)], [("@x", 3)]], out)
-    assert rows == 3
-    assert out.getvalue().decode() == 'name,n\n\'=1+1,-5\n"Ünï, ""quoted""\nline",\n\'@x,3\n'

@@ -6,7 +6,8 @@ table is first read its columns are checked against the catalog (``clickhouse_sc
 missing table or a wrong column type fails before any export file is started. Exports read in
 blocks (``query_row_block_stream``): memory stays flat however many rows there are. Values come
 back as PostgreSQL's source gives them (timestamps aware, in UTC), so previews and XLSX/PDF
-files are the same; CSV is written the way PostgreSQL's COPY writes it (``csv_writer``).
+files are the same. CSV lines are made by ClickHouse itself, byte for byte as PostgreSQL's COPY
+writes them (``clickhouse_csv``), and only copied through.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 from reporting_assets.exports.clickhouse_client import client_errors, open_client
+from reporting_assets.exports.clickhouse_csv import csv_lines_sql, header_line
 from reporting_assets.exports.clickhouse_schema import check_table
 from reporting_assets.exports.clickhouse_url import ClickHouseTarget
 from reporting_assets.exports.dialects import ClickHouseDialect
 from reporting_assets.exports.dsl import CompiledQuery
-from reporting_assets.exports.formats.csv_writer import write_csv
 from reporting_assets.exports.source import DEFAULT_BATCH_ROWS, ChartAxes, CompilingSource, Page
 
 
@@ -104,9 +105,24 @@ class ClickHouseAnalyticsSource(CompilingSource):
                         yield self._normalized(own, block[start : start + batch_rows])
 
     def copy_csv(self, query: CompiledQuery, out: IO[bytes]) -> int:
-        """Write the result as CSV, byte for byte as PostgreSQL's COPY would; return the rows."""
-        own = query.in_dialect(self.dialect)
-        return write_csv(own.columns, self.stream(own), out)
+        """Write the result as CSV, byte for byte as PostgreSQL's COPY would; return the rows.
+
+        ClickHouse formats every line (``clickhouse_csv``); the lines arrive in blocks, as
+        bytes, and are written as they come."""
+        with self._read(query, "exporting a report as CSV") as (client, own):
+            statement, params = own.rows_sql()
+            rows = 0
+            with client.query_column_block_stream(
+                csv_lines_sql(statement, own.columns).as_string(None),
+                parameters=self._params(params),
+                settings=self.settings,
+                column_formats={"line": "bytes"},
+            ) as blocks:
+                out.write(header_line(own.columns))
+                for (lines,) in blocks:
+                    out.write(b"\n".join(lines) + b"\n")
+                    rows += len(lines)
+        return rows
 
     def chart(self, query: CompiledQuery, x: str, y: str, max_points: int) -> list[tuple[Any, float]]:
         with self._read(query, "charting a report") as (client, own):

@@ -153,18 +153,15 @@ CLICKHOUSE_TYPES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class ClickHouseDialect:
-    """ClickHouse: typed server-side parameters, ``toDate``/``toMonday``/``toStartOfMonth`` in the
-    report's zone, ``uniqExact``, ``-OrNull`` aggregates (NULL over no rows, as in PostgreSQL);
-    tables in ``database`` (the server URL's database)."""
+    """ClickHouse: typed server-side parameters, ``Date32`` buckets in the report's zone,
+    ``uniqExact``, ``-OrNull`` aggregates (NULL over no rows, as in PostgreSQL); tables in
+    ``database`` (the server URL's database)."""
 
     database: str = "analytics"
     name: ClassVar[str] = "clickhouse"
-    _bucket: ClassVar[dict[str, str]] = {"day": "toDate", "week": "toMonday", "month": "toStartOfMonth"}
+    _day_of: ClassVar[dict[str, sql.SQL]] = {"week": sql.SQL("toDayOfWeek"), "month": sql.SQL("toDayOfMonth")}
     _subtract: ClassVar[dict[str, sql.SQL]] = {
-        "hours": sql.SQL("subtractHours"),
-        "days": sql.SQL("subtractDays"),
-        "weeks": sql.SQL("subtractWeeks"),
-        "months": sql.SQL("subtractMonths"),
+        unit: sql.SQL(f"subtract{unit.capitalize()}") for unit in _INTERVAL_UNIT
     }
     _direction: ClassVar[dict[str, sql.SQL]] = {
         "asc": sql.SQL("ASC NULLS LAST"),
@@ -179,20 +176,34 @@ class ClickHouseDialect:
         return sql.SQL("{{p{}:{}}}".format(index, f"Array({name})" if array else name))
 
     def bucket(self, column: sql.Composable, bucket: str, zone: sql.Composable) -> sql.Composable:
-        return sql.SQL("{}({}, {})").format(sql.SQL(self._bucket[bucket]), column, zone)
+        """The day as ``Date32`` (1900 to 2299, the range of the timestamps; ``Date`` starts in
+        1970); a week or month bucket is that day less its day of the week or month, as
+        ``toMonday``/``toStartOfMonth`` return ``Date`` (the 1970 floor again) unless a setting
+        says otherwise."""
+        day = sql.SQL("toDate32({}, {})").format(column, zone)
+        if bucket == "day":
+            return day
+        return sql.SQL("subtractDays({day}, {day_of}({day}) - 1)").format(
+            day=day, day_of=self._day_of[bucket]
+        )
 
     def count_distinct(self, column: sql.Composable) -> sql.Composable:
         return sql.SQL("uniqExact({})").format(column)
 
+    @staticmethod
+    def _or_null(function: str, argument: sql.Composable) -> sql.Composable:
+        """``function`` as its ``-OrNull`` aggregate: NULL over no rows, as in PostgreSQL."""
+        return sql.SQL("{}OrNull({})").format(sql.SQL(function), argument)
+
     def average(self, column: sql.Composable) -> sql.Composable:
-        return sql.SQL("avgOrNull({})").format(column)
+        return self._or_null("avg", column)
 
     def total(self, column: sql.Composable, type_: str) -> sql.Composable:
-        cast = sql.SQL("toInt64") if type_ == "integer" else sql.SQL("toFloat64")
-        return sql.SQL("sumOrNull({}({}))").format(cast, column)
+        cast = "toInt64" if type_ == "integer" else "toFloat64"
+        return self._or_null("sum", sql.SQL("{}({})").format(sql.SQL(cast), column))
 
     def extreme(self, function: Literal["min", "max"], column: sql.Composable) -> sql.Composable:
-        return sql.SQL("{}OrNull({})").format(sql.SQL(function), column)
+        return self._or_null(function, column)
 
     def any_of(self, column: sql.Composable, values: sql.Composable, type_: str) -> sql.Composable:
         return sql.SQL("{} IN {}").format(column, values)
@@ -213,7 +224,7 @@ class ClickHouseDialect:
         return self._direction[direction]
 
     def float_sum(self, column: sql.Composable) -> sql.Composable:
-        return sql.SQL("toFloat64(sumOrNull({}))").format(column)
+        return sql.SQL("toFloat64({})").format(self._or_null("sum", column))
 
 
 POSTGRES = PostgresDialect()
