@@ -49,6 +49,7 @@ from typing import Any
 from _common import (
     bare_environment,
     copy_plain,
+    migrated_database,
     plain_table,
     progress,
     progress_to_stderr,
@@ -240,9 +241,11 @@ def capture_contexts(items: list[Any]) -> list[dict[str, Any]]:
     """The exact keyword arguments ``render_report`` hands to the template, per item (setup).
 
     ``items`` are the ``ReportInput`` objects the project rendered (``plan.report_inputs``),
-    so the contracts are the already-validated ``item.report``.
+    so the contracts are the already-validated ``item.report``; ``build_row`` renders each as
+    the project does (pipeline labels and customer settings included).
     """
     from reporting_assets.execution_reports import render
+    from reporting_assets.execution_reports.build import build_row
 
     contexts: list[dict[str, Any]] = []
 
@@ -258,13 +261,7 @@ def capture_contexts(items: list[Any]) -> list[dict[str, Any]]:
     render.environment = lambda: _Capture()  # type: ignore[assignment]
     try:
         for item in items:
-            render.render_report(
-                item.report,
-                previous=item.previous,
-                run_url=item.run_url,
-                generated_at=item.generated_at,
-                list_length=item.list_length,
-            )
+            build_row(item)
     finally:
         render.environment = real_environment
     return contexts
@@ -697,22 +694,13 @@ def main(argv: list[str] | None = None) -> int:
         progress_to_stderr()
     warnings.simplefilter("ignore")  # Dagster beta/preview notes, platformdirs' runtime-dir fallback
 
-    from reporting_assets.db.migrations import migrate
-    from reporting_assets.db.urls import (
-        DAGSTER_DATABASE_URL_ENV,
-        DATABASE_URL_ENV,
-        ensure_databases,
-        with_database,
-    )
+    from reporting_assets.db.urls import DAGSTER_DATABASE_URL_ENV, DATABASE_URL_ENV, with_database
 
     days = days_ending(END_DATE, args.days)
     with throwaway_server("render_store_bench_") as (root, server_url):
-        ensure_databases(server_url, [REPORTING_DB_AB, REPORTING_DB_C, DAGSTER_DB_C])
-        os.environ[DATABASE_URL_ENV] = with_database(server_url, REPORTING_DB_C)
+        url_ab = migrated_database(server_url, REPORTING_DB_AB)
+        os.environ[DATABASE_URL_ENV] = migrated_database(server_url, REPORTING_DB_C, DAGSTER_DB_C)
         os.environ[DAGSTER_DATABASE_URL_ENV] = with_database(server_url, DAGSTER_DB_C)
-        url_ab = with_database(server_url, REPORTING_DB_AB)
-        for db in (REPORTING_DB_AB, REPORTING_DB_C):
-            migrate(with_database(server_url, db))
         import psycopg
 
         with psycopg.connect(url_ab) as conn:

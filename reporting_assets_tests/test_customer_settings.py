@@ -207,6 +207,27 @@ def test_a_template_failing_at_render_time_falls_back_with_a_warning(tmp_path: P
     assert markdown.replace("---\n\nThanks, PELOTON\n\n", "") == default
 
 
+def test_blocks_rendered_once_per_values_follow_every_value_they_read(tmp_path: Path) -> None:
+    write_template(tmp_path, "header.md.j2", "{{ customer }}: {{ counts.new }} new\n")
+    write_template(
+        tmp_path, "footer.md.j2", "{{ (counts.new // counts.failed) if counts.failed else 'none' }}\n"
+    )
+    settings = with_templates(ReportSettings("PELOTON"), tmp_path)
+    report = manufacturing_report()
+    first, warnings = rendered(settings, report)
+    assert warnings == () and "PELOTON: 1,234 new" not in first and "PELOTON: 1234 new" in first
+    again, _ = rendered(settings, report.model_copy(update={"run_id": "another-run"}))
+    assert again.replace("another-run", report.run_id or "") == first
+    other, _ = rendered(settings, report.model_copy(update={"counts": Counts(new=5, failed=2)}))
+    assert "PELOTON: 5 new" in other and "\n2\n" in other
+    write_template(tmp_path, "footer.md.j2", "{{ counts.new // counts.failed }}\n")
+    failing = with_templates(ReportSettings("PELOTON"), tmp_path)
+    for _ in range(2):  # a failure is not remembered: every report retries and warns
+        markdown, warnings = rendered(failing, report)
+        assert len(warnings) == 1 and "footer.md.j2 fails when rendered: ZeroDivisionError" in warnings[0]
+        assert markdown.rstrip().endswith("*") and "PELOTON: 1234 new" in markdown
+
+
 NUMBERS = (0, 7, -7, 999, 1_000, -1_234, 12_345, 1_247_000, -98_765_432, 10**15)
 DECIMALS = (0.0, -0.0, 0.04, -0.04, 0.05, 0.15, 0.25, 2.675, 1.005, -12.3456, 1234.5, 999.95, -1234567.891)
 

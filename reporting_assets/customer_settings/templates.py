@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from reporting_assets.customer_settings.model import CustomerSettingsError, TemplateBlocks
@@ -71,9 +72,32 @@ def sandbox(folder: str) -> SandboxedEnvironment:
     )
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    template: jinja2.Template
+    reads: tuple[str, ...] | None
+    """The context names the output depends on, when that is all it depends on (no includes, no
+    globals, no ``random``): its output is then rendered once per distinct values of these."""
+
+
 @lru_cache(maxsize=256)
-def _compiled(folder: str, source: str) -> jinja2.Template:
-    return sandbox(folder).from_string(source)
+def _compiled(folder: str, source: str) -> _Compiled:
+    environment = sandbox(folder)
+    template = environment.from_string(source)
+    tree = environment.parse(source)
+    names = meta.find_undeclared_variables(tree)
+    self_contained = (
+        names <= CONTEXT_NAMES
+        and not any(True for _ in meta.find_referenced_templates(tree))
+        and not any(f.name == "random" for f in tree.find_all(nodes.Filter))
+    )
+    return _Compiled(template, tuple(sorted(names)) if self_contained else None)
+
+
+_RENDERED_MAX = 4096
+_rendered: dict[tuple[Any, ...], MarkdownSafe] = {}
+"""Outputs of self-contained blocks by (folder, source, the values they read): a batch renders
+a customer's header for each of its reports, and most see the same customer, day and pipeline."""
 
 
 @dataclass(frozen=True)
@@ -117,11 +141,26 @@ SAMPLE_CONTEXT = block_context(
     run_id="00000000-0000-0000-0000-000000000000",
     counts={"records_processed": 1247, "new": 12, "updated": 3, "failed": 0},
 )
+CONTEXT_NAMES = frozenset(SAMPLE_CONTEXT)
 
 
 def _render(blocks: TemplateBlocks, source: str, context: dict[str, Any]) -> MarkdownSafe:
-    text = _compiled(blocks.folder, source).render(context).strip("\n")
-    return MarkdownSafe(text)
+    """The block's markdown; a failure raises (it is not remembered: each report retries)."""
+    compiled = _compiled(blocks.folder, source)
+    if compiled.reads is None:
+        return MarkdownSafe(compiled.template.render(context).strip("\n"))
+    key = (blocks.folder, source, *(_hashable(context[name]) for name in compiled.reads))
+    text = _rendered.get(key)
+    if text is None:
+        text = MarkdownSafe(compiled.template.render(context).strip("\n"))
+        if len(_rendered) >= _RENDERED_MAX:
+            _rendered.clear()
+        _rendered[key] = text
+    return text
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value.items()) if isinstance(value, dict) else value
 
 
 def _problem(blocks: TemplateBlocks, block: str, exc: Exception) -> str:

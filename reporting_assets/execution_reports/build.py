@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -41,9 +42,6 @@ class ReportRow:
     event_storage_id: int | None
     run_started_at: dt.datetime | None
     markdown_content: str
-    summary_json: dict[str, Any]
-    metrics_json: dict[str, Any]
-    contract_json: dict[str, Any]
     content_hash: str
     generated_at: dt.datetime
     json_texts: dict[str, str]  # the JSON columns, serialized once (hashed and stored as is)
@@ -52,6 +50,21 @@ class ReportRow:
     @property
     def identity(self) -> ReportIdentity:
         return (self.execution_id, self.pipeline_type, self.customer_key, self.execution_date)
+
+    # The JSON columns as objects, read back from their text when asked for: a row rendered in a
+    # worker then travels to the run's process as text only (pickling the three objects there and
+    # back cost as much as a tenth of a report's rendering).
+    @cached_property
+    def summary_json(self) -> dict[str, Any]:
+        return dict(orjson.loads(self.json_texts["summary_json"]))
+
+    @cached_property
+    def metrics_json(self) -> dict[str, Any]:
+        return dict(orjson.loads(self.json_texts["metrics_json"]))
+
+    @cached_property
+    def contract_json(self) -> dict[str, Any]:
+        return dict(orjson.loads(self.json_texts["contract_json"]))
 
 
 @dataclass(frozen=True)
@@ -177,14 +190,12 @@ def build_row(item: ReportInput) -> ReportRow:
         labels=item.labels,
         custom=custom,
     )
-    summary = report.summary()
-    # the change sample is in the markdown and the event log; the rest is kept for audit
-    contract = report.model_dump(mode="json", exclude={"changes"})
-    metrics = contract["metrics"]
     texts = {
-        "summary_json": _json_text(summary),
-        "metrics_json": _json_text(metrics),
-        "contract_json": _json_text(contract),
+        "summary_json": _json_text(report.summary()),
+        "metrics_json": _json_text(report.metrics.model_dump(mode="json")),
+        # the change sample is in the markdown and the event log; the rest is kept for audit
+        # (pydantic writes it as JSON directly; its key order is JSONB's, the hash leaves it out)
+        "contract_json": _no_nul(report.model_dump_json(exclude={"changes"})),
     }
     digest = hashlib.sha256(markdown.encode())
     digest.update(texts["summary_json"].encode())
@@ -202,9 +213,6 @@ def build_row(item: ReportInput) -> ReportRow:
         event_storage_id=item.event.storage_id,
         run_started_at=item.run_started_at,
         markdown_content=markdown,
-        summary_json=summary,
-        metrics_json=metrics,
-        contract_json=contract,
         content_hash=digest.hexdigest(),
         generated_at=item.generated_at,
         json_texts=texts,
@@ -214,5 +222,10 @@ def build_row(item: ReportInput) -> ReportRow:
 
 def _json_text(value: Any) -> str:
     """Canonical JSON for JSONB columns, with sorted keys (orjson: a fifth of ``json.dumps``'
-    time, which was a tenth of a report's). PostgreSQL text cannot hold NUL, so it is replaced."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode().replace("\\u0000", "\\ufffd")
+    time, which was a tenth of a report's)."""
+    return _no_nul(orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode())
+
+
+def _no_nul(json_text: str) -> str:
+    """PostgreSQL text cannot hold NUL, so an escaped one becomes U+FFFD."""
+    return json_text.replace("\\u0000", "\\ufffd")
