@@ -115,16 +115,9 @@ def _thousands_filter(context: jinja2.runtime.Context, value: float | int) -> Ma
     return thousands(value, context["fmt"])
 
 
-@jinja2.pass_context
-def _duration_filter(context: jinja2.runtime.Context, seconds: float) -> MarkdownSafe:
-    return duration(seconds, context["fmt"])
-
-
 @cache
 def environment() -> jinja2.Environment:
-    return markdown_environment(
-        "reporting_assets.execution_reports", {"thousands": _thousands_filter, "duration": _duration_filter}
-    )
+    return markdown_environment("reporting_assets.execution_reports", {"thousands": _thousands_filter})
 
 
 def render_report(
