@@ -6,8 +6,9 @@ turned into table rows by the script's own ``summary(result)``; a script whose o
 dependency (``REQUIRES``) is missing is skipped with a note. The children import this
 checkout's ``reporting_assets`` whatever the venv's editable install points at.
 
-Before each benchmark the 1-minute load average is left to fall below 0.5 (up to five minutes:
-the load the previous one left decays slowly); it is read at the start and sampled in a thread
+Before each benchmark (at default sizes; ``--quick`` figures are a check, not figures to quote)
+the 1-minute load average is left to fall below 0.5 (up to five minutes: the load the previous
+one left decays slowly); it is read at the start and sampled in a thread
 while each benchmark runs. Above 0.5 at the start, or above 1.5 during a benchmark, the figures
 are not worth quoting and the output says so loudly. The table, the machine (cores, load, Python, the embedded
 PostgreSQL, commit) and every script's full result go to ``benchmarks/results/run_all.json``.
@@ -109,8 +110,9 @@ def settle(name: str) -> None:
         time.sleep(5)
 
 
-def run_one(name: str, arguments: list[str]) -> dict[str, Any]:
-    """One benchmark script in its own process; its result, rows and the load around it."""
+def run_one(name: str, arguments: list[str], *, wait_for_quiet: bool) -> dict[str, Any]:
+    """One benchmark script in its own process; its result, rows and the load around it
+    (``wait_for_quiet``: let the load settle first, for figures worth quoting)."""
     module = importlib.import_module(name)
     missing = [m for m in getattr(module, "REQUIRES", ()) if importlib.util.find_spec(m) is None]
     entry: dict[str, Any] = {"name": name, "arguments": arguments}
@@ -119,7 +121,8 @@ def run_one(name: str, arguments: list[str]) -> dict[str, Any]:
         progress(f"[{name}] skipped: {entry['skipped']}")
         return entry
     command = [sys.executable, str(HERE / f"{name}.py"), "--json-only", *arguments]
-    settle(name)
+    if wait_for_quiet:
+        settle(name)
     progress(f"[{name}] {' '.join(['benchmarks/' + name + '.py', *arguments])} (load {load()})")
     started = time.perf_counter()
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -265,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     started = time.perf_counter()
     entries = [
-        run_one(name, quick if args.quick else default)
+        run_one(name, quick if args.quick else default, wait_for_quiet=not args.quick)
         for name, quick, default in BENCHMARKS
         if not args.only or name in args.only
     ]
