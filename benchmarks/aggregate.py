@@ -554,7 +554,9 @@ def bench_project(url: str, chunks: list[list[str]], workers: int) -> dict[str, 
         tasks = [(url, chunks[i : i + share]) for i in range(0, len(chunks), share)]
         summaries, done = 0, 0
         stages = dict.fromkeys(STAGES, 0.0)
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        from reporting_assets.parallel import die_on_sigterm
+
+        with multiprocessing.get_context("fork").Pool(workers, initializer=die_on_sigterm) as pool:
             for count, part in pool.imap_unordered(_summarize_share, tasks):
                 summaries, done = summaries + count, min(len(chunks), done + share)
                 stages = {k: stages[k] + part[k] for k in STAGES}  # summed over the workers

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -64,11 +65,20 @@ def imap_forked(fn: Callable[[int], T], count: int, workers: int) -> Iterator[T]
     global _task
     _task = fn
     try:
-        with multiprocessing.get_context("fork").Pool(min(workers, count)) as pool:
+        pool = multiprocessing.get_context("fork").Pool(min(workers, count), initializer=die_on_sigterm)
+        with pool:
             _task = None  # the workers have their copy; the parent needs none
             yield from pool.imap_unordered(_run, range(count), chunksize=1)
     finally:
         _task = None
+
+
+def die_on_sigterm() -> None:
+    """A worker ends on SIGTERM at once, as the pool's ``terminate()`` expects when the results
+    are in. A forked worker inherits the parent's SIGTERM handler (Dagster's, or the embedded
+    server's clean exit) and would run Python clean-up instead, which can wait forever on a
+    queue lock the other worker held when it was killed; the run then hangs."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _run(index: int) -> Any:
