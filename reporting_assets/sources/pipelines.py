@@ -36,7 +36,6 @@ def _describe(update: synthetic.FieldUpdate) -> str:
 
 
 def order_sync(reporter: PipelineReporter, customer_key: str, day: dt.date) -> synthetic.BoardDiff:
-    """Order board sync: new orders, quantity/date/status edits (the report's Order Changes)."""
     change = synthetic.diff(customer_key, day)
     board = change.today
     reporter.count_api_calls("monday_com", _pages(len(board)))
@@ -74,7 +73,6 @@ def order_sync(reporter: PipelineReporter, customer_key: str, day: dt.date) -> s
 
 
 def manufacturing_sync(reporter: PipelineReporter, customer_key: str, day: dt.date) -> synthetic.BoardDiff:
-    """Production status and quality control (the report's Manufacturing Updates)."""
     change = synthetic.diff(customer_key, day)
     in_production = [o for o in change.today.values() if o.status == "In Production"]
     delayed = [o for o in in_production if (o.delivery_date - day).days < DELAY_WINDOW_DAYS]
@@ -112,7 +110,6 @@ def manufacturing_sync(reporter: PipelineReporter, customer_key: str, day: dt.da
 
 
 def shipping_sync(reporter: PipelineReporter, customer_key: str, day: dt.date) -> synthetic.BoardDiff:
-    """Pickups and shipments per carrier (the report's Shipping Updates)."""
     change = synthetic.diff(customer_key, day)
     ready = [o for o in change.today.values() if o.status == "Ready to Ship"]
     by_carrier: dict[str, int] = {}
@@ -155,6 +152,7 @@ def shipping_sync(reporter: PipelineReporter, customer_key: str, day: dt.date) -
     return change
 
 
+# what each pipeline does is its asset description: catalog.PIPELINE_DESCRIPTIONS
 PIPELINES: dict[str, Callable[[PipelineReporter, str, dt.date], synthetic.BoardDiff]] = {
     "order_sync": order_sync,
     "manufacturing_sync": manufacturing_sync,
