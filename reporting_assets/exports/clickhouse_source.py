@@ -120,8 +120,9 @@ class ClickHouseAnalyticsSource(CompilingSource):
             ) as blocks:
                 out.write(header_line(own.columns))
                 for (lines,) in blocks:
-                    out.write(b"\n".join(lines) + b"\n")
-                    rows += len(lines)
+                    if lines:  # an empty block would otherwise add a blank line
+                        out.write(b"\n".join(lines) + b"\n")
+                        rows += len(lines)
         return rows
 
     def chart(self, query: CompiledQuery, x: str, y: str, max_points: int) -> list[tuple[Any, float]]:
