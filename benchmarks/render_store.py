@@ -10,12 +10,14 @@ A. the project path: ``render_partitions`` (``plan_reports``: events, names, tim
 B. the floor: the same rows stored the cheapest way. A bare ``jinja2.Environment`` with the
    options of ``markdown_environment`` (``auto_reload=False`` included) renders the same
    template with the same context in one process; one psycopg COPY writes the report rows
-   (markdown + JSONB summary) and one more the lineage leaf rows A stored (report id, figure
-   path text, figure value jsonb, run id text), each into a plain table without keys,
-   indexes or constraints. ``json.dumps`` of summaries and leaf values is timed, as is each
-   COPY's commit; capturing contexts, compiling the template and reading the leaf rows back
-   from A's ``report_lineage`` are setup. Ratios: project total / floor combined, and
-   without lineage on both sides (A minus lineage / render + COPY reports);
+   (every column A stores: markdown, the JSONB summary, metrics and contract, and the rest)
+   and one more the lineage leaf rows A stored (report id, figure path text, figure value
+   jsonb, run id text), each into a plain table without keys, indexes or constraints.
+   ``json.dumps`` of the JSON columns and leaf values is timed, as is each COPY's commit;
+   capturing contexts, compiling the template, taking the other column values from A's rows
+   and reading the leaf rows back from A's ``report_lineage`` are setup. Ratios: project
+   total / floor combined, and without lineage on both sides (A minus lineage / render + COPY
+   reports);
 C. range runs of the ``render_reports`` job on a PostgreSQL-backed Dagster instance, next to a
    no-op asset with the same partitions definition run over the same ranges.
 
@@ -69,7 +71,33 @@ REPORTING_DB_C = "bench_reporting_c"  # C: what PostgresResource sees through RE
 DAGSTER_DB_C = "bench_dagster_c"
 TARGET_RATIO = 2.0
 STAGES = ("prepare", "render_store", "lineage")  # A's stages, in order; they sum to A's total
-FLOOR_REPORT_COLUMNS = (("markdown_content", "text NOT NULL"), ("summary_json", "jsonb"))
+FLOOR_REPORT_COLUMNS = (  # every column a stored report fills (store.REPORT_COLUMNS, checked), plain types
+    ("customer_name", "text"),
+    ("customer_key", "text"),
+    ("execution_date", "date"),
+    ("pipeline_type", "text"),
+    ("execution_id", "text"),
+    ("external_execution_id", "text"),
+    ("partition_key", "text"),
+    ("status", "text"),
+    ("source_event", "text"),
+    ("event_storage_id", "bigint"),
+    ("run_started_at", "timestamptz"),
+    ("markdown_content", "text"),
+    ("summary_json", "jsonb"),
+    ("metrics_json", "jsonb"),
+    ("contract_json", "jsonb"),
+    ("content_hash", "text"),
+    ("generated_at", "timestamptz"),
+)
+FLOOR_SAME_ROWS_SQL = f"""
+SELECT count(*) FROM public.floor_reports f
+JOIN reporting.pipeline_execution_reports r USING (execution_id, pipeline_type, customer_key, execution_date)
+WHERE ({", ".join(f"f.{c}" for c, _ in FLOOR_REPORT_COLUMNS)})
+    = ({", ".join(f"r.{c}" for c, _ in FLOOR_REPORT_COLUMNS)})
+"""
+"""How many floor rows hold exactly the values the project stored (every column, JSONB compared
+as JSONB)."""
 FLOOR_LINEAGE_COLUMNS = (
     ("report_id", "bigint"),
     ("figure_path", "text"),
@@ -296,17 +324,28 @@ def lineage_leaves(url: str) -> list[tuple[int, str, Any, str]]:
 def bench_floor(url: str, project_rows: list[Any], items: list[Any]) -> dict[str, Any]:
     """Floor: render the same contexts, COPY the report rows, COPY the lineage leaf rows.
 
-    Timed: ``template.render`` per context; COPY of (markdown, summary JSON) into a plain
-    table, with ``json.dumps`` of each summary; COPY of (report id, figure path, figure value
+    Timed: ``template.render`` per context; COPY of every column a stored report fills into a
+    plain table, with ``json.dumps`` of each summary, metrics and contract (the same values the
+    project stores, read back from its rows); COPY of (report id, figure path, figure value
     JSON, run id) per leaf into a second plain table, with ``json.dumps`` of each value. Each
     COPY commits. Neither table has keys, indexes or constraints. Not timed: capturing the
-    contexts, compiling the template, reading the leaf rows back from A's ``report_lineage``.
+    contexts, compiling the template, taking the other columns' values from the project's rows,
+    reading the leaf rows back from A's ``report_lineage``.
     """
     import psycopg
 
+    from reporting_assets.execution_reports.store import REPORT_COLUMNS
+
+    names = tuple(c for c, _ in FLOOR_REPORT_COLUMNS)
+    if names != REPORT_COLUMNS:
+        raise RuntimeError(f"the floor's report columns {names} differ from the stored ones {REPORT_COLUMNS}")
     contexts = capture_contexts(items)
     template = floor_environment().get_template("execution_report.md.j2")  # compiled before timing
-    summaries = [row.summary_json for row in project_rows]
+    markdown_at = REPORT_COLUMNS.index("markdown_content")
+    hash_at = REPORT_COLUMNS.index("content_hash")
+    before = [tuple(getattr(row, c) for c in REPORT_COLUMNS[:markdown_at]) for row in project_rows]
+    after = [tuple(getattr(row, c) for c in REPORT_COLUMNS[hash_at:]) for row in project_rows]
+    documents = [(row.summary_json, row.metrics_json, row.contract_json) for row in project_rows]
     leaves = lineage_leaves(url)
     dumps = json.dumps
 
@@ -324,8 +363,17 @@ def bench_floor(url: str, project_rows: list[Any], items: list[Any]) -> dict[str
                 "floor_reports",
                 FLOOR_REPORT_COLUMNS,
                 (
-                    (md, dumps(summary, ensure_ascii=False))
-                    for md, summary in zip(markdown, summaries, strict=True)
+                    (
+                        *head,
+                        md,
+                        dumps(summary, ensure_ascii=False),
+                        dumps(metrics, ensure_ascii=False),
+                        dumps(contract, ensure_ascii=False),
+                        *tail,
+                    )
+                    for head, md, (summary, metrics, contract), tail in zip(
+                        before, markdown, documents, after, strict=True
+                    )
                 ),
             )
         with timed(seconds, "copy_lineage"):
@@ -342,9 +390,16 @@ def bench_floor(url: str, project_rows: list[Any], items: list[Any]) -> dict[str
             table: conn.execute(f"SELECT count(*) FROM public.{table}").fetchone()[0]  # type: ignore[index]
             for table in ("floor_reports", "floor_lineage")
         }
+        same_rows = conn.execute(FLOOR_SAME_ROWS_SQL).fetchone()[0]  # type: ignore[index]
     seconds["render_store"] = seconds["render"] + seconds["copy_reports"]
     seconds["combined"] = seconds["render_store"] + seconds["copy_lineage"]
-    return {"seconds": seconds, "identical_markdown": identical, "stored": stored, "leaves": len(leaves)}
+    return {
+        "seconds": seconds,
+        "identical_markdown": identical,
+        "identical_rows": same_rows,
+        "stored": stored,
+        "leaves": len(leaves),
+    }
 
 
 def reset_reporting_tables(url: str) -> None:
@@ -555,6 +610,7 @@ def summarize(
             "lineage_rows": b["leaves"],
             "lineage_rows_per_report": b["leaves"] / n if n else 0.0,
             "identical_markdown": b["identical_markdown"],
+            "identical_rows": b["identical_rows"],
             "stored": b["stored"],
         },
         "ratios": {
@@ -596,14 +652,15 @@ def table(r: dict[str, Any]) -> str:
         row("  render + store only (total minus lineage)", p["render_store_seconds"]),
         "B. Floor (same template + context, 1 process; COPY into plain tables, no keys)",
         row("jinja2 render only", f["render_seconds"]),
-        row("COPY reports (markdown + JSONB summary)", f["copy_reports_seconds"]),
+        row("COPY reports (every stored column, 3 JSONB)", f["copy_reports_seconds"]),
         row(
             f"COPY lineage ({f['lineage_rows']:,} leaf rows, {f['lineage_rows_per_report']:.1f}/report)",
             f["copy_lineage_seconds"],
         ),
         row("combined", f["combined_seconds"]),
         row("  render + COPY reports (combined minus lineage)", f["render_store_seconds"]),
-        f"   markdown identical to the project's: {f['identical_markdown']:,}/{n:,}; stored "
+        f"   identical to the project's: markdown {f['identical_markdown']:,}/{n:,}, whole report rows "
+        f"{f['identical_rows']:,}/{n:,}; stored "
         f"{f['stored']['floor_reports']:,} report rows, {f['stored']['floor_lineage']:,} lineage rows "
         f"(project: {p['table_counts']['pipeline_execution_reports']:,}, "
         f"{p['table_counts']['report_lineage']:,})",

@@ -233,10 +233,10 @@ def lineage_run(conn: Connection, principal: Principal, run_id: str) -> dict[str
     figures = conn.execute(
         """SELECT l.report_id, l.figure_path, l.figure_value, l.event_storage_id, l.external_execution_id,
                   l.execution_partition_id, r.partition_key, r.pipeline_type
-           FROM reporting.report_lineage l
-           JOIN reporting.pipeline_execution_reports r ON r.id = l.report_id
+           FROM reporting.pipeline_execution_reports r
+           JOIN reporting.report_lineage l ON l.report_id = r.id
            JOIN reporting.customers c ON c.partition_key = r.customer_key
-           WHERE l.run_id = %(run_id)s AND """
+           WHERE r.execution_id = %(run_id)s AND """
         + _VISIBLE
         + " ORDER BY l.report_id, l.figure_path",
         {**_scope(principal), "run_id": run_id},
