@@ -209,6 +209,39 @@ def test_a_first_write_that_meets_stored_rows_falls_back_to_the_upsert(
     assert table_snapshot(conn) == before
 
 
+def test_a_copied_first_write_that_meets_a_stored_report_is_upserted_instead(
+    instance: dg.DagsterInstance, conn: psycopg.Connection, customers: list[str]
+) -> None:
+    """A first write COPYs straight into the table, in a savepoint: when a report turns out to be
+    stored already (a concurrent run got there first), the batch goes through the staging table
+    and the upsert instead; the missing report is written and none is doubled or changed."""
+    from reporting_assets.execution_reports.store import REPORT_COLUMNS, store_staged
+
+    run_sources(instance, f"PELOTON|{DAY1}")
+    render(instance, f"PELOTON|{DAY1}")
+    content = (
+        "SELECT execution_id, pipeline_type, customer_key, execution_date, markdown_content, "
+        "summary_json::text, contract_json::text, content_hash, generated_at "
+        "FROM reporting.pipeline_execution_reports ORDER BY 1, 2, 3, 4"
+    )
+    before = conn.execute(content).fetchall()
+    values = ", ".join(f"{c}::text" if c.endswith("_json") else c for c in REPORT_COLUMNS)
+    rows = [
+        tuple(r.values())
+        for r in conn.execute(f"SELECT {values} FROM reporting.pipeline_execution_reports ORDER BY id")
+    ]
+    conn.execute(
+        "DELETE FROM reporting.pipeline_execution_reports "
+        "WHERE id = (SELECT max(id) FROM reporting.pipeline_execution_reports)"
+    )
+    conn.commit()
+    assert len(before) == 3 and len(conn.execute(content).fetchall()) == 2
+
+    store_staged(conn, [rows], first_write=True)
+    conn.commit()
+    assert conn.execute(content).fetchall() == before
+
+
 def test_lineage_written_over_several_connections_equals_one_connection(
     instance: dg.DagsterInstance, conn: psycopg.Connection, customers: list[str], database_url: str
 ) -> None:

@@ -227,7 +227,7 @@ def render_and_store(conn: Connection, plan: ReportPlan, processes: int = 0) -> 
             yield [item.staged for item in chunk]
 
     with gc_paused():
-        store_staged(conn, staged())
+        store_staged(conn, staged(), first_write=not plan.generated)
     built.sort(key=lambda b: b.position)
     return RenderOutcome(rows=[b.row for b in built], problems=[b.problem for b in built if b.problem])
 
