@@ -86,14 +86,14 @@ def window_metrics(
     (``sources`` limits the sources; None = all). Sources without actions are absent."""
     rows = conn.execute(
         query("automation_window_metrics"),
-        {
-            "window_start": window.start,
-            "window_end": window.end,
-            "previous_start": window.previous_start,
-            "sources": list(sources) if sources is not None else None,
-        },
+        {"window_start": window.start, "window_end": window.end, "previous_start": window.previous_start},
     ).fetchall()
-    return {row["source"]: SourceMetrics.from_row(row) for row in rows}
+    wanted = None if sources is None else set(sources)
+    return {
+        row["source"]: SourceMetrics.from_row(row)
+        for row in rows
+        if wanted is None or row["source"] in wanted
+    }
 
 
 def last_reported_actions(
