@@ -10,10 +10,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-"""Category Cc (C0, DEL and C1: fixed by Unicode) and the two separators, as one scan: every
-contract string passes here, and a per-character category lookup made validation the largest
-cost of rendering reports."""
+_CONTROL_RANGES = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+"""Category Cc (C0, DEL and C1: fixed by Unicode) and the two separators, as escapes that
+Python's ``re``, Rust's ``regex`` crate (pydantic-core) and JSON Schema read alike."""
+_CONTROL = re.compile(f"[{_CONTROL_RANGES}]")
+WITHOUT_CONTROL_CHARACTERS = f"^[^{_CONTROL_RANGES}]*$"
+"""The rule as a pydantic ``pattern``: contract names are checked in pydantic-core, with no Python
+call per string. Only for Rust's engine, pydantic's default: its ``$`` is the end of the text,
+where Python's ``re`` would also match before a final line feed."""
 
 
 def control_character_problem(value: str, what: str) -> str | None:

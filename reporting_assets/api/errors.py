@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from reporting_assets.contract import problem_message
 from reporting_assets.errors import CustomerError, DatabaseUnavailableError, ReportingError
 from reporting_assets.exports.errors import (
     AnalyticsUnavailableError,
@@ -147,7 +148,7 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
         where = ".".join(loc) or "body"
         first_field = first_field or where
-        problems.append(f"{where}: {err.get('msg', 'invalid')}")
+        problems.append(f"{where}: {problem_message(err)}")
     return "Invalid request: " + "; ".join(problems[:10]), first_field
 
 

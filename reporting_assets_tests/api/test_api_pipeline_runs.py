@@ -95,6 +95,15 @@ def test_wrong_bodies_roles_and_tenants_are_refused(
         missing = {k: v for k, v in contract().items() if k != "execution_date"}
         absent = client.post("/api/pipeline-runs", json=missing, headers=PIPELINE)
         assert absent.status_code == 422 and error_of(absent)["field"] == "execution_date"
+        hostile = client.post(
+            "/api/pipeline-runs", json={**contract(), "customer_key": "PEL\x1b[2J"}, headers=PIPELINE
+        )
+        assert hostile.status_code == 422 and error_of(hostile)["field"] == "customer_key"
+        assert error_of(hostile)["message"] == (
+            "Invalid request: customer_key: Value error, The name holds the control character U+001B "
+            "(ESCAPE) at position 4; control characters (line breaks, tabs, escape sequences) are not "
+            "allowed in names. Remove it and try again."
+        )
         broken = client.post(
             "/api/pipeline-runs",
             content=b'{"customer": ',
