@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import jinja2
+import orjson
 
 from reporting_assets.contract import RunReport
 from reporting_assets.customer_settings.formatting import PLAIN, PlainFormat
@@ -106,7 +107,47 @@ def performance_json(report: RunReport) -> MarkdownSafe:
     }
     if metrics.custom:
         payload["custom"] = dict(sorted(metrics.custom.items()))
-    return code_block_safe(json.dumps(payload, indent=2, ensure_ascii=False))
+    return code_block_safe(indented_json(payload))
+
+
+def indented_json(value: object) -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=False)``, written by orjson when its text is the
+    same: with ``indent`` the standard library runs its pure-Python encoder (~13 µs of a report's
+    performance block; orjson and the check below take ~2 µs)."""
+    if same_in_orjson(value):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+        except orjson.JSONEncodeError:  # ints beyond 64 bits, lone surrogates, non-str keys
+            pass
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+_SAME_LEAVES = frozenset({str, int, bool, type(None)})
+
+
+def same_in_orjson(value: object) -> bool:
+    """Whether orjson writes ``value`` as ``json.dumps`` does, or refuses it (then it raises).
+
+    Both write strings (same escapes), ints, dicts and lists alike, and floats as Python's
+    ``repr`` except where ``repr`` uses an exponent (below 1e-4 and from 1e16: orjson writes
+    ``0.00001`` for ``1e-05``); NaN and infinities orjson writes as null. Exact types only: a
+    subclass may serialize differently. Tested against ``json.dumps`` on generated values.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) in _SAME_LEAVES:
+            continue
+        if type(item) is float:
+            if not (item == 0.0 or 1e-4 <= abs(item) < 1e16):
+                return False
+        elif type(item) is dict:
+            stack.extend(item.values())
+        elif type(item) is list:
+            stack.extend(item)
+        else:
+            return False
+    return True
 
 
 @jinja2.pass_context
