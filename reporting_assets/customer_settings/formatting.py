@@ -46,7 +46,16 @@ class PlainFormat:
     def timestamp(self, value: dt.datetime) -> MarkdownSafe:
         return MarkdownSafe(value.strftime("%Y-%m-%d %H:%M:%S"))
 
+    def warm(self) -> None:
+        """Load the locale and time zone data this format uses now: forked render workers inherit
+        it instead of each loading it (~14 ms per locale)."""
+        self.decimal(1234.5, 2)
+        self.date(_SAMPLE_DAY)
+        self.timestamp(_SAMPLE_TIME)
 
+
+_SAMPLE_DAY = dt.date(2025, 6, 17)
+_SAMPLE_TIME = dt.datetime(2025, 6, 17, 12, tzinfo=dt.UTC)
 PLAIN = PlainFormat()
 
 
