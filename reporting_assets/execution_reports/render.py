@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -16,7 +17,7 @@ from functools import cache
 import jinja2
 import orjson
 
-from reporting_assets.contract import RunReport
+from reporting_assets.contract import Change, RunReport
 from reporting_assets.customer_settings.formatting import PLAIN, PlainFormat
 from reporting_assets.customer_settings.model import ReportSettings
 from reporting_assets.customer_settings.rendering import DEFAULT_RENDERING, CustomerRendering, warm_settings
@@ -239,17 +240,20 @@ def render_report(
         )
         summary_rows.append((name.replace("_", " ").title(), thousands(value, fmt), change))
 
+    by_category: defaultdict[str, list[Change]] = defaultdict(list)  # one pass, not one per category
+    for entry in report.changes:
+        by_category[entry.category].append(entry)
     order_sections = []
     other_changes = []
     for category, title in ORDER_CATEGORIES.items():
         total = report.change_counts.get(category, 0)
         if total:
-            items = [c for c in report.changes if c.category == category]
+            items = by_category[category]
             order_sections.append((title, total, items[:list_length], _more(total, items, list_length)))
     for category, total in sorted(report.change_counts.items()):
         if category in ORDER_CATEGORIES or category in _SECTION_CATEGORIES:
             continue
-        items = [c for c in report.changes if c.category == category]
+        items = by_category[category]
         other_changes.append(
             (category.replace("_", " ").title(), total, items[:list_length], _more(total, items, list_length))
         )
