@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -240,9 +239,14 @@ def render_report(
         )
         summary_rows.append((name.replace("_", " ").title(), thousands(value, fmt), change))
 
-    by_category: defaultdict[str, list[Change]] = defaultdict(list)  # one pass, not one per category
-    for entry in report.changes:
-        by_category[entry.category].append(entry)
+    # the changes of the categories listed below, in one pass (not one per category; no pass when
+    # no category is listed, as in reports whose changes all belong to the summary sections)
+    listed = [c for c in report.change_counts if c not in _SECTION_CATEGORIES]
+    by_category: dict[str, list[Change]] = {c: [] for c in listed}
+    if by_category:
+        for entry in report.changes:
+            if (group := by_category.get(entry.category)) is not None:
+                group.append(entry)
     order_sections = []
     other_changes = []
     for category, title in ORDER_CATEGORIES.items():
