@@ -56,6 +56,8 @@ def link_target(value: str) -> MarkdownSafe:
 
 def code_block_safe(text: str) -> MarkdownSafe:
     """Text for a fenced code block: only a fence could break out, so neutralise fences."""
+    if "```" not in text:  # no fence (nearly always): skip the regex
+        return MarkdownSafe(text)
     return MarkdownSafe(_FENCE.sub(lambda m: "\u200b".join(m.group(0)), text))
 
 

@@ -252,3 +252,19 @@ def test_numbers_read_as_babel_writes_them_in_every_locale() -> None:
                 assert fmt.fixed(number, digits) == plain, (name, number)
     assert LocalizedFormat("de_CH", None).integer(-1_247_000) == "-1'247'000"
     assert LocalizedFormat("de_DE", None).decimal(1234.5, 1) == "1.234,5"
+
+
+def test_a_remembered_timestamp_prints_its_own_zone_s_wall_clock() -> None:
+    """Formatted times are remembered; an instant in another zone is an equal datetime but prints
+    its own wall-clock time."""
+    from zoneinfo import ZoneInfo
+
+    from reporting_assets.customer_settings.formatting import PLAIN
+
+    utc = dt.datetime(2025, 6, 17, 12, 0, 5, tzinfo=dt.UTC)
+    berlin = utc.astimezone(ZoneInfo("Europe/Berlin"))
+    assert utc == berlin
+    for _ in range(2):
+        assert PLAIN.timestamp(utc) == "2025-06-17 12:00:05"
+        assert PLAIN.timestamp(berlin) == "2025-06-17 14:00:05"
+        assert PLAIN.timestamp(utc.replace(tzinfo=None)) == "2025-06-17 12:00:05"

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import urllib.parse
+from pathlib import Path
 
 import pytest
 
@@ -21,9 +22,13 @@ from reporting_assets.contract import (
     RunReport,
     ShippingSummary,
 )
+from reporting_assets.customer_settings import templates
+from reporting_assets.customer_settings.model import ReportSettings, TemplateBlocks
+from reporting_assets.customer_settings.templates import SAMPLE_CONTEXT, render_blocks
+from reporting_assets.execution_reports import render as render_module
 from reporting_assets.execution_reports.render import PipelineLabels, count_change, render_report, time_change
 from reporting_assets.markdown_text import link_target, md_escape
-from reporting_assets_tests.helpers import GOLDEN_DIR
+from reporting_assets_tests.helpers import GOLDEN_DIR, REPO_ROOT
 
 GOLDEN = GOLDEN_DIR / "order_sync_report.md"
 RUN_ID = "3f2a9c1e-5b7d-4e21-9a0c-8d6f1b2e4a77"
@@ -402,3 +407,23 @@ def test_link_target_fast_path_gives_what_percent_encoding_gives() -> None:
     safe = ":/?&=#%@+,;~!$'*-._"
     for text in [*_tricky_texts(), "http://localhost:3000/runs/3f2a9c1e", "http://h/runs/a b(c)"]:
         assert link_target(text) == urllib.parse.quote(text, safe=safe), repr(text)
+
+
+def test_warm_compiles_the_report_templates_and_the_customers_blocks(tmp_path: Path) -> None:
+    """What forked render workers inherit: every report template, and each customer's blocks,
+    compiled once in the run's process (a broken block is left for render time to report)."""
+    render_module.environment.cache_clear()
+    assert not render_module.environment().cache
+    header = "> {{ customer }} on {{ date }}"
+    blocks = TemplateBlocks(str(tmp_path), header, "{% if %}broken")
+    render_module.warm([ReportSettings("PELOTON", locale="de_DE", templates=blocks)])
+
+    files = {p.name for p in (REPO_ROOT / "reporting_assets/execution_reports/templates").glob("*.j2")}
+    cached = {name for _, name in render_module.environment().cache}
+    assert cached == files and "execution_report.md.j2" in files
+    compiled = templates._compiled.cache_info().misses
+    rendered = render_blocks(TemplateBlocks(str(tmp_path), header, None), SAMPLE_CONTEXT)
+    assert rendered.header == "> Sample Customer on 2025-06-17"
+    assert templates._compiled.cache_info().misses == compiled  # compiled by warm, not here
+    render(order_sync_report())
+    assert {name for _, name in render_module.environment().cache} == files

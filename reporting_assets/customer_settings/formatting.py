@@ -44,9 +44,18 @@ class PlainFormat:
         return MarkdownSafe(value.isoformat())
 
     def timestamp(self, value: dt.datetime) -> MarkdownSafe:
-        return MarkdownSafe(value.strftime("%Y-%m-%d %H:%M:%S"))
+        return _plain_timestamp(value, value.utcoffset())
+
+    def warm(self) -> None:
+        """Load the locale and time zone data this format uses now: forked render workers inherit
+        it instead of each loading it (~14 ms per locale)."""
+        self.decimal(1234.5, 2)
+        self.date(_SAMPLE_DAY)
+        self.timestamp(_SAMPLE_TIME)
 
 
+_SAMPLE_DAY = dt.date(2025, 6, 17)
+_SAMPLE_TIME = dt.datetime(2025, 6, 17, 12, tzinfo=dt.UTC)
 PLAIN = PlainFormat()
 
 
@@ -122,6 +131,13 @@ class LocalizedFormat(PlainFormat):
 
 
 # A batch of reports shares a few days and one generation time: each is formatted once
+@lru_cache(maxsize=4096)
+def _plain_timestamp(value: dt.datetime, offset: dt.timedelta | None) -> MarkdownSafe:
+    """``offset`` is part of the key: aware times of one instant are equal in other zones, but
+    print their own wall-clock time."""
+    return MarkdownSafe(value.strftime("%Y-%m-%d %H:%M:%S"))
+
+
 @lru_cache(maxsize=4096)
 def _date_text(locale: str, value: dt.date) -> MarkdownSafe:
     return MarkdownSafe(dates.format_date(value, format="medium", locale=_locale(locale)))

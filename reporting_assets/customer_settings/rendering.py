@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from reporting_assets.contract import RunReport
 from reporting_assets.customer_settings.formatting import PLAIN, LocalizedFormat, PlainFormat
 from reporting_assets.customer_settings.model import SECTIONS, ReportSettings
-from reporting_assets.customer_settings.templates import block_context, render_blocks
+from reporting_assets.customer_settings.templates import block_context, compile_blocks, render_blocks
 from reporting_assets.markdown_text import MarkdownSafe
 
 
@@ -31,6 +31,13 @@ def report_format(settings: ReportSettings | None) -> PlainFormat:
     if settings is None or not (settings.locale or settings.time_zone):
         return PLAIN
     return LocalizedFormat(settings.locale, settings.time_zone)
+
+
+def warm_settings(settings: ReportSettings) -> None:
+    """Compile the customer's template blocks and load its locale data in this process now (what
+    forked render workers then inherit)."""
+    report_format(settings).warm()
+    compile_blocks(settings.templates)
 
 
 def customer_rendering(

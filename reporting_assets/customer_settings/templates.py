@@ -194,6 +194,22 @@ def check_blocks(blocks: TemplateBlocks) -> list[str]:
     return checked
 
 
+def compile_blocks(blocks: TemplateBlocks | None) -> None:
+    """Compile the customer's blocks in this process now: forked render workers inherit them
+    instead of each compiling them. A block that fails is left to :func:`render_blocks`, which
+    reports it with each report."""
+    if blocks is None:
+        return
+    for block in BLOCK_FILES:
+        source = getattr(blocks, block)
+        if source is None:
+            continue
+        try:
+            _compiled(blocks.folder, source)
+        except Exception:  # any failure of a customer's template: render_blocks reports it
+            continue
+
+
 def render_blocks(blocks: TemplateBlocks | None, context: dict[str, Any]) -> Blocks:
     """The customer's header and footer for one report; a block that fails is left out (the
     default format) and its failure returned as a warning."""

@@ -179,15 +179,15 @@ def latest_successful(
 def build_row(item: ReportInput) -> ReportRow:
     """Render and package one report."""
     report = item.report
-    title = (item.labels or labels_for(report.pipeline_type)).title
-    custom, warnings = customer_rendering(item.settings, report, title)
+    labels = item.labels or labels_for(report.pipeline_type)
+    custom, warnings = customer_rendering(item.settings, report, labels.title)
     markdown = render_report(
         report,
         previous=item.previous,
         run_url=item.run_url,
         generated_at=item.generated_at,
         list_length=item.list_length,
-        labels=item.labels,
+        labels=labels,
         custom=custom,
     )
     texts = {

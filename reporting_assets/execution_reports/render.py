@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
 import jinja2
+import orjson
 
-from reporting_assets.contract import RunReport
+from reporting_assets.contract import Change, RunReport
 from reporting_assets.customer_settings.formatting import PLAIN, PlainFormat
-from reporting_assets.customer_settings.rendering import DEFAULT_RENDERING, CustomerRendering
+from reporting_assets.customer_settings.model import ReportSettings
+from reporting_assets.customer_settings.rendering import DEFAULT_RENDERING, CustomerRendering, warm_settings
 from reporting_assets.markdown_text import MarkdownSafe, code_block_safe, link_target, markdown_environment
 
 DEFAULT_LIST_LENGTH = 10
@@ -106,7 +108,47 @@ def performance_json(report: RunReport) -> MarkdownSafe:
     }
     if metrics.custom:
         payload["custom"] = dict(sorted(metrics.custom.items()))
-    return code_block_safe(json.dumps(payload, indent=2, ensure_ascii=False))
+    return code_block_safe(indented_json(payload))
+
+
+def indented_json(value: object) -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=False)``, written by orjson when its text is the
+    same: with ``indent`` the standard library runs its pure-Python encoder (~13 µs of a report's
+    performance block; orjson and the check below take ~2 µs)."""
+    if same_in_orjson(value):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+        except orjson.JSONEncodeError:  # ints beyond 64 bits, lone surrogates, non-str keys
+            pass
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+_SAME_LEAVES = frozenset({str, int, bool, type(None)})
+
+
+def same_in_orjson(value: object) -> bool:
+    """Whether orjson writes ``value`` as ``json.dumps`` does, or refuses it (then it raises).
+
+    Both write strings (same escapes), ints, dicts and lists alike, and floats as Python's
+    ``repr`` except where ``repr`` uses an exponent (below 1e-4 and from 1e16: orjson writes
+    ``0.00001`` for ``1e-05``); NaN and infinities orjson writes as null. Exact types only: a
+    subclass may serialize differently. Tested against ``json.dumps`` on generated values.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) in _SAME_LEAVES:
+            continue
+        if type(item) is float:
+            if not (item == 0.0 or 1e-4 <= abs(item) < 1e16):
+                return False
+        elif type(item) is dict:
+            stack.extend(item.values())
+        elif type(item) is list:
+            stack.extend(item)
+        else:
+            return False
+    return True
 
 
 @jinja2.pass_context
@@ -118,6 +160,18 @@ def _thousands_filter(context: jinja2.runtime.Context, value: float | int) -> Ma
 @cache
 def environment() -> jinja2.Environment:
     return markdown_environment("reporting_assets.execution_reports", {"thousands": _thousands_filter})
+
+
+def warm(settings: Iterable[ReportSettings] = ()) -> None:
+    """Compile the report's templates, and the template blocks and locale data of the customers'
+    ``settings``, in this process now: forked render workers inherit them by copy-on-write
+    instead of each compiling and loading them again (~25 ms for the templates, ~14 ms per
+    locale, per worker)."""
+    env = environment()
+    for name in env.list_templates(extensions=["j2"]):
+        env.get_template(name)
+    for customer in settings:
+        warm_settings(customer)
 
 
 def render_report(
@@ -185,17 +239,25 @@ def render_report(
         )
         summary_rows.append((name.replace("_", " ").title(), thousands(value, fmt), change))
 
+    # the changes of the categories listed below, in one pass (not one per category; no pass when
+    # no category is listed, as in reports whose changes all belong to the summary sections)
+    listed = [c for c in report.change_counts if c not in _SECTION_CATEGORIES]
+    by_category: dict[str, list[Change]] = {c: [] for c in listed}
+    if by_category:
+        for entry in report.changes:
+            if (group := by_category.get(entry.category)) is not None:
+                group.append(entry)
     order_sections = []
     other_changes = []
     for category, title in ORDER_CATEGORIES.items():
         total = report.change_counts.get(category, 0)
         if total:
-            items = [c for c in report.changes if c.category == category]
+            items = by_category[category]
             order_sections.append((title, total, items[:list_length], _more(total, items, list_length)))
     for category, total in sorted(report.change_counts.items()):
         if category in ORDER_CATEGORIES or category in _SECTION_CATEGORIES:
             continue
-        items = [c for c in report.changes if c.category == category]
+        items = by_category[category]
         other_changes.append(
             (category.replace("_", " ").title(), total, items[:list_length], _more(total, items, list_length))
         )

@@ -22,7 +22,7 @@ from reporting_assets.execution_reports.build import (
     parsed_contract,
 )
 from reporting_assets.execution_reports.events import fetch_source_events, run_infos
-from reporting_assets.execution_reports.render import RunLinks
+from reporting_assets.execution_reports.render import RunLinks, warm
 from reporting_assets.execution_reports.source_event import SourceEvent
 from reporting_assets.execution_reports.store import first_generated, stage_values, store_staged
 from reporting_assets.parallel import chunk_count, gc_paused, imap_forked, worker_count
@@ -212,6 +212,8 @@ def iter_chunks(plan: ReportPlan, processes: int = 0) -> Iterator[list[Built]]:
     """The plan's reports, chunk by chunk as the chunks are rendered: on every core (forked
     workers) for large batches."""
     workers = worker_count(plan.report_count, processes)
+    if workers > 1:
+        warm(plan.settings.values())  # once here, not in each worker
     chunks = plan.chunks(chunk_count(workers))
     yield from imap_forked(lambda i: plan.build_chunk(chunks[i]), len(chunks), workers)
 

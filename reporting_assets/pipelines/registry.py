@@ -13,6 +13,7 @@ import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import dagster as dg
 import psycopg
@@ -70,9 +71,10 @@ class Registry:
     def asset_keys(self) -> list[dg.AssetKey]:
         return [p.key for p in self.pipelines]
 
-    @property
+    @cached_property
     def labels(self) -> dict[str, PipelineLabels]:
-        """How each pipeline is named in reports and summaries."""
+        """How each pipeline is named in reports and summaries (built once: each report looks
+        its pipeline up)."""
         return {
             p.pipeline_type: PipelineLabels(p.display_name, p.new_label, p.updated_label)
             for p in self.pipelines
