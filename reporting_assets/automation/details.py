@@ -7,7 +7,7 @@ so detail costs a few scans of the window's rows whatever the number of sources.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from reporting_assets.automation.window import ReportWindow, iso
@@ -60,26 +60,28 @@ def window_details(
     found = {source: empty_details() for source in sources}
     if not sources:
         return found
-    params: dict[str, Any] = {
-        "window_start": window.start,
-        "window_end": window.end,
-        "sources": list(sources),
-    }
-    for row in conn.execute(query("automation_details_breakdown"), params):
+    params: dict[str, Any] = {"window_start": window.start, "window_end": window.end}
+
+    def rows(name: str, **extra: Any) -> Iterator[dict[str, Any]]:
+        """The query's rows of the requested sources (it reads every source: see
+        automation_window_metrics.sql for why)."""
+        return (row for row in conn.execute(query(name), {**params, **extra}) if row["source"] in found)
+
+    for row in rows("automation_details_breakdown"):
         if row["dimension"] == "pipeline":
             found[row["source"]]["by_pipeline"].append({"pipeline": row["name"], **_counts(row)})
         else:
             found[row["source"]]["by_customer"].append(
                 {"customer": row["name"], "customer_name": row["display_name"] or row["name"], **_counts(row)}
             )
-    for row in conn.execute(query("automation_details_durations"), params):
+    for row in rows("automation_details_durations"):
         found[row["source"]]["durations"] = {
             "timed_actions": int(row["timed_actions"]),
             "p50_seconds": _seconds(row["p50_seconds"]),
             "p95_seconds": _seconds(row["p95_seconds"]),
             "max_seconds": _seconds(row["max_seconds"]),
         }
-    for row in conn.execute(query("automation_details_errors"), {**params, "limit": top_errors}):
+    for row in rows("automation_details_errors", limit=top_errors):
         found[row["source"]]["top_errors"].append(
             {
                 "message": row["message"],
@@ -88,7 +90,7 @@ def window_details(
                 "latest_run_url": run_url(row["latest_run_id"]),
             }
         )
-    for row in conn.execute(query("automation_details_slowest"), {**params, "limit": slowest_runs}):
+    for row in rows("automation_details_slowest", limit=slowest_runs):
         found[row["source"]]["slowest_runs"].append(
             {
                 "run_id": row["run_id"],

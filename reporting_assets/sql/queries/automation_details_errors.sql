@@ -1,12 +1,12 @@
 -- --detailed: the most frequent error messages per source (failed and partial actions), with
 -- how many actions reported each and the latest run that did.
+-- Every source: the caller keeps the ones it asked for (see automation_window_metrics.sql).
 WITH messages AS (
     SELECT a.source, left(btrim(m.message), 500) AS message, a.run_id, a.started_at
     FROM reporting.automation_actions a
     CROSS JOIN LATERAL jsonb_array_elements_text(
         CASE WHEN jsonb_typeof(a.errors) = 'array' THEN a.errors ELSE '[]'::jsonb END) AS m(message)
     WHERE a.started_at >= %(window_start)s AND a.started_at < %(window_end)s
-      AND a.source = ANY(%(sources)s::text[])
       AND a.status IN ('failed', 'partial')
 ), counted AS (
     SELECT source, message, count(*) AS occurrences,
