@@ -13,7 +13,12 @@ import sys
 import orjson
 
 from reporting_assets.contract import DatabaseOperations, Metrics, RunReport
-from reporting_assets.execution_reports.render import indented_json, performance_json, same_in_orjson
+from reporting_assets.execution_reports.render import (
+    indented_json,
+    performance_json,
+    performance_payload,
+    same_in_orjson,
+)
 from reporting_assets.markdown_text import code_block_safe
 
 FLOAT_EDGES = [
@@ -143,14 +148,7 @@ def test_performance_block_of_generated_metrics_matches_json_dumps() -> None:
                 "metrics": metrics,
             }
         )
-        payload: dict[str, object] = {
-            "execution_time_seconds": metrics.execution_time_seconds,
-            "records_per_second": metrics.records_per_second,
-            "database_operations": metrics.database_operations.model_dump(),
-            "api_calls": metrics.api_calls,
-            "error_count": metrics.error_count,
-            "warning_count": metrics.warning_count,
-        }
-        if metrics.custom:
-            payload["custom"] = dict(sorted(metrics.custom.items()))
+        payload = performance_payload(report)
+        assert payload["api_calls"] == metrics.api_calls
+        assert payload.get("custom", {}) == dict(sorted(metrics.custom.items()))
         assert performance_json(report) == code_block_safe(json.dumps(payload, indent=2, ensure_ascii=False))

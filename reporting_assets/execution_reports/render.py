@@ -97,6 +97,11 @@ def time_change(current: float, previous: float | None, fmt: PlainFormat = PLAIN
 
 
 def performance_json(report: RunReport) -> MarkdownSafe:
+    return code_block_safe(indented_json(performance_payload(report)))
+
+
+def performance_payload(report: RunReport) -> dict[str, object]:
+    """What the report's Performance Metrics block shows, as JSON."""
     metrics = report.metrics
     payload: dict[str, object] = {
         "execution_time_seconds": metrics.execution_time_seconds,
@@ -108,7 +113,7 @@ def performance_json(report: RunReport) -> MarkdownSafe:
     }
     if metrics.custom:
         payload["custom"] = dict(sorted(metrics.custom.items()))
-    return code_block_safe(indented_json(payload))
+    return payload
 
 
 def indented_json(value: object) -> str:
