@@ -11,6 +11,7 @@ default format there, and the failure is returned as a warning: it never fails t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -177,13 +178,18 @@ def _problem(blocks: TemplateBlocks, block: str, exc: Exception) -> str:
     return f"{path} fails when rendered: {type(exc).__name__}: {exc}"
 
 
+def _present(blocks: TemplateBlocks) -> Iterator[tuple[str, str]]:
+    """(block, template source) of each block the customer has."""
+    for block in BLOCK_FILES:
+        source = getattr(blocks, block)
+        if source is not None:
+            yield block, source
+
+
 def check_blocks(blocks: TemplateBlocks) -> list[str]:
     """Compile and try each block on sample values; an error naming the template when one fails."""
     checked = []
-    for block in BLOCK_FILES:
-        source = getattr(blocks, block)
-        if source is None:
-            continue
+    for block, source in _present(blocks):
         try:
             _render(blocks, source, SAMPLE_CONTEXT)
         except Exception as exc:  # any failure of a customer's template is reported, named
@@ -200,10 +206,7 @@ def compile_blocks(blocks: TemplateBlocks | None) -> None:
     reports it with each report."""
     if blocks is None:
         return
-    for block in BLOCK_FILES:
-        source = getattr(blocks, block)
-        if source is None:
-            continue
+    for _, source in _present(blocks):
         try:
             _compiled(blocks.folder, source)
         except Exception:  # any failure of a customer's template: render_blocks reports it
@@ -217,10 +220,7 @@ def render_blocks(blocks: TemplateBlocks | None, context: dict[str, Any]) -> Blo
         return Blocks(None, None, ())
     rendered: dict[str, MarkdownSafe | None] = {"header": None, "footer": None}
     warnings = []
-    for block in BLOCK_FILES:
-        source = getattr(blocks, block)
-        if source is None:
-            continue
+    for block, source in _present(blocks):
         try:
             rendered[block] = _render(blocks, source, context) or None
         except Exception as exc:  # a customer's template never fails the report
