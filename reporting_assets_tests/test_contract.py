@@ -207,6 +207,15 @@ def test_unknown_extra_field_names_it() -> None:
     assert "field 'metrics.cpu_seconds'" in message and SOURCE in message
 
 
+def test_unknown_or_missing_field_of_a_change_reads_as_in_any_other_part() -> None:
+    payload = valid_payload()
+    payload["changes"][0]["priority"] = "high"
+    del payload["changes"][1]["description"]
+    message = _contract_error(payload)
+    assert "field 'changes[0].priority': Extra inputs are not permitted (got 'high')" in message
+    assert "field 'changes[1].description': Field required" in message
+
+
 @pytest.mark.parametrize("payload", [None, "a string", [1, 2, 3], 42])
 def test_non_dict_payload(payload: Any) -> None:
     message = _contract_error(payload)
