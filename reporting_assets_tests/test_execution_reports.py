@@ -271,6 +271,53 @@ def test_lineage_written_over_several_connections_equals_one_connection(
     assert lineage_connections(99, 0) == 1 and lineage_connections(100, 3) == 3
 
 
+def test_a_lineage_rewrite_drops_figures_a_report_no_longer_has_and_keeps_the_rest(
+    instance: dg.DagsterInstance, conn: psycopg.Connection, customers: list[str]
+) -> None:
+    """A first lineage write inserts straight from the reports; a rewrite after a report lost a
+    figure goes through the upsert: that figure's row goes, the others stay untouched, and a
+    report whose figures were all lost (deleted by hand) gets them back."""
+    from reporting_assets.execution_reports.events import run_infos
+    from reporting_assets.lineage.store import runs_for_partitions, store_lineage
+
+    key = f"PELOTON|{DAY1}"
+    run_sources(instance, key)
+    render(instance, key)
+    before = table_snapshot(conn)["lineage"]
+    ids = [r["id"] for r in conn.execute("SELECT id FROM reporting.pipeline_execution_reports ORDER BY id")]
+    conn.execute(
+        "UPDATE reporting.pipeline_execution_reports SET summary_json = summary_json - 'warning_count' "
+        "WHERE id = %s",
+        (ids[0],),
+    )
+    conn.execute("DELETE FROM reporting.report_lineage WHERE report_id = %s", (ids[1],))
+    conn.commit()
+
+    runs = runs_for_partitions(conn, [key])
+    outcome = store_lineage(conn, [key], runs, run_infos(instance, [r["run_id"] for r in runs]))
+    conn.commit()
+
+    after = table_snapshot(conn)["lineage"]
+    pipeline_of = {
+        r["id"]: r["pipeline_type"]
+        for r in conn.execute("SELECT id, pipeline_type FROM reporting.pipeline_execution_reports")
+    }
+    lost, restored = (pipeline_of[ids[0]], "warning_count"), pipeline_of[ids[1]]
+    kept = [r for r in before if (r[1], r[3]) != lost]
+    assert len(after) == len(before) - 1
+    # untouched rows keep their updated_at; the restored report's rows are written anew
+    assert [r if r[1] != restored else r[:-1] for r in kept] == [
+        r if r[1] != restored else r[:-1] for r in after
+    ]
+    figures = {r["pipeline_type"]: r["figures"] for r in outcome.runs}
+    counted = conn.execute(
+        "SELECT r.pipeline_type, count(*) AS n FROM reporting.report_lineage l "
+        "JOIN reporting.pipeline_execution_reports r ON r.id = l.report_id GROUP BY 1"
+    ).fetchall()
+    assert figures == {r["pipeline_type"]: r["n"] for r in counted}
+    assert verify(conn).ok
+
+
 def test_forked_rendering_stores_exactly_what_one_process_stores(
     instance: dg.DagsterInstance,
     conn: psycopg.Connection,

@@ -1,4 +1,4 @@
-"""Insert staged rows plainly when none of them exists yet; upsert otherwise.
+"""Insert rows plainly when none of them exists yet; upsert otherwise.
 
 Why: ``INSERT ... ON CONFLICT`` inserts speculatively, which cost about a quarter of a large
 write in benchmarks/render_store.py even when nothing conflicts; and most writes of a backfill
@@ -8,7 +8,7 @@ concurrent writer that got there first only sends this write down the upsert pat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import psycopg
 
@@ -22,14 +22,22 @@ def with_conflict_clause(insert: str, on_conflict: str) -> str:
     return query(insert) + query(on_conflict)
 
 
-def insert_or_upsert(conn: Connection, *, exists: str, insert: str, upsert: Callable[[], object]) -> bool:
+def insert_or_upsert(
+    conn: Connection,
+    *,
+    exists: str,
+    insert: str,
+    upsert: Callable[[], object],
+    params: Mapping[str, object] | None = None,
+) -> bool:
     """Run ``insert`` when ``exists`` (a query returning one boolean column ``found``) says no
-    staged row is stored yet, else ``upsert()``. True when the plain insert was enough."""
-    row = conn.execute(exists).fetchone()
+    row of this write is stored yet, else ``upsert()``; both queries take ``params``. True when
+    the plain insert was enough."""
+    row = conn.execute(exists, params).fetchone()
     if not (row and row["found"]):
         try:
             with conn.transaction():
-                conn.execute(insert)
+                conn.execute(insert, params)
         except psycopg.errors.UniqueViolation:
             pass  # a concurrent write stored some of these rows first: upsert below
         else:

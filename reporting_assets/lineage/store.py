@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reporting_assets.db.connection import Connection
-from reporting_assets.db.first_write import insert_or_upsert, with_conflict_clause
+from reporting_assets.db.first_write import insert_or_upsert
 from reporting_assets.db.queries import query
 from reporting_assets.parallel import cores
 
@@ -96,20 +96,28 @@ def store_lineage(
 
 
 def _store_figures(conn: Connection, partition_keys: Sequence[str]) -> list[dict[str, Any]]:
-    """One row per leaf figure of the partitions' reports; returns the per-report summary."""
+    """One row per leaf figure of the partitions' reports; returns the per-report summary.
+
+    A first write inserts the leaves straight from the reports; otherwise they are staged, the
+    figures a report no longer has are deleted and the rest upserted."""
     params = {"partition_keys": list(partition_keys)}
-    conn.execute(query("lineage_leaves_stage"))
-    conn.execute(query("lineage_leaves_fill"), params)
 
     def replace_stale_and_upsert() -> None:
+        conn.execute(query("lineage_leaves_stage"))
+        conn.execute("INSERT INTO lineage_leaves\n" + query("lineage_leaves"), params)
         conn.execute(query("lineage_stale_delete"), params)
-        conn.execute(with_conflict_clause("lineage_figures_insert", "lineage_figures_on_conflict"))
+        conn.execute(
+            query("lineage_figures_into")
+            + query("lineage_leaves_staged")
+            + query("lineage_figures_on_conflict")
+        )
 
     insert_or_upsert(
         conn,
-        exists=query("lineage_exists_for_leaves"),
-        insert=query("lineage_figures_insert"),
+        exists=query("lineage_exists_for_partitions"),
+        insert=query("lineage_figures_into") + query("lineage_leaves"),
         upsert=replace_stale_and_upsert,
+        params=params,
     )
     return conn.execute(query("lineage_partition_summary"), params).fetchall()
 

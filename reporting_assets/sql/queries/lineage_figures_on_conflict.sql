@@ -1,4 +1,4 @@
--- Appended to lineage_figures_insert for the upsert: one row per leaf figure, updated only
+-- Appended to lineage_figures_into + lineage_leaves_staged for the upsert: one row per leaf figure, updated only
 -- when something changed.
 ON CONFLICT (report_id, figure_path) DO UPDATE SET
     figure_value = EXCLUDED.figure_value,

@@ -1,4 +1,5 @@
-INSERT INTO lineage_leaves
+-- Every leaf figure of the partitions' reports, in report_lineage's column order: inserted
+-- straight into report_lineage on a first write, else staged in lineage_leaves for the upsert.
 SELECT r.id, leaf.path, leaf.value, r.execution_id, p.id, r.event_storage_id, r.external_execution_id
 FROM reporting.pipeline_execution_reports r
 JOIN reporting.workflow_execution_partitions p
