@@ -5,17 +5,18 @@ One run measures, on a throw-away embedded PostgreSQL:
 A. the project path: ``render_partitions`` (``plan_reports``: events, names, times;
    ``render_and_store``: each contract validated once per chunk, yesterday's contract looked
    up, ``build_row`` per report on every core through forked workers as the asset does for
-   400+ reports, rows COPYed to a staging table as chunks arrive, one merge upsert) followed
+   400+ reports, rows COPYed into the table as chunks arrive, as a first write is) followed
    by lineage (``runs_for_partitions`` + ``store_lineage``), over N realistic contracts;
 B. the floor: the same rows stored the cheapest way. A bare ``jinja2.Environment`` with the
    options of ``markdown_environment`` (``auto_reload=False`` included) renders the same
    template with the same context in one process; one psycopg COPY writes the report rows
    (every column A stores: markdown, the JSONB summary, metrics and contract, and the rest)
-   and one more the lineage leaf rows A stored (report id, figure path text, figure value
-   jsonb, run id text), each into a plain table without keys, indexes or constraints.
-   ``json.dumps`` of the JSON columns and leaf values is timed, as is each COPY's commit;
-   capturing contexts, compiling the template, taking the other column values from A's rows
-   and reading the leaf rows back from A's ``report_lineage`` are setup. Ratios: project
+   and three more the rows A's lineage write stored (its runs, run partitions and figure rows,
+   every column but the created/updated times), each into a plain table without keys,
+   indexes or constraints. ``json.dumps`` of the JSON columns and figure values is timed, as
+   is each COPY's commit; capturing contexts, compiling the template, taking the other column
+   values from A's rows and reading the lineage rows back from A's tables are setup. Every
+   floor row is compared with the project's, column by column. Ratios: project
    total / floor combined, and without lineage on both sides (A minus lineage / render + COPY
    reports);
 C. range runs of the ``render_reports`` job on a PostgreSQL-backed Dagster instance, next to a
@@ -98,12 +99,64 @@ WHERE ({", ".join(f"f.{c}" for c, _ in FLOOR_REPORT_COLUMNS)})
 """
 """How many floor rows hold exactly the values the project stored (every column, JSONB compared
 as JSONB)."""
-FLOOR_LINEAGE_COLUMNS = (
-    ("report_id", "bigint"),
-    ("figure_path", "text"),
-    ("figure_value", "jsonb"),
-    ("run_id", "text"),
-)
+FLOOR_LINEAGE_TABLES: dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {
+    # what a lineage write stores, in write order: each table's columns (all it fills but the
+    # created/updated times; checked against the project's tables) in plain types, and its key
+    "workflow_executions": (
+        (
+            ("run_id", "text"),
+            ("job_name", "text"),
+            ("status", "text"),
+            ("started_at", "timestamptz"),
+            ("completed_at", "timestamptz"),
+            ("external_execution_id", "text"),
+            ("source", "text"),
+        ),
+        ("run_id",),
+    ),
+    "workflow_execution_partitions": (
+        (
+            ("id", "bigint"),
+            ("run_id", "text"),
+            ("pipeline_type", "text"),
+            ("customer_key", "text"),
+            ("execution_date", "date"),
+            ("partition_key", "text"),
+            ("status", "text"),
+            ("record_count", "integer"),
+            ("external_execution_id", "text"),
+        ),
+        ("id",),
+    ),
+    "report_lineage": (
+        (
+            ("report_id", "bigint"),
+            ("figure_path", "text"),
+            ("figure_value", "jsonb"),
+            ("run_id", "text"),
+            ("execution_partition_id", "bigint"),
+            ("event_storage_id", "bigint"),
+            ("external_execution_id", "text"),
+        ),
+        ("report_id", "figure_path"),
+    ),
+}
+TIMESTAMP_COLUMNS = {"created_at", "updated_at"}  # filled by the server's defaults
+LINEAGE_TABLE_LABELS = {
+    "workflow_executions": "runs",
+    "workflow_execution_partitions": "run partitions",
+    "report_lineage": "figures",
+}
+
+
+def floor_same_rows_sql(table: str, columns: tuple[tuple[str, str], ...], key: tuple[str, ...]) -> str:
+    """How many rows of the floor's copy of ``table`` hold exactly the project's values (every
+    column; JSONB compared as JSONB, NULL as equal to NULL)."""
+    return (
+        f"SELECT count(*) FROM public.floor_{table} f JOIN reporting.{table} r USING ({', '.join(key)}) "
+        f"WHERE ({', '.join(f'f.{c}' for c, _ in columns)}) IS NOT DISTINCT FROM "
+        f"({', '.join(f'r.{c}' for c, _ in columns)})"
+    )
 
 
 def days_ending(end: dt.date, days: int) -> list[dt.date]:
@@ -306,31 +359,46 @@ def floor_environment() -> Any:
     )
 
 
-def lineage_leaves(url: str) -> list[tuple[int, str, Any, str]]:
-    """The leaf rows A stored (setup, not timed): (report id, figure path, figure value, run id).
+def lineage_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """What A's lineage write stored, per table of ``FLOOR_LINEAGE_TABLES`` (setup, not timed).
 
-    The values come back as Python objects (psycopg decodes jsonb), so the floor serializes
-    them inside its timed COPY, just as it does the summaries.
+    JSONB values come back as Python objects (psycopg decodes them), so the floor serializes
+    them inside its timed COPY, as it does the report's JSON columns. Refuses to run when a
+    table has a column the floor does not copy, or the other way round.
     """
     import psycopg
 
+    rows: dict[str, list[tuple[Any, ...]]] = {}
     with psycopg.connect(url) as conn:
-        return conn.execute(
-            "SELECT report_id, figure_path, figure_value, run_id FROM reporting.report_lineage "
-            "ORDER BY report_id, figure_path"
-        ).fetchall()
+        for table, (columns, key) in FLOOR_LINEAGE_TABLES.items():
+            stored = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = 'reporting' AND table_name = %s ORDER BY ordinal_position",
+                    (table,),
+                )
+            ]
+            names = [c for c, _ in columns]
+            if sorted(set(stored) - TIMESTAMP_COLUMNS) != sorted(names):
+                raise RuntimeError(f"the floor's {table} columns {names} differ from the stored {stored}")
+            rows[table] = conn.execute(
+                f"SELECT {', '.join(names)} FROM reporting.{table} ORDER BY {', '.join(key)}"
+            ).fetchall()
+    return rows
 
 
 def bench_floor(url: str, project_rows: list[Any], items: list[Any]) -> dict[str, Any]:
-    """Floor: render the same contexts, COPY the report rows, COPY the lineage leaf rows.
+    """Floor: render the same contexts, COPY the report rows, COPY the lineage write's rows.
 
     Timed: ``template.render`` per context; COPY of every column a stored report fills into a
     plain table, with ``json.dumps`` of each summary, metrics and contract (the same values the
-    project stores, read back from its rows); COPY of (report id, figure path, figure value
-    JSON, run id) per leaf into a second plain table, with ``json.dumps`` of each value. Each
-    COPY commits. Neither table has keys, indexes or constraints. Not timed: capturing the
-    contexts, compiling the template, taking the other columns' values from the project's rows,
-    reading the leaf rows back from A's ``report_lineage``.
+    project stores, read back from its rows); COPY of the runs, run partitions and figure rows
+    the project's lineage write stored (every column but the created/updated times) into three
+    more plain tables, with ``json.dumps`` of each figure value. Each COPY commits. No table has
+    keys, indexes or constraints. Not timed: capturing the contexts, compiling the template,
+    taking the other columns' values from the project's rows, reading the lineage rows back
+    from A's tables.
     """
     import psycopg
 
@@ -346,7 +414,7 @@ def bench_floor(url: str, project_rows: list[Any], items: list[Any]) -> dict[str
     before = [tuple(getattr(row, c) for c in REPORT_COLUMNS[:markdown_at]) for row in project_rows]
     after = [tuple(getattr(row, c) for c in REPORT_COLUMNS[hash_at:]) for row in project_rows]
     documents = [(row.summary_json, row.metrics_json, row.contract_json) for row in project_rows]
-    leaves = lineage_leaves(url)
+    lineage = lineage_rows(url)
     dumps = json.dumps
 
     seconds: dict[str, float] = {}
@@ -356,7 +424,8 @@ def bench_floor(url: str, project_rows: list[Any], items: list[Any]) -> dict[str
 
     with psycopg.connect(url) as conn:
         plain_table(conn, "floor_reports", FLOOR_REPORT_COLUMNS)
-        plain_table(conn, "floor_lineage", FLOOR_LINEAGE_COLUMNS)
+        for table, (columns, _) in FLOOR_LINEAGE_TABLES.items():
+            plain_table(conn, f"floor_{table}", columns)
         with timed(seconds, "copy_reports"):
             copy_plain(
                 conn,
@@ -377,28 +446,36 @@ def bench_floor(url: str, project_rows: list[Any], items: list[Any]) -> dict[str
                 ),
             )
         with timed(seconds, "copy_lineage"):
+            for table in ("workflow_executions", "workflow_execution_partitions"):
+                copy_plain(conn, f"floor_{table}", FLOOR_LINEAGE_TABLES[table][0], lineage[table])
             copy_plain(
                 conn,
-                "floor_lineage",
-                FLOOR_LINEAGE_COLUMNS,
+                "floor_report_lineage",
+                FLOOR_LINEAGE_TABLES["report_lineage"][0],
                 (
-                    (report_id, path, dumps(value, ensure_ascii=False), run_id)
-                    for report_id, path, value, run_id in leaves
+                    (report, path, dumps(value, ensure_ascii=False), run_id, partition, event, external)
+                    for report, path, value, run_id, partition, event, external in lineage["report_lineage"]
                 ),
             )
         stored = {
             table: conn.execute(f"SELECT count(*) FROM public.{table}").fetchone()[0]  # type: ignore[index]
-            for table in ("floor_reports", "floor_lineage")
+            for table in ("floor_reports", *(f"floor_{t}" for t in FLOOR_LINEAGE_TABLES))
         }
         same_rows = conn.execute(FLOOR_SAME_ROWS_SQL).fetchone()[0]  # type: ignore[index]
+        same_lineage = {
+            table: conn.execute(floor_same_rows_sql(table, columns, key)).fetchone()[0]  # type: ignore[index]
+            for table, (columns, key) in FLOOR_LINEAGE_TABLES.items()
+        }
     seconds["render_store"] = seconds["render"] + seconds["copy_reports"]
     seconds["combined"] = seconds["render_store"] + seconds["copy_lineage"]
     return {
         "seconds": seconds,
         "identical_markdown": identical,
         "identical_rows": same_rows,
+        "identical_lineage_rows": same_lineage,
         "stored": stored,
-        "leaves": len(leaves),
+        "leaves": len(lineage["report_lineage"]),
+        "lineage_table_rows": {table: len(rows) for table, rows in lineage.items()},
     }
 
 
@@ -611,6 +688,8 @@ def summarize(
             "lineage_rows_per_report": b["leaves"] / n if n else 0.0,
             "identical_markdown": b["identical_markdown"],
             "identical_rows": b["identical_rows"],
+            "identical_lineage_rows": b["identical_lineage_rows"],
+            "lineage_table_rows": b["lineage_table_rows"],
             "stored": b["stored"],
         },
         "ratios": {
@@ -628,6 +707,7 @@ def summarize(
 def table(r: dict[str, Any]) -> str:
     cfg, p, f, ra, c = r["config"], r["project"], r["floor"], r["ratios"], r["dagster"]
     n = cfg["reports"]
+    lt, same = f["lineage_table_rows"], f["identical_lineage_rows"]
     st = p["stage_seconds"]
     lines = [
         f"render_store benchmark: {n:,} reports = {cfg['customers']} customers x {cfg['days']} days x "
@@ -635,18 +715,18 @@ def table(r: dict[str, Any]) -> str:
         f"PostgreSQL {cfg['postgres']} (embedded), Python {cfg['python']}; A and B: median of "
         f"{cfg['repeats']} interleaved repeat(s)",
         "",
-        f"{'':<58}{'seconds':>9}{'reports/s':>12}",
+        f"{'':<66}{'seconds':>9}{'reports/s':>12}",
         f"A. Project path (render_partitions + lineage; rendering on {cfg['render_workers']} "
         f"process{'es' if cfg['render_workers'] > 1 else ''})",
     ]
 
     def row(label: str, secs: float, count: int | None = n) -> str:
         rps = f"{rate(count, secs):>12,.0f}" if count else ""
-        return f"   {label:<55}{secs:>9.3f}{rps}"
+        return f"   {label:<63}{secs:>9.3f}{rps}"
 
     lines += [
         row("plan_reports (events, names, run times)", st["prepare"]),
-        row("render_and_store (validate, render, COPY as rendered, merge)", st["render_store"]),
+        row("render_and_store (validate, render, COPY as rendered)", st["render_store"]),
         row("lineage (runs_for_partitions + store_lineage)", st["lineage"]),
         row("total", p["total_seconds"]),
         row("  render + store only (total minus lineage)", p["render_store_seconds"]),
@@ -654,15 +734,17 @@ def table(r: dict[str, Any]) -> str:
         row("jinja2 render only", f["render_seconds"]),
         row("COPY reports (every stored column, 3 JSONB)", f["copy_reports_seconds"]),
         row(
-            f"COPY lineage ({f['lineage_rows']:,} leaf rows, {f['lineage_rows_per_report']:.1f}/report)",
+            f"COPY lineage ({lt['workflow_executions']:,} runs, {lt['workflow_execution_partitions']:,} "
+            f"run partitions, {f['lineage_rows']:,} figures)",
             f["copy_lineage_seconds"],
         ),
         row("combined", f["combined_seconds"]),
         row("  render + COPY reports (combined minus lineage)", f["render_store_seconds"]),
-        f"   identical to the project's: markdown {f['identical_markdown']:,}/{n:,}, whole report rows "
-        f"{f['identical_rows']:,}/{n:,}; stored "
-        f"{f['stored']['floor_reports']:,} report rows, {f['stored']['floor_lineage']:,} lineage rows "
-        f"(project: {p['table_counts']['pipeline_execution_reports']:,}, "
+        f"   identical to the project's: markdown {f['identical_markdown']:,}/{n:,}, whole rows: reports "
+        f"{f['identical_rows']:,}/{n:,}, "
+        + ", ".join(f"{label} {same[t]:,}/{lt[t]:,}" for t, label in LINEAGE_TABLE_LABELS.items()),
+        f"   stored {f['stored']['floor_reports']:,} report rows, {f['stored']['floor_report_lineage']:,} "
+        f"figure rows (project: {p['table_counts']['pipeline_execution_reports']:,}, "
         f"{p['table_counts']['report_lineage']:,})",
         f"   project / floor: {ra['project_over_floor']:.2f}x overall, "
         f"{ra['project_over_floor_without_lineage']:.2f}x without lineage on both sides, "
@@ -783,7 +865,7 @@ def main(argv: list[str] | None = None) -> int:
             fs = b["seconds"]
             progress(
                 f"      render {fs['render']:.2f}s, copy reports {fs['copy_reports']:.2f}s, "
-                f"copy lineage {fs['copy_lineage']:.2f}s ({b['leaves']:,} rows)"
+                f"copy lineage {fs['copy_lineage']:.2f}s ({b['leaves']:,} figure rows)"
             )
             a_runs.append(a)
             b_runs.append(b)
