@@ -92,14 +92,18 @@ def test_a_saved_run_is_requested_by_the_sensor_and_reported_with_its_external_i
     )
 
     execution = conn.execute(
-        "SELECT job_name, status, source, external_execution_id FROM reporting.workflow_executions "
-        "WHERE run_id = 'ext:crm_sync:kestra-42'"
+        "SELECT job_name, status, source, external_execution_id, started_at, completed_at "
+        "FROM reporting.workflow_executions WHERE run_id = 'ext:crm_sync:kestra-42'"
     ).fetchone()
+    contract = row["contract_json"]
     assert execution == {
         "job_name": "crm_sync",
         "status": "success",
         "source": "external",
         "external_execution_id": "kestra-42",
+        # an external run's times are the ones it reported
+        "started_at": dt.datetime.fromisoformat(contract["started_at"]),
+        "completed_at": dt.datetime.fromisoformat(contract["finished_at"]),
     }
     checked = verify(conn)
     assert checked.ok and checked.runs_by_source == {"dagster": 0, "external": 1}

@@ -57,10 +57,10 @@ def store_lineage(
     """Upsert executions, their per-partition children and one row per leaf figure.
 
     Without ``more`` it is one transaction on ``conn`` (committed by the caller). With ``more``
-    connections (large batches), the executions and partitions are committed first, then the
-    figure rows are written in parallel, one slice of the partitions per connection, each in its
-    own transaction: a figure write is the server's single-core work, and this spreads it over
-    the cores. A failure may leave some slices written; a re-run makes the batch whole.
+    connections (large batches), the executions are committed first, then the per-partition
+    rows and figure rows are written in parallel, one slice of the partitions per connection,
+    each in its own transaction: a write is the server's single-core work, and this spreads it
+    over the cores. A failure may leave some slices written; a re-run makes the batch whole.
     """
     unknown = RunInfo("", "unknown", "unknown", None, None)
     infos = [external_run_info(r) if r["external"] else run_info.get(r["run_id"], unknown) for r in runs]
@@ -77,9 +77,8 @@ def store_lineage(
                 "sources": ["external" if r["external"] else "dagster" for r in runs],
             },
         )
-        conn.execute(query("lineage_partitions_upsert"), {"partition_keys": list(partition_keys)})
         if not more:
-            summary = _store_figures(conn, partition_keys)
+            summary = _store_partitions(conn, partition_keys)
     if more:
         conn.commit()  # the other connections' rows reference these
         connections = [conn, *more]
@@ -87,7 +86,7 @@ def store_lineage(
         size = -(-len(keys) // len(connections))
         slices = [keys[i : i + size] for i in range(0, len(keys), size)]
         with ThreadPoolExecutor(len(slices), thread_name_prefix="lineage") as pool:
-            parts = list(pool.map(_store_figures_committed, connections, slices))
+            parts = list(pool.map(_store_partitions_committed, connections, slices))
         summary = [row for part in parts for row in part]
     return LineageOutcome(
         runs=summary,
@@ -95,12 +94,14 @@ def store_lineage(
     )
 
 
-def _store_figures(conn: Connection, partition_keys: Sequence[str]) -> list[dict[str, Any]]:
-    """One row per leaf figure of the partitions' reports; returns the per-report summary.
+def _store_partitions(conn: Connection, partition_keys: Sequence[str]) -> list[dict[str, Any]]:
+    """The partitions' per-run rows and one row per leaf figure of their reports; returns the
+    per-report summary.
 
     A first write inserts the leaves straight from the reports; otherwise they are staged, the
     figures a report no longer has are deleted and the rest upserted."""
     params = {"partition_keys": list(partition_keys)}
+    conn.execute(query("lineage_partitions_upsert"), params)
 
     def replace_stale_and_upsert() -> None:
         conn.execute(query("lineage_leaves_stage"))
@@ -122,9 +123,9 @@ def _store_figures(conn: Connection, partition_keys: Sequence[str]) -> list[dict
     return conn.execute(query("lineage_partition_summary"), params).fetchall()
 
 
-def _store_figures_committed(conn: Connection, partition_keys: Sequence[str]) -> list[dict[str, Any]]:
+def _store_partitions_committed(conn: Connection, partition_keys: Sequence[str]) -> list[dict[str, Any]]:
     with conn.transaction():
-        summary = _store_figures(conn, partition_keys)
+        summary = _store_partitions(conn, partition_keys)
     conn.commit()  # the block was a savepoint if the connection already had a transaction open
     return summary
 
