@@ -65,10 +65,13 @@ def _locale(name: str) -> babel.Locale:
 
 
 @cache
-def _symbols(name: str) -> tuple[str, str]:
-    """The locale's decimal and group separators."""
+def _separators(name: str) -> dict[int, str]:
+    """The locale's group and decimal separators, as a translation of Python's ``,`` and ``.``
+    (built once per locale: a report formats a dozen numbers)."""
     locale = _locale(name)
-    return str(numbers.get_decimal_symbol(locale)), str(numbers.get_group_symbol(locale))
+    return str.maketrans(
+        {",": str(numbers.get_group_symbol(locale)), ".": str(numbers.get_decimal_symbol(locale))}
+    )
 
 
 _QUANTUM = [Decimal(1).scaleb(-digits) for digits in range(10)]
@@ -79,13 +82,12 @@ def _number_text(locale: str, value: float, digits: int, grouped: bool) -> Markd
     text, half to even), without parsing a pattern for each of a report's many numbers; and
     grouped in the Swiss locales too, where Babel loses the ' separator. Tested against Babel for
     every locale."""
-    decimal_symbol, group = _symbols(locale)
     if isinstance(value, int) and digits == 0:
         text = f"{value:,}" if grouped else str(value)
     else:
         exact = Decimal(str(value))
         text = f"{exact.quantize(_QUANTUM[digits], rounding=ROUND_HALF_EVEN):{',' if grouped else ''}f}"
-    return MarkdownSafe(text.translate({ord(","): group, ord("."): decimal_symbol}))
+    return MarkdownSafe(text.translate(_separators(locale)))
 
 
 @dataclass(frozen=True)
