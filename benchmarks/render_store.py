@@ -91,14 +91,7 @@ FLOOR_REPORT_COLUMNS = (  # every column a stored report fills (store.REPORT_COL
     ("content_hash", "text"),
     ("generated_at", "timestamptz"),
 )
-FLOOR_SAME_ROWS_SQL = f"""
-SELECT count(*) FROM public.floor_reports f
-JOIN reporting.pipeline_execution_reports r USING (execution_id, pipeline_type, customer_key, execution_date)
-WHERE ({", ".join(f"f.{c}" for c, _ in FLOOR_REPORT_COLUMNS)})
-    = ({", ".join(f"r.{c}" for c, _ in FLOOR_REPORT_COLUMNS)})
-"""
-"""How many floor rows hold exactly the values the project stored (every column, JSONB compared
-as JSONB)."""
+REPORT_KEY = ("execution_id", "pipeline_type", "customer_key", "execution_date")
 FLOOR_LINEAGE_TABLES: dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {
     # what a lineage write stores, in write order: each table's columns (all it fills but the
     # created/updated times; checked against the project's tables) in plain types, and its key
@@ -149,11 +142,13 @@ LINEAGE_TABLE_LABELS = {
 }
 
 
-def floor_same_rows_sql(table: str, columns: tuple[tuple[str, str], ...], key: tuple[str, ...]) -> str:
-    """How many rows of the floor's copy of ``table`` hold exactly the project's values (every
-    column; JSONB compared as JSONB, NULL as equal to NULL)."""
+def floor_same_rows_sql(
+    floor_table: str, table: str, columns: tuple[tuple[str, str], ...], key: tuple[str, ...]
+) -> str:
+    """How many rows of the floor's ``public.<floor_table>`` hold exactly the values the project
+    stored in ``reporting.<table>`` (every column; JSONB compared as JSONB, NULL equal to NULL)."""
     return (
-        f"SELECT count(*) FROM public.floor_{table} f JOIN reporting.{table} r USING ({', '.join(key)}) "
+        f"SELECT count(*) FROM public.{floor_table} f JOIN reporting.{table} r USING ({', '.join(key)}) "
         f"WHERE ({', '.join(f'f.{c}' for c, _ in columns)}) IS NOT DISTINCT FROM "
         f"({', '.join(f'r.{c}' for c, _ in columns)})"
     )
@@ -461,18 +456,21 @@ def bench_floor(url: str, project_rows: list[Any], items: list[Any]) -> dict[str
             table: conn.execute(f"SELECT count(*) FROM public.{table}").fetchone()[0]  # type: ignore[index]
             for table in ("floor_reports", *(f"floor_{t}" for t in FLOOR_LINEAGE_TABLES))
         }
-        same_rows = conn.execute(FLOOR_SAME_ROWS_SQL).fetchone()[0]  # type: ignore[index]
-        same_lineage = {
-            table: conn.execute(floor_same_rows_sql(table, columns, key)).fetchone()[0]  # type: ignore[index]
-            for table, (columns, key) in FLOOR_LINEAGE_TABLES.items()
+        checked = {"pipeline_execution_reports": ("floor_reports", FLOOR_REPORT_COLUMNS, REPORT_KEY)} | {
+            table: (f"floor_{table}", columns, key) for table, (columns, key) in FLOOR_LINEAGE_TABLES.items()
         }
+        same = {
+            table: conn.execute(floor_same_rows_sql(floor, table, columns, key)).fetchone()[0]  # type: ignore[index]
+            for table, (floor, columns, key) in checked.items()
+        }
+        same_rows = same.pop("pipeline_execution_reports")
     seconds["render_store"] = seconds["render"] + seconds["copy_reports"]
     seconds["combined"] = seconds["render_store"] + seconds["copy_lineage"]
     return {
         "seconds": seconds,
         "identical_markdown": identical,
         "identical_rows": same_rows,
-        "identical_lineage_rows": same_lineage,
+        "identical_lineage_rows": same,
         "stored": stored,
         "leaves": len(lineage["report_lineage"]),
         "lineage_table_rows": {table: len(rows) for table, rows in lineage.items()},

@@ -105,7 +105,7 @@ def _store_partitions(conn: Connection, partition_keys: Sequence[str]) -> list[d
 
     def replace_stale_and_upsert() -> None:
         conn.execute(query("lineage_leaves_stage"))
-        conn.execute("INSERT INTO lineage_leaves\n" + query("lineage_leaves"), params)
+        conn.execute(query("lineage_leaves_stage_into") + query("lineage_leaves"), params)
         conn.execute(query("lineage_stale_delete"), params)
         conn.execute(
             query("lineage_figures_into")

@@ -1,5 +1,5 @@
--- Appended to lineage_figures_into + lineage_leaves_staged for the upsert: one row per leaf figure, updated only
--- when something changed.
+-- Appended to lineage_figures_into + lineage_leaves_staged for the upsert: one row per leaf
+-- figure, updated only when something changed.
 ON CONFLICT (report_id, figure_path) DO UPDATE SET
     figure_value = EXCLUDED.figure_value,
     run_id = EXCLUDED.run_id,

@@ -7,7 +7,8 @@ SELECT execution_id AS run_id,
        min(pipeline_type) AS pipeline_type,
        min(status) AS report_status,
        min(run_started_at) AS started_at,
-       max((contract_json ->> 'finished_at')::timestamptz) FILTER (WHERE source_event = 'external') AS finished_at
+       max((contract_json ->> 'finished_at')::timestamptz)
+           FILTER (WHERE source_event = 'external') AS finished_at
 FROM reporting.pipeline_execution_reports
 WHERE partition_key = ANY(%(partition_keys)s)
 GROUP BY execution_id
